@@ -15,3 +15,9 @@ class ReadOnlyError(HydraError):
 
 class WorkspaceLockedError(HydraError):
     """Another process holds the workspace file open."""
+
+
+def one_line(err: BaseException) -> str:
+    """The first line of an error's message (drivers and DuckDB put context on later lines)."""
+    text = str(err).strip().splitlines()
+    return text[0].strip() if text else type(err).__name__

@@ -25,7 +25,7 @@ model head.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
 
@@ -62,6 +62,9 @@ class Element:
     ``parts`` are the identifiers after the source name in the element's ref, so an element
     ``("public", "orders")`` of source ``crm`` has the ref ``crm.public.orders``, and a file
     ``("sub dir/cities.csv",)`` of source ``f`` has the ref ``f."sub dir/cities.csv"``.
+
+    A reopened workspace rebuilds elements from the catalog (``elements``/``columns``), so a head
+    must be able to read an element from these fields alone: keep what you need in ``path``.
     """
 
     parts: tuple[str, ...]
@@ -74,7 +77,6 @@ class Element:
     columns: list[Column] | None = None  # None when unknown until read
     key: list[str] | None = None  # a primary/unique key, used to split big reads and to bisect
     error: str | None = None  # the element is listed but could not be read or parsed
-    extra: dict[str, Any] = field(default_factory=dict)  # head-private details (not in the catalog)
 
     @property
     def name(self) -> str:
@@ -122,6 +124,12 @@ class Head:
     @classmethod
     def claims_path(cls, uri: str) -> bool:
         """True when a scheme-less ``uri`` (a local path) belongs to this head."""
+        return False
+
+    @classmethod
+    def claims_scheme(cls, scheme: str) -> bool:
+        """True when this head serves a URI scheme not listed in ``schemes`` (asked only when no
+        head lists it), e.g. any installed SQLAlchemy dialect."""
         return False
 
     @staticmethod

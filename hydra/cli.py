@@ -1,0 +1,123 @@
+"""The ``hydra`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from hydra import __version__
+from hydra.errors import HydraError
+
+DESCRIPTION = """\
+Hydra: a SQL-first federated query shell. Attach sources, list every data element,
+profile, mark, extract in bulk to a folder or S3, and reconcile — all in SQL.
+
+  hydra                       open ./hydra.duckdb in the interactive shell
+  hydra work.duckdb -f attach.sql -c "SELECT * FROM elements"
+  echo "SELECT 42" | hydra :memory:     (a script on stdin prints CSV when piped)
+"""
+
+EPILOG = """\
+statements: ATTACH '<uri|path>' AS name [(TYPE kind, OPTION value, …)]; DETACH name;
+  REFRESH name; MARK <selection> [WHERE …]; UNMARK <selection>; PROFILE <selection>;
+  EXTRACT <MARKED|selection|(query)> TO '<folder|s3://…>' [(FORMAT parquet, …)];
+  RECONCILE <LAST|MARKED|selection>; any DuckDB SQL. Type .help in the shell for more.
+exit status: 0 on success, 1 when a statement fails, 2 for bad arguments."""
+
+
+class _Ordered(argparse.Action):
+    """-c and -f append to one list so they run in the order given."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        items = getattr(namespace, "script", None) or []
+        items.append((self.dest, values))
+        namespace.script = items
+
+
+def parser() -> argparse.ArgumentParser:
+    from hydra.output import FORMATS
+
+    p = argparse.ArgumentParser(prog="hydra", description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("workspace", nargs="?", default="hydra.duckdb",
+                   help="workspace file, created if missing (default ./hydra.duckdb; :memory: for none)")
+    p.add_argument("-c", dest="command", metavar="SQL", action=_Ordered,
+                   help="run SQL (repeatable; runs in order with -f)")
+    p.add_argument("-f", dest="file", metavar="FILE", action=_Ordered,
+                   help="run a SQL script file (repeatable)")
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="output format (default: table on a terminal, csv when piped)")
+    p.add_argument("--read-only", action="store_true",
+                   help="open the workspace read-only (a snapshot if another process holds it)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    p.add_argument("--version", action="version", version=f"hydra {__version__}")
+    p.set_defaults(script=[])
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
+    interactive = not args.script and sys.stdin.isatty()
+    try:
+        from hydra.workspace import Workspace
+
+        ws = Workspace.open(args.workspace, read_only=args.read_only)
+    except HydraError as err:
+        return _fail(err, args.debug)
+    if ws.snapshot_of:
+        print(f"note: opened a read-only snapshot of {ws.snapshot_of} (as of its last checkpoint)",
+              file=sys.stderr)
+    from hydra.session import Quit, Session
+
+    session = Session(ws, fmt)
+    try:
+        if interactive:
+            from hydra.repl import run_repl
+
+            return run_repl(session)
+        for kind, value in args.script or [("stdin", None)]:
+            if kind == "command":
+                session.run_text(value, origin="-c")
+            elif kind == "file":
+                session.run_text(_read_file(value), origin=value)
+            else:
+                session.run_text(sys.stdin.read(), origin="<stdin>")
+        return 0
+    except Quit:
+        return 0
+    except HydraError as err:
+        return _fail(err, args.debug)
+    except KeyboardInterrupt:
+        print("hydra: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `hydra … | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as err:  # noqa: BLE001 - a bug: one line unless --debug
+        if args.debug:
+            raise
+        print(f"hydra: internal error: {type(err).__name__}: {err} (run with --debug for details)",
+              file=sys.stderr)
+        return 1
+    finally:
+        session.close()
+        ws.close()
+
+
+def _read_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as err:
+        raise HydraError(f"cannot read {path}: {err.strerror}") from None
+
+
+def _fail(err: BaseException, debug: bool) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exception(err)
+    print(f"hydra: error: {err}", file=sys.stderr)
+    return 1

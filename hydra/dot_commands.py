@@ -1,0 +1,126 @@
+"""Dot commands, in the habit of the DuckDB and SQLite shells. Each works in scripts too."""
+
+from __future__ import annotations
+
+import os
+
+from hydra.errors import HydraError
+from hydra.output import FORMATS
+from hydra.session import DOT_COMMANDS, Quit, dot_command
+from hydra.statements import Result
+
+
+def _one(args, usage):
+    if len(args) != 1:
+        raise HydraError(f"usage: {usage}")
+    return args[0]
+
+
+@dot_command("help", ".help", "List statements and dot commands")
+def help_(session, args):
+    from hydra.statements import registry
+
+    lines = ["Hydra statements (end with ;):"]
+    for entry in registry().values():
+        lines.append(f"  {entry.syntax}")
+        lines.append(f"      {entry.help}")
+    lines.append("Any other SQL runs in DuckDB; element refs (source.…) are read from their sources.")
+    lines.append("Dot commands:")
+    for command in sorted({c.name: c for c in DOT_COMMANDS.values()}.values(), key=lambda c: c.name):
+        lines.append(f"  {command.usage:<34} {command.help}")
+    session.target().write("\n".join(lines) + "\n")
+
+
+@dot_command("quit", ".quit", "Leave hydra", aliases=("exit", "q"))
+def quit_(session, args):
+    raise Quit()
+
+
+@dot_command("mode", ".mode " + "|".join(FORMATS), "Set the output format")
+def mode(session, args):
+    fmt = _one(args, ".mode " + "|".join(FORMATS)).lower()
+    if fmt not in FORMATS:
+        raise HydraError(f"unknown mode {fmt!r}; choose one of {', '.join(FORMATS)}")
+    session.format = fmt
+
+
+@dot_command("read", ".read FILE", "Run the statements of a SQL file")
+def read(session, args):
+    path = _one(args, ".read FILE")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as err:
+        raise HydraError(f"cannot read {path}: {err.strerror}") from None
+    session.run_text(text, origin=path)
+
+
+def _open_for_output(path: str):
+    try:
+        return open(os.path.expanduser(path), "w", encoding="utf-8", newline="")
+    except OSError as err:
+        raise HydraError(f"cannot write {path}: {err.strerror}") from None
+
+
+@dot_command("output", ".output [FILE]", "Send results to FILE (no FILE: back to the screen)")
+def output(session, args):
+    if session.output_file is not None:
+        session.output_file.close()
+        session.output_file = None
+    if args:
+        session.output_file = _open_for_output(_one(args, ".output [FILE]"))
+
+
+@dot_command("once", ".once FILE", "Send the next result only to FILE")
+def once(session, args):
+    session.once = _open_for_output(_one(args, ".once FILE"))
+
+
+@dot_command("timer", ".timer on|off", "Show how long each statement takes")
+def timer(session, args):
+    value = _one(args, ".timer on|off").lower()
+    if value not in ("on", "off"):
+        raise HydraError("usage: .timer on|off")
+    session.timer = value == "on"
+
+
+@dot_command("maxrows", ".maxrows N", "Show at most N rows in table mode (0: no limit)")
+def maxrows(session, args):
+    value = _one(args, ".maxrows N")
+    if not value.isdigit():
+        raise HydraError("usage: .maxrows N (a whole number; 0 for no limit)")
+    session.max_rows = int(value) or None
+
+
+def _show(session, sql, params=()):
+    cursor = session.ws.con.execute(sql, list(params))
+    session.show(Result(columns=[d[0] for d in cursor.description], rows=cursor.fetchall()))
+
+
+@dot_command("sources", ".sources", "List attached sources")
+def sources(session, args):
+    _show(session, "SELECT name, kind, uri, element_count, status, scanned_at FROM sources ORDER BY name")
+
+
+@dot_command("elements", ".elements [PATTERN]", "List elements (refs matching a LIKE pattern)",
+             aliases=("tables",))
+def elements(session, args):
+    pattern = args[0] if args else "%"
+    if "%" not in pattern and "_" not in pattern:
+        pattern = f"%{pattern}%"
+    _show(session, "SELECT ref, kind, row_count, row_count_exact, column_count, error FROM elements "
+                   "WHERE ref ILIKE ? ORDER BY source, ref", [pattern])
+
+
+@dot_command("schema", ".schema REF", "Show the columns of an element or table")
+def schema(session, args):
+    if not args:
+        raise HydraError("usage: .schema REF")
+    ref = " ".join(args)
+    rows = session.ws.con.execute(
+        "SELECT position, name, type, source_type, nullable, note FROM columns WHERE ref = ? "
+        "ORDER BY position", [ref]).fetchall()
+    if rows:
+        session.show(Result(columns=["position", "name", "type", "source_type", "nullable", "note"], rows=rows))
+        return
+    session.show(session.ws.execute(f"DESCRIBE {ref}"))

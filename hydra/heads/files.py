@@ -1,0 +1,196 @@
+"""The files head — the model head. Read this one first when you write a new head.
+
+``ATTACH 'data/' AS f`` makes every CSV/TSV/delimited, Parquet, JSON and JSON Lines file under the
+folder (recursively, plain or .gz/.zst) an element whose ref is ``f."<path relative to the folder>"``.
+A glob (``'exports/**/*.csv'``) or a single file works too.
+
+Listing is cheap: DuckDB's CSV sniffer looks at the start of each CSV, Parquet row counts come from
+the footer (exact), and nothing is read in full. A file that cannot be parsed is still listed, with
+its error. Reads are DuckDB-native (``read_csv``/``read_parquet``/``read_json``), so DuckDB does its
+own pushdown and parallel parsing.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Iterable
+
+from hydra.errors import HydraError, one_line
+from hydra.heads.base import Column, Element, Head, HeadError, parse_bool
+
+# extension -> element kind; compressed variants add .gz / .zst / .zstd
+FORMATS = {
+    ".csv": "csv", ".tsv": "csv", ".tab": "csv", ".psv": "csv", ".dsv": "csv",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
+}
+COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
+GLOB_CHARS = "*?["
+SAMPLE_BYTES = 64 * 1024  # read to estimate CSV/JSONL row counts from the average line length
+
+
+def file_format(path: str) -> tuple[str, str | None] | None:
+    """(kind, compression) of a file from its name, or None when it is not a data file."""
+    stem, ext = os.path.splitext(path.lower())
+    compression = COMPRESSIONS.get(ext)
+    if compression:
+        stem, ext = os.path.splitext(stem)
+    kind = FORMATS.get(ext)
+    return (kind, compression) if kind else None
+
+
+def sql_string(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+class FilesHead(Head):
+    kind = "files"
+    schemes = ("file",)
+    options_allowed = ("LENIENT", "WORKERS")
+
+    @classmethod
+    def claims_path(cls, uri: str) -> bool:
+        return os.path.exists(uri) or any(ch in uri for ch in GLOB_CHARS)
+
+    def __init__(self, name, uri, options=None):
+        super().__init__(name, uri.removeprefix("file://"), options)
+        self.lenient = parse_bool(self.options.get("LENIENT"))
+        self._con = None
+
+    # -- life cycle -----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        path = os.path.expanduser(self.uri)
+        if any(ch in path for ch in GLOB_CHARS):
+            root = path[: min(path.find(ch) for ch in GLOB_CHARS if ch in path)]
+            self.root = os.path.abspath(os.path.dirname(root) if not root.endswith(os.sep) else root)
+            self.pattern = os.path.abspath(path)
+            if not os.path.isdir(self.root):
+                raise HeadError(f"folder not found: {self.root}")
+        elif os.path.isdir(path):
+            self.root, self.pattern = os.path.abspath(path), None
+        elif os.path.isfile(path):
+            self.root, self.pattern = os.path.dirname(os.path.abspath(path)), os.path.abspath(path)
+        else:
+            raise HeadError(f"folder or file not found: {path}")
+        import duckdb
+
+        self._con = duckdb.connect()  # a private engine: sniffing never touches the workspace
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    # -- catalog --------------------------------------------------------------------------------
+
+    def _paths(self) -> list[str]:
+        if self.pattern:
+            return sorted(p for p in glob.glob(self.pattern, recursive=True) if os.path.isfile(p))
+        found = []
+        for folder, dirs, files in os.walk(self.root):
+            dirs.sort()
+            found.extend(os.path.join(folder, f) for f in sorted(files))
+        return found
+
+    def enumerate(self) -> Iterable[Element]:
+        paths = [(p, fmt) for p in self._paths() if (fmt := file_format(p))]
+        # DuckDB releases the GIL while sniffing, so a few threads with their own cursors overlap
+        # the file I/O and parsing of many small files.
+        workers = int(self.options.get("WORKERS") or min(8, (os.cpu_count() or 2) * 2))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            cursors = {}
+
+            def describe(item):
+                import threading
+
+                cur = cursors.setdefault(threading.get_ident(), self._con.cursor())
+                return self._describe(cur, *item)
+
+            yield from pool.map(describe, paths)
+
+    def _describe(self, cur, path: str, fmt: tuple[str, str | None]) -> Element:
+        kind, compression = fmt
+        stat = os.stat(path)
+        element = Element(
+            parts=(os.path.relpath(path, self.root).replace(os.sep, "/"),),
+            kind=kind,
+            path=path,
+            size_bytes=stat.st_size,
+            modified_at=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc),
+        )
+        try:
+            if kind == "parquet":
+                element.row_count = cur.execute(
+                    "SELECT sum(num_rows) FROM parquet_file_metadata(?)", [path]
+                ).fetchone()[0]
+                element.row_count_exact = True
+                element.columns = self._columns(cur, element)
+            elif kind == "csv":
+                found = cur.execute(f"SELECT Columns FROM sniff_csv(?{self._csv_options()})", [path])
+                element.columns = [Column(c["name"], c["type"]) for c in found.fetchone()[0]]
+                if len(element.columns) == 1 and any(d in element.columns[0].name for d in ",;\t|"):
+                    # the sniffer fell back to one text column: rows disagree on their fields
+                    element.error = ("rows have different numbers of fields (the sniffer found no "
+                                     "consistent delimiter); attach with (LENIENT true) to read it anyway")
+                element.row_count = None if compression else _estimate_rows(path, stat.st_size, True)
+            else:
+                element.columns = self._columns(cur, element)
+                if kind == "jsonl" and not compression:
+                    element.row_count = _estimate_rows(path, stat.st_size, False)
+        except Exception as err:  # noqa: BLE001 - any parse failure is reported on the element
+            element.error = one_line(err)
+        return element
+
+    def _columns(self, cur, element: Element) -> list[Column]:
+        rows = cur.execute(f"DESCRIBE SELECT * FROM {self.scan_sql(element)}").fetchall()
+        return [Column(name, type_, nullable=(null != "NO")) for name, type_, null, *_ in rows]
+
+    def schema(self, element: Element) -> list[Column]:
+        return self._columns(self._con.cursor(), element)
+
+    # -- data -----------------------------------------------------------------------------------
+
+    def _csv_options(self) -> str:
+        return ", strict_mode=false, null_padding=true, ignore_errors=true" if self.lenient else ""
+
+    def scan_sql(self, element: Element) -> str:
+        path = sql_string(element.path)
+        if element.kind == "parquet":
+            return f"read_parquet({path})"
+        if element.kind == "csv":
+            return f"read_csv({path}{self._csv_options()})"
+        if element.kind == "jsonl":
+            return f"read_json({path}, format='newline_delimited')"
+        return f"read_json({path})"
+
+    def read(self, element, columns=None, predicates=None, limit=None):
+        """Arrow stream of the element, for callers that want batches rather than a DuckDB scan."""
+        if self._con is None:
+            raise HydraError(f"source {self.name} is not open")
+        select = ", ".join(_quote(c) for c in columns) if columns else "*"
+        sql = f"SELECT {select} FROM {self.scan_sql(element)}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self._con.cursor().sql(sql).fetch_record_batch()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _estimate_rows(path: str, size: int, header: bool) -> int | None:
+    """Rows estimated from the average line length of the first 64 KiB (exact for small files
+    without embedded newlines). ``row_count_exact`` stays False until PROFILE counts them."""
+    with open(path, "rb") as fh:
+        sample = fh.read(SAMPLE_BYTES)
+    lines = sample.count(b"\n") + (0 if sample.endswith(b"\n") or not sample else 1)
+    if not lines:
+        return 0
+    if len(sample) < SAMPLE_BYTES:
+        return max(lines - header, 0)
+    return max(round(size / (len(sample) / lines)) - header, 0)

@@ -1,0 +1,289 @@
+"""Statements: splitting scripts, the registry of Hydra statements, and running them.
+
+Hydra's statements (ATTACH, MARK, EXTRACT, …) are recognised by their first word with sqlglot's
+tokenizer; everything else goes to DuckDB, with element refs served by their heads (see
+``federation``). The same code runs a statement typed at the prompt, read from a ``-f`` script,
+passed with ``-c`` or piped on stdin.
+
+To add a statement: write ``def run(ws, stmt) -> Result`` in any module listed in
+``STATEMENT_MODULES`` and decorate it with ``@statement("WORD", syntax=…, help=…)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+from hydra.errors import StatementError
+
+# modules whose @statement registrations are loaded on first use (kept light at import time)
+STATEMENT_MODULES = ("hydra.commands", "hydra.outbound")
+
+
+@dataclass
+class Result:
+    """What a statement returns: rows with column names, and/or a message for the user."""
+
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
+    message: str | None = None
+    types: list[str] = field(default_factory=list)
+
+    @property
+    def has_rows(self) -> bool:
+        return bool(self.columns)
+
+
+@dataclass
+class Statement:
+    """One statement of a script: its text, its tokens, and where it started (1-based line)."""
+
+    text: str
+    tokens: list
+    line: int = 1
+    dot: bool = False  # a dot command (``.mode csv``): one line, not SQL
+
+    @property
+    def keyword(self) -> str:
+        return self.tokens[0].text.upper() if self.tokens else ""
+
+
+
+@dataclass
+class Registered:
+    keyword: str
+    run: Callable
+    syntax: str
+    help: str
+
+
+REGISTRY: dict[str, Registered] = {}
+_loaded = False
+
+
+def statement(keyword: str, syntax: str, help: str):
+    """Register a Hydra statement handler ``run(ws, stmt) -> Result`` under its first word."""
+
+    def register(run):
+        REGISTRY[keyword.upper()] = Registered(keyword.upper(), run, syntax, help)
+        return run
+
+    return register
+
+
+def registry() -> dict[str, Registered]:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for module in STATEMENT_MODULES:
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as err:
+                if err.name != module:
+                    raise
+    return REGISTRY
+
+
+# -- splitting ----------------------------------------------------------------------------------
+
+
+def tokenize(text: str) -> list:
+    from sqlglot.dialects.duckdb import DuckDB
+    from sqlglot.errors import TokenError
+
+    try:
+        return DuckDB().tokenize(text)
+    except TokenError as err:
+        raise StatementError(f"cannot read the SQL: {str(err).splitlines()[0]}") from None
+
+
+def split_statements(text: str) -> list[Statement]:
+    """Split a script into statements on top-level ``;``. A line starting with ``.`` where a
+    statement would start is a dot command and ends at the end of its line."""
+    statements: list[Statement] = []
+    lines_before = 0  # lines of the script before ``text``
+    while text.strip():
+        dot = _leading_dot_line(text)
+        if dot is not None:
+            line_no, line, rest = dot
+            statements.append(Statement(line, [], lines_before + line_no + 1, dot=True))
+            lines_before += text[: len(text) - len(rest)].count("\n")
+            text = rest
+            continue
+        chunk = _until_dot_line(text)
+        current: list = []
+        for token in tokenize(chunk):
+            if token.token_type.name == "SEMICOLON":
+                if current:
+                    statements.append(_make(chunk, current, lines_before))
+                current = []
+            else:
+                current.append(token)
+        if current:
+            statements.append(_make(chunk, current, lines_before))
+        lines_before += chunk.count("\n")
+        text = text[len(chunk):]
+    return statements
+
+
+def _make(text: str, tokens: list, base_line: int) -> Statement:
+    start, end = tokens[0].start, tokens[-1].end + 1
+    # tokens are re-based to the statement's own text, so handlers can slice it directly
+    for token in tokens:
+        token.start -= start
+        token.end -= start
+    return Statement(text[start:end], tokens, base_line + tokens[0].line)
+
+
+def _leading_dot_line(text: str):
+    """If ``text`` starts (after blank lines and comments) with a dot command, return
+    (its 0-based line number, the line, the text after it); else None."""
+    position, line_no = 0, 0
+    while position < len(text):
+        end = text.find("\n", position)
+        end = len(text) if end < 0 else end
+        stripped = text[position:end].strip()
+        if not stripped or stripped.startswith("--"):
+            position, line_no = end + 1, line_no + 1
+            continue
+        if stripped.startswith(".") and len(stripped) > 1 and stripped[1].isalpha():
+            return line_no, stripped, text[end + 1:]
+        return None
+    return None
+
+
+def _until_dot_line(text: str) -> str:
+    """The text up to the first line that starts with a dot command after a completed statement.
+
+    Only a line following a ``;`` (or the start) can be a dot command, so tokenizing the SQL
+    before it is enough to know; a leading ``.`` inside a statement (``.5``) stays SQL.
+    """
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if offset and stripped.startswith(".") and len(stripped) > 1 and stripped[1].isalpha():
+            before = text[:offset].rstrip()
+            if before.endswith(";") or _only_comments(before):
+                return text[:offset]
+        offset += len(line)
+    return text
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())
+
+
+# -- running ------------------------------------------------------------------------------------
+
+
+def run_statement(ws, stmt: Statement) -> Result:
+    """Run one statement against the workspace."""
+    if stmt.dot:
+        raise StatementError(f"{stmt.text.split()[0]} is a shell command; use it in hydra, not here")
+    entry = registry().get(stmt.keyword)
+    if entry is not None and not _passes_to_duckdb(stmt):
+        return entry.run(ws, stmt)
+    from hydra.federation import run_sql
+
+    return run_sql(ws, stmt)
+
+
+def _passes_to_duckdb(stmt: Statement) -> bool:
+    """DuckDB's own ATTACH of a database file passes through untouched."""
+    if stmt.keyword != "ATTACH":
+        return False
+    words = [t.text.upper() for t in stmt.tokens[1:3]]
+    if words and words[0] in ("DATABASE", "IF", "OR"):
+        return True
+    target = stmt.tokens[1].text if len(stmt.tokens) > 1 else ""
+    if target.lower().endswith((".duckdb", ".ddb")) or target == ":memory:":
+        return True
+    kinds = [t.text.lower() for i, t in enumerate(stmt.tokens) if i and stmt.tokens[i - 1].text.upper() == "TYPE"]
+    return "duckdb" in kinds
+
+
+class Cursor:
+    """A small reader over a statement's tokens, for the registered statements' grammars."""
+
+    def __init__(self, stmt: Statement):
+        self.stmt = stmt
+        self.tokens = stmt.tokens
+        self.i = 1  # after the keyword
+
+    def peek(self, offset: int = 0):
+        index = self.i + offset
+        return self.tokens[index] if index < len(self.tokens) else None
+
+    def at_end(self) -> bool:
+        return self.i >= len(self.tokens)
+
+    def next(self, what: str = "more"):
+        token = self.peek()
+        if token is None:
+            raise StatementError(f"{self.stmt.keyword}: expected {what}; syntax: {_syntax(self.stmt.keyword)}")
+        self.i += 1
+        return token
+
+    def accept(self, word: str) -> bool:
+        token = self.peek()
+        if token is not None and token.text.upper() == word.upper() and token.token_type.name != "IDENTIFIER":
+            self.i += 1
+            return True
+        return False
+
+    def expect(self, word: str) -> None:
+        if not self.accept(word):
+            token = self.peek()
+            got = f"{token.text!r}" if token else "the end"
+            raise StatementError(f"{self.stmt.keyword}: expected {word} but found {got}; "
+                                 f"syntax: {_syntax(self.stmt.keyword)}")
+
+    def string(self, what: str) -> str:
+        token = self.next(what)
+        if token.token_type.name not in ("STRING", "RAW_STRING", "NATIONAL_STRING"):
+            raise StatementError(f"{self.stmt.keyword}: expected {what} as a quoted string, got {token.text!r}")
+        return token.text
+
+    def name(self, what: str) -> str:
+        token = self.next(what)
+        if token.token_type.name in ("STRING", "NUMBER") or not token.text:
+            raise StatementError(f"{self.stmt.keyword}: expected {what}, got {token.text!r}")
+        return token.text
+
+    def value(self) -> str:
+        """An option value: a string, a number, or a bare word (true, iam…)."""
+        token = self.next("a value")
+        if token.token_type.name in ("L_PAREN", "R_PAREN", "COMMA"):
+            raise StatementError(f"{self.stmt.keyword}: expected a value, got {token.text!r}")
+        return token.text
+
+    def options(self) -> dict[str, str]:
+        """``(NAME value, NAME value, …)``; names upper-cased. Empty when there is none."""
+        found: dict[str, str] = {}
+        if not self.accept("("):
+            return found
+        while True:
+            key = self.name("an option name").upper()
+            found[key] = self.value()
+            if self.accept(")"):
+                return found
+            self.expect(",")
+
+    def rest(self) -> list:
+        rest = self.tokens[self.i:]
+        self.i = len(self.tokens)
+        return rest
+
+    def text_from(self, token) -> str:
+        return self.stmt.text[token.start:]
+
+    def done(self) -> None:
+        if not self.at_end():
+            token = self.peek()
+            raise StatementError(f"{self.stmt.keyword}: unexpected {token.text!r}; syntax: {_syntax(self.stmt.keyword)}")
+
+
+def _syntax(keyword: str) -> str:
+    entry = REGISTRY.get(keyword)
+    return entry.syntax if entry else keyword

@@ -1,0 +1,460 @@
+"""The workspace: one DuckDB database holding Hydra's catalog, plus the heads of attached sources.
+
+Everything Hydra knows lives in the workspace's virtual tables (``virtual_tables/*.sql``), so it can
+be queried with plain SQL and a session can be resumed tomorrow. Heads are created lazily: a
+reopened workspace knows its sources from ``sources`` and re-opens a head (re-reading secrets from
+the environment) only when one of its elements is read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import os
+import shutil
+import tempfile
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+
+from hydra import secrets
+from hydra.errors import HydraError, StatementError, WorkspaceLockedError, one_line
+from hydra.heads.base import Column, Element, Head, HeadError
+from hydra.refs import Name, names_match, ref_text
+
+CORE_TABLES = ("sources", "elements", "columns", "marks", "stats", "transfers", "reconciliations")
+MEMORY = ":memory:"
+
+
+def ddl_folder() -> Path:
+    """``virtual_tables/``: inside the installed package, or at the top of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "virtual_tables", here.parent / "virtual_tables"):
+        if folder.is_dir():
+            return folder
+    raise HydraError("virtual_tables/ not found: the installation is incomplete")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Workspace:
+    """An open workspace. Use ``Workspace.open(path)``; ``execute`` runs one statement."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str, read_only: bool = False,
+                 snapshot_of: str | None = None):
+        self.con = con
+        self.path = path
+        self.read_only = read_only
+        self.snapshot_of = snapshot_of  # the locked original, when this is a read-only snapshot
+        self._heads: dict[str, Head] = {}
+        self._elements: dict[str, dict[tuple[str, ...], Element]] = {}
+        self._scan_ids = itertools.count(1)
+        self._lock = threading.RLock()
+
+    # -- opening --------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str = MEMORY, read_only: bool = False) -> Workspace:
+        """Open or create a workspace file (``:memory:`` for a throw-away one).
+
+        A file held by another Hydra process cannot be opened for writing (DuckDB's lock): say so;
+        ``read_only=True`` then opens a snapshot copy of it, as of its last checkpoint.
+        """
+        if path != MEMORY:
+            path = os.path.abspath(os.path.expanduser(path))
+            if read_only and not os.path.exists(path):
+                raise HydraError(f"workspace not found: {path}")
+            if os.path.isdir(path):
+                raise HydraError(f"workspace must be a file, not a folder: {path}")
+        try:
+            con = duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as err:
+            if "lock" not in str(err).lower():
+                raise HydraError(f"cannot open workspace {path}: {one_line(err)}") from None
+            holder = _lock_holder(str(err))
+            if not read_only:
+                raise WorkspaceLockedError(
+                    f"workspace {path} is open in another Hydra process{holder}; close it, or "
+                    f"open a read-only snapshot with: hydra --read-only {path}") from None
+            return cls._open_snapshot(path)
+        except duckdb.Error as err:
+            raise HydraError(f"cannot open workspace {path}: {one_line(err)}") from None
+        workspace = cls(con, path, read_only)
+        if not read_only:
+            workspace._create_tables(CORE_TABLES)
+        return workspace
+
+    @classmethod
+    def _open_snapshot(cls, path: str) -> Workspace:
+        folder = tempfile.mkdtemp(prefix="hydra-snapshot-")
+        copy = os.path.join(folder, os.path.basename(path))
+        shutil.copyfile(path, copy)
+        con = duckdb.connect(copy, read_only=True)
+        return cls(con, copy, read_only=True, snapshot_of=path)
+
+    def _create_tables(self, tables: Iterable[str]) -> None:
+        """Create missing virtual tables from their DDL files (one file per table)."""
+        existing = {name for (name,) in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main'").fetchall()}
+        missing = [t for t in tables if t not in existing]
+        if missing:
+            folder = ddl_folder()
+            script = "\n".join((folder / f"{t}.sql").read_text(encoding="utf-8") for t in missing)
+            self.con.execute(script)
+
+    def close(self) -> None:
+        for head in self._heads.values():
+            try:
+                head.close()
+            except Exception:  # noqa: BLE001 - closing must not raise over a more useful error
+                pass
+        self._heads.clear()
+        self.con.close()
+        if self.snapshot_of:
+            shutil.rmtree(os.path.dirname(self.path), ignore_errors=True)
+
+    # -- statements -----------------------------------------------------------------------------
+
+    def execute(self, sql: str):
+        """Run one statement (Hydra's or DuckDB's) and return its ``Result``."""
+        from hydra.statements import split_statements
+
+        statements = split_statements(sql)
+        if len(statements) != 1:
+            raise StatementError(f"expected one statement, got {len(statements)}")
+        return self.run(statements[0])
+
+    def run(self, statement):
+        from hydra.statements import run_statement
+
+        return run_statement(self, statement)
+
+    def run_script(self, text: str) -> list:
+        """Run every statement of a script in order; stops at the first error (it raises)."""
+        from hydra.statements import split_statements
+
+        return [self.run(s) for s in split_statements(text)]
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        """Rows of a plain query on the workspace database (no Hydra statements, no refs)."""
+        return self.con.execute(sql, params).fetchall()
+
+    # -- sources --------------------------------------------------------------------------------
+
+    def source_names(self) -> list[str]:
+        return [name for (name,) in self.con.execute("SELECT name FROM sources ORDER BY name").fetchall()]
+
+    def source_row(self, name: str) -> dict:
+        cur = self.con.execute("SELECT * FROM sources WHERE lower(name) = lower(?)", [name])
+        row = cur.fetchone()
+        if row is None:
+            raise StatementError(f"no source named {name!r}{_suggest(name, self.source_names())}")
+        return dict(zip([d[0] for d in cur.description], row))
+
+    def attach(self, uri: str, name: str, options: dict[str, str]) -> tuple[int, str | None]:
+        """Attach a source and enumerate it into the catalog. All or nothing: on any error the
+        workspace is left as it was. Returns (element count, a note for the user)."""
+        from hydra.heads import head_for
+
+        self._check_new_name(name)
+        kind = options.pop("TYPE", None)
+        cls = head_for(uri, kind)
+        allowed = {"TYPE", *cls.options_allowed, *cls.secret_options}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            accepted = ", ".join(sorted(allowed - {"TYPE"})) or "none"
+            raise StatementError(f"unknown option {unknown[0]} for a {cls.kind} source; accepted: {accepted}")
+        head = cls(name, secrets.expand(uri), {k: secrets.expand(v) for k, v in options.items()})
+        stored_uri = cls.redact(uri)
+        stored_options = {k: v for k, v in options.items() if k not in cls.secret_options}
+        stored_options["TYPE"] = cls.kind
+        self._scan_into_catalog(head, new=(stored_uri, stored_options))
+        self._heads[name] = head
+        note = None
+        if secrets.MASK in stored_uri and secrets.MASK not in uri:
+            note = ("the password is not stored: write it as ${ENV_VAR} so that a reopened "
+                    "workspace can reconnect")
+        count = self.con.execute("SELECT element_count FROM sources WHERE name = ?", [name]).fetchone()[0]
+        return count, note
+
+    def _check_new_name(self, name: str) -> None:
+        if self.con.execute("SELECT 1 FROM sources WHERE lower(name) = lower(?)", [name]).fetchone():
+            raise StatementError(f"a source named {name!r} is already attached; DETACH {name} first, "
+                                 f"or REFRESH {name} to rescan it")
+        taken = {n.lower() for (n,) in self.con.execute(
+            "SELECT database_name FROM duckdb_databases() UNION ALL "
+            "SELECT schema_name FROM duckdb_schemas() UNION ALL "
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+        if name.lower() in taken:
+            raise StatementError(f"{name!r} already names a database, schema or table; choose another name")
+
+    def _scan_into_catalog(self, head: Head, new: tuple[str, dict] | None = None) -> None:
+        """Open the head, enumerate it and replace its catalog rows, in one transaction."""
+        name = head.name
+        try:
+            head.open()
+            elements = list(head.enumerate())
+            tables = {t: rows for t, rows in head.head_tables().items()}
+        except HydraError:
+            head.close()
+            raise
+        except Exception as err:  # noqa: BLE001 - driver errors become one clear line
+            head.close()
+            raise HeadError(f"{name}: {secrets.mask_secrets(one_line(err), [head.uri])}") from None
+        if head.tables:
+            self._create_tables(head.tables)
+        scanned = now()
+        with self._lock:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                if new:
+                    uri, options = new
+                    self.con.execute(
+                        "INSERT INTO sources VALUES (?, ?, ?, MAP(?::VARCHAR[], ?::VARCHAR[]), ?, NULL, 0, 'ok', NULL)",
+                        [name, head.kind, uri, list(options), list(options.values()), scanned])
+                self._delete_catalog(name, head.tables)
+                self._insert_elements(name, elements, scanned)
+                for table, rows in tables.items():
+                    self._insert_rows(table, name, rows)
+                self.con.execute(
+                    "UPDATE sources SET scanned_at = ?, element_count = ?, status = 'ok', error = NULL "
+                    "WHERE name = ?", [scanned, len(elements), name])
+                self.con.execute("COMMIT")
+            except Exception:
+                self.con.execute("ROLLBACK")
+                head.close()
+                raise
+        self._elements[name] = {e.parts: e for e in elements}
+
+    def _delete_catalog(self, name: str, head_tables: Iterable[str] = ()) -> None:
+        for table in ("elements", "columns", *head_tables):
+            self.con.execute(f'DELETE FROM "{table}" WHERE source = ?', [name])
+
+    def _insert_elements(self, source: str, elements: list[Element], scanned: datetime) -> None:
+        element_rows, column_rows = [], []
+        for e in elements:
+            ref = ref_text(source, e.parts)
+            element_rows.append({
+                "source": source, "ref": ref, "kind": e.kind, "path": e.path, "name": e.name,
+                "parts": list(e.parts), "row_count": e.row_count, "row_count_exact": e.row_count_exact,
+                "size_bytes": e.size_bytes, "column_count": len(e.columns) if e.columns is not None else None,
+                "key_columns": e.key, "modified_at": e.modified_at, "scanned_at": scanned, "error": e.error,
+            })
+            for position, c in enumerate(e.columns or (), start=1):
+                column_rows.append({"source": source, "ref": ref, "position": position, "name": c.name,
+                                    "type": c.type, "source_type": c.source_type,
+                                    "nullable": c.nullable, "note": c.note})
+        self._insert_rows("elements", source, element_rows)
+        self._insert_rows("columns", source, column_rows)
+
+    def _insert_rows(self, table: str, source: str, rows) -> None:
+        """Bulk insert (a pyarrow Table or a list of dicts) by column name; fills ``source``."""
+        import pyarrow as pa
+
+        if not isinstance(rows, pa.Table):
+            rows = list(rows)
+            if not rows:
+                return
+            for row in rows:
+                row.setdefault("source", source)
+            rows = pa.Table.from_pylist(rows)
+        elif "source" not in rows.column_names:
+            rows = rows.append_column("source", pa.array([source] * rows.num_rows, pa.string()))
+        if rows.num_rows == 0:
+            return
+        view = f"__hydra_insert_{next(self._scan_ids)}"
+        self.con.register(view, rows)
+        try:
+            self.con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {view}')
+        finally:
+            self.con.unregister(view)
+
+    def detach(self, name: str) -> None:
+        row = self.source_row(name)
+        name = row["name"]
+        from hydra.heads import head_class
+
+        try:
+            head_tables = head_class(row["kind"]).tables
+        except HydraError:
+            head_tables = ()
+        head = self._heads.pop(name, None)
+        if head:
+            head.close()
+        self._elements.pop(name, None)
+        with self._lock:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                self._delete_catalog(name, [t for t in head_tables if self._table_exists(t)])
+                self.con.execute("DELETE FROM marks WHERE source = ?", [name])
+                self.con.execute("DELETE FROM sources WHERE name = ?", [name])
+                self.con.execute("COMMIT")
+            except Exception:
+                self.con.execute("ROLLBACK")
+                raise
+
+    def refresh(self, name: str) -> int:
+        row = self.source_row(name)
+        head = self.head(row["name"])
+        self._scan_into_catalog(head)
+        return self.con.execute("SELECT element_count FROM sources WHERE name = ?", [row["name"]]).fetchone()[0]
+
+    def _table_exists(self, table: str) -> bool:
+        return bool(self.con.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [table]).fetchone())
+
+    def head(self, name: str) -> Head:
+        """The open head of a source, re-opening it (secrets from the environment) if needed."""
+        with self._lock:
+            head = self._heads.get(name)
+            if head is not None:
+                return head
+            from hydra.heads import head_class
+
+            row = self.source_row(name)
+            uri = row["uri"]
+            if secrets.MASK in uri:
+                raise HydraError(
+                    f"source {name} was attached with a literal password, which is not stored; "
+                    f"DETACH {name} and ATTACH it again with the password as ${{ENV_VAR}}")
+            options = dict(row["options"] or {})
+            options.pop("TYPE", None)
+            cls = head_class(row["kind"])
+            head = cls(row["name"], secrets.expand(uri), {k: secrets.expand(v) for k, v in options.items()})
+            try:
+                head.open()
+            except HydraError:
+                raise
+            except Exception as err:  # noqa: BLE001
+                raise HeadError(f"{name}: {secrets.mask_secrets(one_line(err), [head.uri])}") from None
+            self._heads[row["name"]] = head
+            return head
+
+    # -- elements -------------------------------------------------------------------------------
+
+    def elements(self, source: str) -> dict[tuple[str, ...], Element]:
+        """Elements of a source, rebuilt from the catalog once per process."""
+        with self._lock:
+            found = self._elements.get(source)
+            if found is None:
+                found = self._load_elements(source)
+                self._elements[source] = found
+            return found
+
+    def _load_elements(self, source: str) -> dict[tuple[str, ...], Element]:
+        columns: dict[str, list[Column]] = {}
+        for ref, name, type_, source_type, nullable, note in self.con.execute(
+                "SELECT ref, name, type, source_type, nullable, note FROM columns "
+                "WHERE source = ? ORDER BY ref, position", [source]).fetchall():
+            columns.setdefault(ref, []).append(Column(name, type_, source_type, nullable, note))
+        found = {}
+        for ref, parts, kind, path, rows, exact, size, modified, key, error in self.con.execute(
+                "SELECT ref, parts, kind, path, row_count, row_count_exact, size_bytes, modified_at, "
+                "key_columns, error FROM elements WHERE source = ?", [source]).fetchall():
+            found[tuple(parts)] = Element(tuple(parts), kind, path, rows, exact, size, modified,
+                                          columns.get(ref), key, error)
+        return found
+
+    def find_source(self, written: Name) -> str | None:
+        """The source a written first identifier names, or None when it names none."""
+        for name in self._source_cache():
+            if written.matches(name):
+                return name
+        return None
+
+    def _source_cache(self) -> list[str]:
+        return self.source_names()
+
+    def resolve(self, written: list[Name]) -> tuple[str, Element]:
+        """The element a written ref names; a missing one is an error that suggests the nearest."""
+        source = self.find_source(written[0])
+        if source is None:
+            raise StatementError(f"no source named {written[0].text!r}")
+        matches = [e for parts, e in self.elements(source).items() if names_match(written, source, parts)]
+        exact = [e for e in matches if tuple(n.text for n in written[1:]) == e.parts]
+        if len(exact) == 1 or len(matches) == 1:
+            return source, (exact or matches)[0]
+        written_ref = ".".join(n.text if not n.quoted else f'"{n.text}"' for n in written)
+        if matches:
+            refs = ", ".join(sorted(ref_text(source, e.parts) for e in matches)[:5])
+            raise StatementError(f"{written_ref} is ambiguous: it matches {refs}; quote it exactly")
+        refs = [ref_text(source, parts) for parts in self.elements(source)]
+        raise StatementError(f"no element {written_ref} in source {source}{_suggest(written_ref, refs)}")
+
+    def select(self, selections: list[list[Name]] | None) -> list[tuple[str, Element]]:
+        """Elements chosen by a selection (refs and globs); None selects the marked elements."""
+        if selections is None:
+            chosen = []
+            for source, ref in self.con.execute("SELECT source, ref FROM marks ORDER BY source, ref").fetchall():
+                element = next((e for p, e in self.elements(source).items() if ref_text(source, p) == ref), None)
+                if element is None:
+                    raise StatementError(f"marked element {ref} no longer exists in {source}; UNMARK it")
+                chosen.append((source, element))
+            return chosen
+        chosen: dict[tuple[str, str], tuple[str, Element]] = {}
+        for written in selections:
+            is_glob = any(ch in n.text for n in written for ch in "*?[")
+            if not is_glob:
+                source, element = self.resolve(written)
+                chosen[(source, ref_text(source, element.parts))] = (source, element)
+                continue
+            sources = [s for s in self.source_names() if written[0].matches(s)]
+            found = [(s, e) for s in sources for p, e in self.elements(s).items() if names_match(written, s, p)]
+            if not found:
+                text = ".".join(f'"{n.text}"' if n.quoted else n.text for n in written)
+                raise StatementError(f"{text} matches no element")
+            for s, e in found:
+                chosen[(s, ref_text(s, e.parts))] = (s, e)
+        return list(chosen.values())
+
+    def columns_of(self, source: str, element: Element) -> list[Column]:
+        """The element's columns, asking the head when the catalog does not know them."""
+        if element.columns is None:
+            element.columns = self.head(source).schema(element)
+        return element.columns
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def scan(self, source: str, element: Element, columns=None, predicates=None, limit=None,
+             con: duckdb.DuckDBPyConnection | None = None) -> tuple[str, str | None]:
+        """A DuckDB table expression that reads one element, and the name of the Arrow view it
+        registered on ``con`` (to ``unregister`` after the statement), or None for native scans."""
+        if element.error and element.columns is None:
+            raise HeadError(f"{ref_text(source, element.parts)} cannot be read: {element.error}")
+        head = self.head(source)
+        native = head.scan_sql(element)
+        if native is not None:
+            return native, None
+        con = con or self.con
+        try:
+            reader = head.read(element, columns, predicates or [], limit)
+        except HydraError:
+            raise
+        except Exception as err:  # noqa: BLE001
+            raise HeadError(f"{ref_text(source, element.parts)}: {secrets.mask_secrets(one_line(err), [head.uri])}") from None
+        view = f"__hydra_scan_{next(self._scan_ids)}"
+        con.register(view, reader)
+        return view, view
+
+
+def _suggest(written: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(written, candidates, n=1, cutoff=0.5)
+    if not close:
+        lowered = {c.lower(): c for c in candidates}
+        close = [lowered[c] for c in difflib.get_close_matches(written.lower(), list(lowered), n=1, cutoff=0.5)]
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _lock_holder(message: str) -> str:
+    """' (PID n)' from DuckDB's lock error, when it says which process holds the lock."""
+    marker = "(PID "
+    if marker in message:
+        pid = message.split(marker, 1)[1].split(")", 1)[0]
+        return f" (pid {pid})"
+    return ""

@@ -1,0 +1,30 @@
+-- Summary statistics from PROFILE, kept for reconciliation.
+CREATE TABLE IF NOT EXISTS stats (
+    source         VARCHAR NOT NULL,
+    ref            VARCHAR NOT NULL,
+    column_name    VARCHAR,
+    row_count      BIGINT,
+    null_count     BIGINT,
+    distinct_count BIGINT,
+    distinct_approximate BOOLEAN,
+    min_value      VARCHAR,
+    max_value      VARCHAR,
+    sum_value      VARCHAR,
+    mean_value     DOUBLE,
+    method         VARCHAR NOT NULL,
+    computed_at    TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE stats IS 'Statistics computed by PROFILE at the source: one element-level row (column_name NULL) and one row per column';
+COMMENT ON COLUMN stats.source IS 'Source of the element';
+COMMENT ON COLUMN stats.ref IS 'Element ref';
+COMMENT ON COLUMN stats.column_name IS 'Column, or NULL for the element-level row';
+COMMENT ON COLUMN stats.row_count IS 'Exact number of rows';
+COMMENT ON COLUMN stats.null_count IS 'Number of NULLs in the column';
+COMMENT ON COLUMN stats.distinct_count IS 'Number of distinct non-NULL values';
+COMMENT ON COLUMN stats.distinct_approximate IS 'True when distinct_count is an estimate';
+COMMENT ON COLUMN stats.min_value IS 'Smallest value, as text';
+COMMENT ON COLUMN stats.max_value IS 'Largest value, as text';
+COMMENT ON COLUMN stats.sum_value IS 'Sum of a numeric column, as text (exact decimal)';
+COMMENT ON COLUMN stats.mean_value IS 'Mean of a numeric column';
+COMMENT ON COLUMN stats.method IS 'How the figures were computed, e.g. postgresql aggregate query, duckdb scan';
+COMMENT ON COLUMN stats.computed_at IS 'When they were computed';
