@@ -60,22 +60,22 @@ NAME_B = [
 ]
 # country -> (region_code, currency, legal suffixes, VAT rate)
 COUNTRIES = {
-    "Germany": ("EMEA-C", "EUR", ["GmbH", "AG", "KG"]),
-    "Austria": ("EMEA-C", "EUR", ["GmbH"]),
-    "Netherlands": ("EMEA-C", "EUR", ["B.V."]),
-    "France": ("EMEA-S", "EUR", ["SARL", "SAS"]),
-    "Spain": ("EMEA-S", "EUR", ["S.L.", "S.A."]),
-    "Italy": ("EMEA-S", "EUR", ["S.r.l.", "S.p.A."]),
-    "United Kingdom": ("EMEA-N", "GBP", ["Ltd", "PLC"]),
-    "Ireland": ("EMEA-N", "EUR", ["Ltd"]),
-    "Sweden": ("EMEA-N", "SEK", ["AB"]),
-    "United States": ("NA", "USD", ["Inc.", "LLC", "Corp."]),
-    "Canada": ("NA", "CAD", ["Inc.", "Ltd."]),
-    "Mexico": ("LATAM", "MXN", ["S.A. de C.V."]),
-    "Brazil": ("LATAM", "BRL", ["Ltda."]),
-    "Japan": ("APAC", "JPY", ["K.K."]),
-    "Australia": ("APAC", "AUD", ["Pty Ltd"]),
-    "Singapore": ("APAC", "SGD", ["Pte. Ltd."]),
+    "Germany": ("EMEA-C", "EUR", ["GmbH", "AG", "KG"], "0.19"),
+    "Austria": ("EMEA-C", "EUR", ["GmbH"], "0.20"),
+    "Netherlands": ("EMEA-C", "EUR", ["B.V."], "0.21"),
+    "France": ("EMEA-S", "EUR", ["SARL", "SAS"], "0.20"),
+    "Spain": ("EMEA-S", "EUR", ["S.L.", "S.A."], "0.21"),
+    "Italy": ("EMEA-S", "EUR", ["S.r.l.", "S.p.A."], "0.22"),
+    "United Kingdom": ("EMEA-N", "GBP", ["Ltd", "PLC"], "0.20"),
+    "Ireland": ("EMEA-N", "EUR", ["Ltd"], "0.23"),
+    "Sweden": ("EMEA-N", "SEK", ["AB"], "0.25"),
+    "United States": ("NA", "USD", ["Inc.", "LLC", "Corp."], "0.00"),
+    "Canada": ("NA", "CAD", ["Inc.", "Ltd."], "0.05"),
+    "Mexico": ("LATAM", "MXN", ["S.A. de C.V."], "0.16"),
+    "Brazil": ("LATAM", "BRL", ["Ltda."], "0.00"),
+    "Japan": ("APAC", "JPY", ["K.K."], "0.10"),
+    "Australia": ("APAC", "AUD", ["Pty Ltd"], "0.10"),
+    "Singapore": ("APAC", "SGD", ["Pte. Ltd."], "0.09"),
 }
 COUNTRY_WEIGHTS = [14, 3, 5, 8, 5, 4, 12, 2, 3, 20, 5, 3, 3, 3, 4, 2]
 FIRST = [
@@ -100,6 +100,11 @@ CATEGORIES = {
     "Services": ["Onsite Install", "Calibration Visit", "Training Day", "Premium Support"],
 }
 PRODUCT_LINES = ["Mk I", "Mk II", "Pro", "Lite", "XL"]
+SERVICE_TIERS = ["Basic", "Standard", "Premium", "Team", "Enterprise"]
+
+# rough EUR -> currency rates; product prices are list prices in EUR
+FX = {"EUR": 1.0, "USD": 1.08, "GBP": 0.85, "SEK": 11.4, "CAD": 1.47, "MXN": 18.5,
+      "BRL": 5.4, "JPY": 160.0, "AUD": 1.63, "SGD": 1.45}
 
 ORDER_STATUS = ["delivered", "shipped", "processing", "cancelled", "returned"]
 ORDER_STATUS_WEIGHTS = [70, 12, 6, 8, 4]
@@ -147,7 +152,7 @@ def make_customers(rng: random.Random) -> list[dict]:
     countries = list(COUNTRIES)
     for i in range(200):
         country = rng.choices(countries, COUNTRY_WEIGHTS)[0]
-        region, currency, suffixes, tld = COUNTRIES[country]
+        region, currency, suffixes, _vat = COUNTRIES[country]
         while True:
             base = f"{rng.choice(NAME_A)} {rng.choice(NAME_B)}"
             if base not in used:
@@ -155,7 +160,7 @@ def make_customers(rng: random.Random) -> list[dict]:
                 break
         name = f"{base} {rng.choice(suffixes)}"
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        email = f"{slug(first)}.{slug(last)}@{slug(base)}.{tld}"
+        email = f"{slug(first)}.{slug(last)}@{slug(base)}.example"  # reserved TLD
         if rng.random() < 0.04:
             email = ""  # a few missing contacts, as in real CRM exports
         customers.append({
@@ -180,7 +185,8 @@ def make_products(rng: random.Random) -> pa.Table:
     while len(rows) < 50:
         cat = cats[n % len(cats)]
         item = CATEGORIES[cat][(n // len(cats)) % len(CATEGORIES[cat])]
-        line = PRODUCT_LINES[(n // 17) % len(PRODUCT_LINES)]
+        lines = SERVICE_TIERS if cat in ("Software", "Services") else PRODUCT_LINES
+        line = lines[(n // 17) % len(lines)]
         n += 1
         name = f"{item} {line}"
         if any(r["product_name"] == name for r in rows):
@@ -226,7 +232,7 @@ def make_orders(rng, customers, products, n, first_id, start, end):
     skus = products.column("sku").to_pylist()
     prices = dict(zip(skus, products.column("unit_price").to_pylist()))
     # a few big accounts place most orders
-    weights = [rng.paretovariate(1.3) for _ in eligible]
+    weights = [rng.paretovariate(2.0) for _ in eligible]
     dates = sorted(rand_date(rng, start, end) for _ in range(n))
     rows = []
     for i, day in enumerate(dates):
@@ -235,9 +241,12 @@ def make_orders(rng, customers, products, n, first_id, start, end):
             if c["signup_date"] <= day:
                 break
         sku = rng.choice(skus)
-        qty = rng.choices([1, 2, 3, 5, 10, 25], [40, 20, 12, 10, 8, 3])[0]
+        if sku.startswith(("SER", "SOF")):
+            qty = rng.choices([1, 2, 3], [70, 20, 10])[0]
+        else:
+            qty = rng.choices([1, 2, 3, 5, 10, 25], [40, 20, 12, 10, 8, 3])[0]
         discount = rng.choice([0, 0, 0, 0.05, 0.1, 0.15])
-        amount = money(float(prices[sku]) * qty * (1 - discount))
+        amount = money(float(prices[sku]) * qty * (1 - discount) * FX[c["currency"]])
         status = rng.choices(ORDER_STATUS, ORDER_STATUS_WEIGHTS)[0]
         if day > end - dt.timedelta(days=10):
             status = rng.choice(["processing", "shipped"])
@@ -338,8 +347,8 @@ def make_invoices(rng, customers) -> list[list]:
     for i in range(300):
         c = rng.choice([c for c in customers if c["signup_date"] <= dt.date(2024, 12, 31)])
         day = rand_date(rng, dt.date(2024, 1, 1), dt.date(2024, 12, 31))
-        net = money(rng.uniform(120, 18000))
-        vat = rng.choice(["0.19", "0.20", "0.21", "0.00"])
+        net = money(rng.uniform(120, 18000) * FX[c["currency"]])
+        vat = COUNTRIES[c["country"]][3]
         gross = money(float(net) * (1 + float(vat)))
         paid = rng.random() < 0.8 and day < dt.date(2024, 12, 1)
         rows.append([
