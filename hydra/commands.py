@@ -5,6 +5,7 @@ from __future__ import annotations
 from hydra.errors import StatementError
 from hydra.refs import parse_selection, ref_text
 from hydra.statements import Cursor, Result, statement
+from hydra.workspace import now
 
 
 @statement(
@@ -65,10 +66,11 @@ def mark(ws, stmt) -> Result:
     chosen = ws.select(selections)
     if predicate is not None:
         _check_predicate(ws, chosen, predicate)
-    rows = [(source, ref_text(source, e.parts), predicate) for source, e in chosen]
+    marked_at = now()
+    rows = [(source, ref_text(source, e.parts), predicate, marked_at) for source, e in chosen]
     ws.con.executemany(
-        "INSERT INTO marks (source, ref, filter) VALUES (?, ?, ?) "
-        "ON CONFLICT (source, ref) DO UPDATE SET filter = excluded.filter, marked_at = current_timestamp",
+        "INSERT INTO marks (source, ref, filter, marked_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (source, ref) DO UPDATE SET filter = excluded.filter, marked_at = excluded.marked_at",
         rows)
     total = ws.con.execute("SELECT count(*) FROM marks").fetchone()[0]
     return Result(message=f"marked {len(rows)} element{'s' * (len(rows) != 1)} ({total} marked in all)")

@@ -19,6 +19,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session")
+def hydra_cmd():
+    """The command line that runs hydra in a subprocess, from this test environment."""
+    import sys
+
+    return [sys.executable, "-m", "hydra"]
+
+
 @pytest.fixture
 def ws():
     """A fresh in-memory workspace."""

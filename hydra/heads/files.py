@@ -54,7 +54,9 @@ class FilesHead(Head):
 
     @classmethod
     def claims_path(cls, uri: str) -> bool:
-        return os.path.exists(uri) or any(ch in uri for ch in GLOB_CHARS)
+        # every scheme-less path but a file of a format it cannot read (so that a missing folder
+        # gets this head's clear "not found" rather than "no head can attach")
+        return not os.path.isfile(uri) or file_format(uri) is not None
 
     def __init__(self, name, uri, options=None):
         super().__init__(name, uri.removeprefix("file://"), options)
@@ -131,12 +133,10 @@ class FilesHead(Head):
                 element.row_count_exact = True
                 element.columns = self._columns(cur, element)
             elif kind == "csv":
-                found = cur.execute(f"SELECT Columns FROM sniff_csv(?{self._csv_options()})", [path])
-                element.columns = [Column(c["name"], c["type"]) for c in found.fetchone()[0]]
-                if len(element.columns) == 1 and any(d in element.columns[0].name for d in ",;\t|"):
-                    # the sniffer fell back to one text column: rows disagree on their fields
-                    element.error = ("rows have different numbers of fields (the sniffer found no "
-                                     "consistent delimiter); attach with (LENIENT true) to read it anyway")
+                found = cur.execute(f"SELECT Columns, SkipRows FROM sniff_csv(?{self._csv_options()})", [path])
+                columns, skipped = found.fetchone()
+                element.columns = [Column(c["name"], c["type"]) for c in columns]
+                element.error = _sniff_warning(element.columns, skipped)
                 element.row_count = None if compression else _estimate_rows(path, stat.st_size, True)
             else:
                 element.columns = self._columns(cur, element)
@@ -176,11 +176,24 @@ class FilesHead(Head):
         sql = f"SELECT {select} FROM {self.scan_sql(element)}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return self._con.cursor().sql(sql).fetch_record_batch()
+        return self._con.cursor().sql(sql).to_arrow_reader()
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _sniff_warning(columns: list[Column], skipped: int) -> str | None:
+    """Say when DuckDB's sniffer read a file in a way that silently loses data: rows that disagree
+    on their fields make it fall back to one text column, or skip the lines before the last
+    consistent block. (A title line above the header is skipped the same way: worth a look too.)"""
+    if len(columns) == 1 and any(d in columns[0].name for d in ",;\t|"):
+        return ("rows have different numbers of fields (no consistent delimiter); "
+                "attach with (LENIENT true) to read it anyway")
+    if skipped:
+        return (f"the CSV sniffer skipped the first {skipped} line{'s' * (skipped != 1)} as not part of "
+                "the table (ragged rows or a preamble); attach with (LENIENT true) to read every row")
+    return None
 
 
 def _estimate_rows(path: str, size: int, header: bool) -> int | None:
