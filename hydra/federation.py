@@ -18,6 +18,8 @@ from hydra.refs import quote_ident, written_names
 from hydra.statements import Result, Statement
 
 WRITES = ("Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "TruncateTable")
+QUERIES = ("SELECT", "FROM", "WITH", "VALUES", "TABLE", "DESCRIBE", "SHOW", "SUMMARIZE", "PRAGMA",
+           "CALL", "EXPLAIN", "PIVOT", "UNPIVOT", "(")
 # parents where a scan must be a subquery rather than a table function
 SUBQUERY_PARENTS = ("Summarize", "Describe", "Copy", "Pivot", "Unpivot")
 
@@ -46,7 +48,13 @@ def run_sql(ws, stmt: Statement, con: duckdb.DuckDBPyConnection | None = None) -
             return Result(message=None)
         columns = [d[0] for d in cursor.description]
         types = [str(d[1]) for d in cursor.description]
-        return Result(columns=columns, rows=cursor.fetchall(), types=types)
+        rows = cursor.fetchall()
+        if columns in (["Count"], ["Success"]) and stmt.keyword not in QUERIES:
+            # DDL, DML and COPY report a status, not data: a message, so piped output stays data only
+            if columns == ["Count"] and rows:
+                return Result(message=f"{stmt.keyword.lower()}: {rows[0][0]} row{'s' * (rows[0][0] != 1)}")
+            return Result()
+        return Result(columns=columns, rows=rows, types=types)
     except duckdb.Error as err:
         raise HydraError(one_line(err)) from None
     finally:

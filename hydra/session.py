@@ -114,12 +114,12 @@ class Session:
         if result.columns:
             write_result(result, out, self.format, max_width=self.max_width if self.format == "table" else None,
                          max_rows=self.max_rows if self.format == "table" else None)
+            out.flush()
             if self.once is not None:
                 self.once.close()
                 self.once = None
         if result.message:
             self.err.write(result.message + "\n")
-        out.flush()
 
     def close(self) -> None:
         for stream in (self.once, self.output_file):

@@ -1,0 +1,95 @@
+"""The command line, run as a user would: a real `python -m hydra` subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+
+def hydra(hydra_cmd, *args, stdin: str | None = None):
+    return subprocess.run([*hydra_cmd, *args], input=stdin, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def data(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_text("id,v\n1,x\n2,y\n")
+    return folder
+
+
+def test_script_stops_at_first_error_with_one_line_and_no_traceback(hydra_cmd, tmp_path, data):
+    script = tmp_path / "job.sql"
+    script.write_text(f"ATTACH '{data}' AS f;\n\nSELECT * FROM f.\"b.csv\";\nSELECT 'never' AS x;\n")
+    out = hydra(hydra_cmd, ":memory:", "-f", str(script))
+    assert out.returncode == 1
+    assert out.stdout == ""
+    errors = [line for line in out.stderr.splitlines() if line.startswith("hydra:")]
+    assert errors == [f'hydra: error: {script}:3: no element f."b.csv" in source f; did you mean f."a.csv"? '
+                      '(in: SELECT * FROM f."b.csv")']
+    assert "Traceback" not in out.stderr
+
+
+def test_debug_shows_the_traceback(hydra_cmd):
+    out = hydra(hydra_cmd, ":memory:", "--debug", "-c", "SELECT * FROM nowhere")
+    assert out.returncode == 1 and "Traceback" in out.stderr
+
+
+def test_stdin_script_prints_csv_when_piped(hydra_cmd, data):
+    out = hydra(hydra_cmd, ":memory:", stdin=f"ATTACH '{data}' AS f;\nSELECT v, id FROM f.\"a.csv\" ORDER BY id;\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "v,id\nx,1\ny,2\n"
+    assert "attached f: 1 element" in out.stderr
+
+
+def test_c_and_f_run_in_the_order_given(hydra_cmd, tmp_path):
+    script = tmp_path / "s.sql"
+    script.write_text("INSERT INTO t VALUES (2);")
+    out = hydra(hydra_cmd, ":memory:", "-c", "CREATE TABLE t (x INT); INSERT INTO t VALUES (1)", "-f", str(script),
+                "-c", "SELECT list(x ORDER BY x) AS xs FROM t", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [{"xs": [1, 2]}]
+
+
+@pytest.mark.parametrize("fmt, expected", [
+    ("csv", "a,b\n1,\n"),
+    ("tsv", "a\tb\n1\t\n"),
+    ("jsonl", '{"a": 1, "b": null}\n'),
+    ("markdown", "| a | b |\n|---|---|\n| 1 | NULL |\n"),
+    ("table", "+---+------+\n| a | b    |\n+---+------+\n| 1 | NULL |\n+---+------+\n1 row\n"),
+])
+def test_formats(hydra_cmd, fmt, expected):
+    out = hydra(hydra_cmd, ":memory:", "--format", fmt, "-c", "SELECT 1 AS a, NULL AS b")
+    assert out.stdout == expected
+
+
+def test_workspace_persists_between_runs(hydra_cmd, tmp_path, data):
+    workspace = str(tmp_path / "w.duckdb")
+    assert hydra(hydra_cmd, workspace, "-c", f"ATTACH '{data}' AS f").returncode == 0
+    out = hydra(hydra_cmd, workspace, "-c", "SELECT name, kind, element_count FROM sources")
+    assert out.stdout == "name,kind,element_count\nf,files,1\n"
+
+
+def test_missing_script_file_and_bad_workspace(hydra_cmd, tmp_path):
+    out = hydra(hydra_cmd, ":memory:", "-f", str(tmp_path / "nope.sql"))
+    assert out.returncode == 1 and out.stderr.strip() == f"hydra: error: cannot read {tmp_path}/nope.sql: No such file or directory"
+    out = hydra(hydra_cmd, str(tmp_path), "-c", "SELECT 1")
+    assert out.returncode == 1 and "must be a file, not a folder" in out.stderr
+
+
+def test_help_names_the_statements(hydra_cmd):
+    out = hydra(hydra_cmd, "--help")
+    assert out.returncode == 0
+    for word in ("ATTACH", "MARK", "EXTRACT", "RECONCILE", "--format", "--read-only"):
+        assert word in out.stdout
+
+
+def test_dot_commands_work_in_scripts(hydra_cmd, tmp_path, data):
+    target = tmp_path / "once.csv"
+    script = f"ATTACH '{data}' AS f;\n.mode jsonl\nSELECT id FROM f.\"a.csv\" ORDER BY id;\n.once {target}\nSELECT 7 AS seven;\n"
+    out = hydra(hydra_cmd, ":memory:", stdin=script)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == '{"id": 1}\n{"id": 2}\n'
+    assert target.read_text() == '{"seven": 7}\n'
