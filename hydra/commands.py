@@ -10,17 +10,26 @@ from hydra.workspace import now
 
 @statement(
     "ATTACH",
-    syntax="ATTACH '<uri or path>' AS name [(TYPE kind, OPTION value, …)]",
+    syntax="ATTACH [OR REPLACE | IF NOT EXISTS] '<uri or path>' AS name [(TYPE kind, OPTION value, …)]",
     help="Attach a source (folder, database URL, s3://…) and list its elements",
 )
 def attach(ws, stmt) -> Result:
     cur = Cursor(stmt)
+    replace = cur.accept("OR")
+    if replace:
+        cur.expect("REPLACE")
+    if_missing = cur.accept("IF")
+    if if_missing:
+        cur.expect("NOT")
+        cur.expect("EXISTS")
     uri = cur.string("a URI or path")
     cur.expect("AS")
     name = cur.name("a source name")
     options = cur.options()
     cur.done()
-    count, note = ws.attach(uri, name, options)
+    if if_missing and ws.has_source(name):
+        return Result(message=f"{name} is already attached")
+    count, note = ws.attach(uri, name, options, replace=replace)
     message = f"attached {name}: {count} element{'s' * (count != 1)}"
     return Result(message=f"{message}\nnote: {note}" if note else message)
 

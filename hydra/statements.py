@@ -193,10 +193,9 @@ def _passes_to_duckdb(stmt: Statement) -> bool:
     """DuckDB's own ATTACH of a database file passes through untouched."""
     if stmt.keyword != "ATTACH":
         return False
-    words = [t.text.upper() for t in stmt.tokens[1:3]]
-    if words and words[0] in ("DATABASE", "IF", "OR"):
+    if any(t.text.upper() == "DATABASE" for t in stmt.tokens[1:3]):
         return True
-    target = stmt.tokens[1].text if len(stmt.tokens) > 1 else ""
+    target = next((t.text for t in stmt.tokens if t.token_type.name == "STRING"), "")
     if target.lower().endswith((".duckdb", ".ddb")) or target == ":memory:":
         return True
     kinds = [t.text.lower() for i, t in enumerate(stmt.tokens) if i and stmt.tokens[i - 1].text.upper() == "TYPE"]

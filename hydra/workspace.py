@@ -157,12 +157,20 @@ class Workspace:
             raise StatementError(f"no source named {name!r}{_suggest(name, self.source_names())}")
         return dict(zip([d[0] for d in cur.description], row))
 
-    def attach(self, uri: str, name: str, options: dict[str, str]) -> tuple[int, str | None]:
+    def has_source(self, name: str) -> bool:
+        return bool(self.con.execute("SELECT 1 FROM sources WHERE lower(name) = lower(?)", [name]).fetchone())
+
+    def attach(self, uri: str, name: str, options: dict[str, str], replace: bool = False) -> tuple[int, str | None]:
         """Attach a source and enumerate it into the catalog. All or nothing: on any error the
-        workspace is left as it was. Returns (element count, a note for the user)."""
+        workspace is left as it was. ``replace`` swaps out a source of the same name (its marks
+        stay). Returns (element count, a note for the user)."""
         from hydra.heads import head_for
 
-        self._check_new_name(name)
+        replacing = replace and self.has_source(name)
+        if replacing:
+            name = self.source_row(name)["name"]
+        else:
+            self._check_new_name(name)
         kind = options.pop("TYPE", None)
         cls = head_for(uri, kind)
         allowed = {"TYPE", *cls.options_allowed, *cls.secret_options}
@@ -174,7 +182,10 @@ class Workspace:
         stored_uri = cls.redact(uri)
         stored_options = {k: v for k, v in options.items() if k not in cls.secret_options}
         stored_options["TYPE"] = cls.kind
-        self._scan_into_catalog(head, new=(stored_uri, stored_options))
+        old_head = self._heads.pop(name, None) if replacing else None
+        self._scan_into_catalog(head, new=(stored_uri, stored_options), replace=replacing)
+        if old_head is not None:
+            old_head.close()
         self._heads[name] = head
         note = None
         if secrets.MASK in stored_uri and secrets.MASK not in uri:
@@ -184,7 +195,7 @@ class Workspace:
         return count, note
 
     def _check_new_name(self, name: str) -> None:
-        if self.con.execute("SELECT 1 FROM sources WHERE lower(name) = lower(?)", [name]).fetchone():
+        if self.has_source(name):
             raise StatementError(f"a source named {name!r} is already attached; DETACH {name} first, "
                                  f"or REFRESH {name} to rescan it")
         taken = {n.lower() for (n,) in self.con.execute(
@@ -194,7 +205,7 @@ class Workspace:
         if name.lower() in taken:
             raise StatementError(f"{name!r} already names a database, schema or table; choose another name")
 
-    def _scan_into_catalog(self, head: Head, new: tuple[str, dict] | None = None) -> None:
+    def _scan_into_catalog(self, head: Head, new: tuple[str, dict] | None = None, replace: bool = False) -> None:
         """Open the head, enumerate it and replace its catalog rows, in one transaction."""
         name = head.name
         try:
@@ -213,6 +224,9 @@ class Workspace:
         with self._lock:
             self.con.execute("BEGIN TRANSACTION")
             try:
+                if replace:
+                    self._delete_catalog(name, self._head_tables_of(name))
+                    self.con.execute("DELETE FROM sources WHERE name = ?", [name])
                 if new:
                     uri, options = new
                     self.con.execute(
@@ -275,15 +289,19 @@ class Workspace:
         finally:
             self.con.unregister(view)
 
-    def detach(self, name: str) -> None:
-        row = self.source_row(name)
-        name = row["name"]
+    def _head_tables_of(self, name: str) -> list[str]:
+        """The head tables that hold rows of a source (those of its kind that exist)."""
         from hydra.heads import head_class
 
         try:
-            head_tables = head_class(row["kind"]).tables
+            tables = head_class(self.source_row(name)["kind"]).tables
         except HydraError:
-            head_tables = ()
+            tables = ()
+        return [t for t in tables if self._table_exists(t)]
+
+    def detach(self, name: str) -> None:
+        name = self.source_row(name)["name"]
+        head_tables = self._head_tables_of(name)
         head = self._heads.pop(name, None)
         if head:
             head.close()
@@ -291,7 +309,7 @@ class Workspace:
         with self._lock:
             self.con.execute("BEGIN TRANSACTION")
             try:
-                self._delete_catalog(name, [t for t in head_tables if self._table_exists(t)])
+                self._delete_catalog(name, head_tables)
                 self.con.execute("DELETE FROM marks WHERE source = ?", [name])
                 self.con.execute("DELETE FROM sources WHERE name = ?", [name])
                 self.con.execute("COMMIT")

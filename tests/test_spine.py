@@ -320,3 +320,29 @@ def test_outer_join_filters_on_the_null_side_are_not_pushed(rec, tmp_path):
 def test_self_join_reads_twice(rec):
     assert rec.execute("SELECT count(*) FROM r.s.t a JOIN r.s.t b ON a.id = b.id + 1 WHERE a.id < 10").rows == [(9,)]
     assert len(RecordingHead.calls) == 2
+
+
+def test_attach_or_replace_and_if_not_exists_make_scripts_rerunnable(ws, folder, tmp_path):
+    ws.execute(f"ATTACH '{folder}' AS f")
+    ws.execute('MARK f."customers.csv"')
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "customers.csv").write_text("id\n1\n")
+    assert ws.execute(f"ATTACH IF NOT EXISTS '{other}' AS f").message == "f is already attached"
+    assert ws.query("SELECT element_count FROM sources") == [(8,)]
+    assert ws.execute(f"ATTACH OR REPLACE '{other}' AS f").message == "attached f: 1 element"
+    assert ws.query("SELECT count(*), min(uri) FROM sources") == [(1, str(other))]
+    assert ws.query("SELECT count(*) FROM elements") == [(1,)]
+    assert ws.query("SELECT ref FROM marks") == [('f."customers.csv"',)]
+    assert ws.execute('SELECT * FROM f."customers.csv"').rows == [(1,)]
+    # a failed replace leaves the old source as it was
+    with pytest.raises(HydraError):
+        ws.execute(f"ATTACH OR REPLACE '{tmp_path}/missing' AS f")
+    assert ws.query("SELECT count(*), min(uri) FROM sources") == [(1, str(other))]
+
+
+def test_duckdb_attach_of_a_database_file_passes_through(ws, tmp_path):
+    ws.execute(f"ATTACH '{tmp_path}/wh.duckdb' AS wh")
+    ws.execute("CREATE TABLE wh.t AS SELECT 42 AS x")
+    assert ws.execute("SELECT x FROM wh.t").rows == [(42,)]
+    assert ws.query("SELECT count(*) FROM sources") == [(0,)]
