@@ -346,3 +346,33 @@ def test_duckdb_attach_of_a_database_file_passes_through(ws, tmp_path):
     ws.execute("CREATE TABLE wh.t AS SELECT 42 AS x")
     assert ws.execute("SELECT x FROM wh.t").rows == [(42,)]
     assert ws.query("SELECT count(*) FROM sources") == [(0,)]
+
+
+def test_placeholders_are_stored_and_re_read_from_the_environment(tmp_path, folder, hydra_cmd, monkeypatch):
+    import os
+
+    monkeypatch.setenv("HYDRA_TEST_DATA", str(folder))
+    workspace = tmp_path / "w.duckdb"
+    ws = Workspace.open(str(workspace))
+    ws.execute("ATTACH '${HYDRA_TEST_DATA}' AS f")
+    assert ws.query("SELECT uri FROM sources") == [("${HYDRA_TEST_DATA}",)]
+    ws.close()
+    env = {**os.environ, "HYDRA_TEST_DATA": str(folder)}
+    ok = subprocess.run([*hydra_cmd, str(workspace), "-c", 'SELECT count(*) AS n FROM f."customers.csv"'],
+                        capture_output=True, text=True, env=env)
+    assert ok.stdout == "n\n3\n", ok.stderr
+    del env["HYDRA_TEST_DATA"]
+    missing = subprocess.run([*hydra_cmd, str(workspace), "-c", 'SELECT count(*) FROM f."customers.csv"'],
+                             capture_output=True, text=True, env=env)
+    assert missing.returncode == 1
+    assert "environment variable HYDRA_TEST_DATA is not set" in missing.stderr
+
+
+def test_redact_uri_masks_passwords_but_keeps_placeholders():
+    from hydra.secrets import redact_uri
+
+    assert redact_uri("postgresql://u:pw@h:5432/db?sslmode=require&password=x") == \
+        "postgresql://u:***@h:5432/db?sslmode=require&password=***"
+    assert redact_uri("postgresql://u:${PGPASS}@h/db") == "postgresql://u:${PGPASS}@h/db"
+    assert redact_uri("mssql+pyodbc://u:p%40ss@dsn?driver=ODBC") == "mssql+pyodbc://u:***@dsn?driver=ODBC"
+    assert redact_uri("/data/a b") == "/data/a b"
