@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TextIO
@@ -43,11 +42,17 @@ def to_json(value):
     return str(value)
 
 
-def write_result(result, out: TextIO, fmt: str = "table", max_width: int = 40,
-                 max_rows: int | None = None) -> None:
-    """Write one statement's result (rows and/or message) in a format."""
+def write_result(result, out: TextIO, fmt: str = "table", max_width: int | None = 40,
+                 max_rows: int | None = None, screen_width: int | None = None) -> None:
+    """Write one statement's result (rows and/or message) in a format.
+
+    Table mode only: ``max_width`` truncates long values, ``max_rows`` shows the first and last
+    rows of a taller result, ``screen_width`` hides the middle columns of a result wider than the
+    screen; the footer says what was hidden.
+    """
     if result.columns:
-        WRITERS[fmt](result.columns, result.rows, out, max_width=max_width, max_rows=max_rows)
+        WRITERS[fmt](result.columns, result.rows, out, max_width=max_width, max_rows=max_rows,
+                     screen_width=screen_width)
 
 
 def _csv(columns, rows, out, delimiter=",", **_):
@@ -62,11 +67,15 @@ def _tsv(columns, rows, out, **_):
 
 
 def _json(columns, rows, out, **_):
+    import json
+
     json.dump([{c: to_json(v) for c, v in zip(columns, row)} for row in rows], out, ensure_ascii=False, indent=1)
     out.write("\n")
 
 
 def _jsonl(columns, rows, out, **_):
+    import json
+
     for row in rows:
         out.write(json.dumps({c: to_json(v) for c, v in zip(columns, row)}, ensure_ascii=False))
         out.write("\n")
@@ -80,21 +89,96 @@ def _cell(value, max_width: int | None) -> str:
     return text
 
 
-def _table(columns, rows, out, max_width=40, max_rows=None, **_):
-    shown = rows if max_rows is None or len(rows) <= max_rows else rows[:max_rows]
-    cells = [[_cell(v, max_width) for v in row] for row in shown]
+ELLIPSIS = "…"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' * (n != 1)}"
+
+
+def _table(columns, rows, out, max_width=40, max_rows=None, screen_width=None, **_):
+    """An aligned table. NULL shows as NULL; numbers align right; a value longer than
+    ``max_width`` ends in …; a result taller than ``max_rows`` shows its first and last rows
+    around a … row; one wider than ``screen_width`` shows its first and last columns around a …
+    column. The footer counts rows and says what was not shown."""
+    total_rows = len(rows)
+    if max_rows is not None and total_rows > max_rows:
+        head = (max_rows + 1) // 2
+        tail = max_rows - head
+        shown = list(rows[:head]) + (list(rows[total_rows - tail:]) if tail else [])
+        gap_at = head  # a … row goes here
+    else:
+        shown, gap_at = rows, None
     heads = [_cell(c, max_width) for c in columns]
+    cells = [[_cell(v, max_width) for v in row] for row in shown]
+    numeric = [any(_is_number(row[i]) for row in shown) and all(row[i] is None or _is_number(row[i]) for row in shown)
+               for i in range(len(columns))]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(heads)]
-    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-    out.write(line + "\n")
-    out.write("| " + " | ".join(h.ljust(w) for h, w in zip(heads, widths)) + " |\n")
-    out.write(line + "\n")
-    for row in cells:
-        out.write("| " + " | ".join(v.ljust(w) for v, w in zip(row, widths)) + " |\n")
-    out.write(line + "\n")
-    hidden = len(rows) - len(shown)
-    count = f"{len(rows)} row{'s' * (len(rows) != 1)}"
-    out.write(f"{count} ({hidden} not shown; .maxrows to see more)\n" if hidden else f"{count}\n")
+    keep = _columns_that_fit(widths, screen_width)
+    hidden_columns = [columns[i] for i in range(len(columns)) if i not in keep]
+    order: list[int | None] = sorted(keep)
+    if hidden_columns:  # a … column stands where the hidden ones were
+        split = next(n for n, i in enumerate(order) if n != i) if order != list(range(len(order))) else len(order)
+        order.insert(split, None)
+
+    def line(values, align=True) -> str:
+        parts = []
+        for i in order:
+            if i is None:
+                parts.append(values[None] if None in values else ELLIPSIS)
+                continue
+            text = values[i]
+            parts.append(text.rjust(widths[i]) if align and numeric[i] else text.ljust(widths[i]))
+        return "| " + " | ".join(parts) + " |\n"
+
+    rule = "+" + "+".join("-" * ((widths[i] if i is not None else 1) + 2) for i in order) + "+\n"
+    out.write(rule)
+    out.write(line(dict(enumerate(heads)), align=False))
+    out.write(rule)
+    for n, row in enumerate(cells):
+        if n == gap_at:
+            out.write(line({i: ELLIPSIS.center(widths[i]) for i in range(len(columns))} | {None: ELLIPSIS}, align=False))
+        out.write(line(dict(enumerate(row))))
+    if gap_at is not None and gap_at == len(cells):
+        out.write(line({i: ELLIPSIS.center(widths[i]) for i in range(len(columns))} | {None: ELLIPSIS}, align=False))
+    out.write(rule)
+    notes = []
+    if len(shown) != total_rows:
+        notes.append(f"{len(shown):,} shown; .maxrows N to see more")
+    if hidden_columns:
+        names = ", ".join(hidden_columns[:5]) + (", …" if len(hidden_columns) > 5 else "")
+        notes.append(f"{_count(len(hidden_columns), 'column')} of {len(columns):,} hidden: {names}; .mode line shows all")
+    footer = _count(total_rows, "row")
+    out.write(f"{footer} ({'; '.join(notes)})\n" if notes else f"{footer}\n")
+
+
+def _columns_that_fit(widths: list[int], screen_width: int | None) -> set[int]:
+    """Indexes of the columns to show: all when they fit; else as many as fit, taken alternately
+    from the left and the right (the first column is always shown)."""
+    def table_width(indexes, gap):
+        return 1 + sum(widths[i] + 3 for i in indexes) + (4 if gap else 0)
+
+    everything = set(range(len(widths)))
+    if not screen_width or table_width(everything, False) <= screen_width:
+        return everything
+    keep: set[int] = {0}
+    left, right = 1, len(widths) - 1
+    take_left = False  # after the first column, take the last one next
+    while left <= right:
+        candidate = left if take_left else right
+        if table_width(keep | {candidate}, True) > screen_width:
+            break
+        keep.add(candidate)
+        if take_left:
+            left += 1
+        else:
+            right -= 1
+        take_left = not take_left
+    return keep
 
 
 def _markdown(columns, rows, out, **_):

@@ -27,6 +27,39 @@ class StatementFailed(HydraError):
         super().__init__(f"{origin}:{statement.line}: {error} (in: {first})")
 
 
+_PLAIN_FIRST_WORDS = frozenset({"SELECT", "WITH", "FROM", "VALUES", "(SELECT", "(FROM"})
+
+
+def _has_table_function(con, query: str) -> bool:
+    """Whether DuckDB's parse tree of ``query`` calls a table function (``duckdb_tables()``…)."""
+    (tree,) = con.execute("SELECT json_serialize_sql(?::VARCHAR)", [query]).fetchone()
+    return '"TABLE_FUNCTION"' in tree or '"error":true' in tree.replace(" ", "")
+
+
+def _run_plain(con, query: str):
+    """Run a query that names no source (see ``Session._plain_query``) like ``federation.run_sql``."""
+    import duckdb
+
+    from hydra.errors import one_line
+    from hydra.statements import Result
+
+    try:
+        cursor = con.execute(query)
+        if cursor.description is None:
+            return Result()
+        return Result(columns=[d[0] for d in cursor.description], rows=cursor.fetchall(),
+                      types=[str(d[1]) for d in cursor.description])
+    except duckdb.Error as err:
+        raise HydraError(one_line(err)) from None
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 class Quit(Exception):
     """``.quit`` was run."""
 
@@ -65,30 +98,89 @@ class Session:
         self.once: TextIO | None = None  # .once: the next result only
         self.output_file: TextIO | None = None  # .output: until reset
         self.last_elapsed: float | None = None
+        # the REPL sets these: a pager for results taller than the screen, a hook after each statement
+        self.pager: Callable[[str], None] | None = None
+        self.after_statement: Callable[[Statement], None] | None = None
+        # False while a fresh ``:memory:`` workspace has not created its catalog tables yet (start-up
+        # time: see ``open_workspace``); created before the first statement that could see them
+        self.catalog_ready = True
+
+    def ensure_catalog(self) -> None:
+        if not self.catalog_ready:
+            self.catalog_ready = True
+            from hydra.workspace import CORE_TABLES
+
+            self.ws._create_tables(CORE_TABLES)
 
     # -- running --------------------------------------------------------------------------------
 
     def run_text(self, text: str, origin: str = "<input>") -> None:
         """Run every statement of ``text``; the first failure raises ``StatementFailed``."""
+        query = self._plain_query(text)
+        if query is not None:
+            self.run_statement(query, origin, whole_text=text)
+            return
         for stmt in split_statements(text):
             self.run_statement(stmt, origin)
 
-    def run_statement(self, stmt: Statement, origin: str = "<input>") -> None:
+    def run_statement(self, stmt: Statement, origin: str = "<input>", whole_text: str | None = None) -> None:
         started = time.perf_counter()
         try:
             if stmt.dot:
+                self.ensure_catalog()
                 self.run_dot(stmt.text)
                 return
-            result = self.ws.run(stmt)
+            if whole_text is not None:  # a plain query found by ``_plain_query``: DuckDB runs it as is
+                result = _run_plain(self.ws.con, stmt.text)
+            else:
+                self.ensure_catalog()
+                result = self.ws.run(stmt)
         except (Quit, StatementFailed):
             raise
         except HydraError as err:
+            if whole_text is not None:  # re-split with sqlglot only now, for the line number
+                stmt = (split_statements(whole_text) or [stmt])[0]
             raise StatementFailed(err, stmt, origin) from err
         finally:
             self.last_elapsed = time.perf_counter() - started
+            if self.after_statement is not None:
+                self.after_statement(stmt)
         self.show(result)
         if self.timer:
             self.err.write(f"Run Time: {self.last_elapsed:.3f} s\n")
+
+    def _plain_query(self, text: str) -> Statement | None:
+        """``text`` as one plain DuckDB query that can run exactly as written, or None.
+
+        Start-up time: ``hydra -c "SELECT …"`` should not pay for importing sqlglot (about half
+        of DuckDB's own import time). DuckDB's own parser decides: exactly one statement, of type
+        SELECT, starting with a word no Hydra statement uses, that names no attached source (any
+        source name appearing anywhere in the text sends it the normal way), and — while the
+        catalog tables are not created yet — that reads no table and no table function at all.
+        Anything else, including text DuckDB cannot parse, takes the normal path.
+        """
+        words = text.split(None, 1)
+        if not words or words[0].upper().rstrip(";") not in _PLAIN_FIRST_WORDS:
+            return None
+        con = self.ws.con
+        try:
+            parsed = con.extract_statements(text)
+        except Exception:  # noqa: BLE001 - DuckDB cannot parse it: the normal path says why
+            return None
+        if len(parsed) != 1 or parsed[0].type.name != "SELECT":
+            return None
+        query = parsed[0].query
+        try:
+            if not self.catalog_ready:
+                if con.get_table_names(query) or _has_table_function(con, query):
+                    return None
+            else:
+                lowered = query.lower()
+                if any(name.lower() in lowered for name in self.ws.source_names()):
+                    return None
+        except Exception:  # noqa: BLE001
+            return None
+        return Statement(query, [], line=1)
 
     def run_dot(self, line: str) -> None:
         import shlex
@@ -112,9 +204,21 @@ class Session:
     def show(self, result) -> None:
         out = self.target()
         if result.columns:
-            write_result(result, out, self.format, max_width=self.max_width if self.format == "table" else None,
-                         max_rows=self.max_rows if self.format == "table" else None)
-            out.flush()
+            table = self.format == "table"
+            options = dict(max_width=self.max_width if table else None, max_rows=self.max_rows if table else None)
+            on_screen = out is self.out and _isatty(out)
+            if on_screen and table:  # hide columns that do not fit the terminal, and say so
+                import shutil
+
+                options["screen_width"] = shutil.get_terminal_size().columns
+            if on_screen and self.pager is not None:  # the REPL pages results taller than the screen
+                import io
+
+                buffer = io.StringIO()
+                write_result(result, buffer, self.format, **options)
+                self.pager(buffer.getvalue())
+            else:
+                write_result(result, out, self.format, **options)
             if self.once is not None:
                 self.once.close()
                 self.once = None
