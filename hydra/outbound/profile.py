@@ -1,0 +1,147 @@
+"""PROFILE: exact statistics about elements, computed at the source, into ``stats``.
+
+A head that can aggregate at its source (``head.aggregates``: a SQL head pushes one aggregate
+query to its engine) is asked first; otherwise DuckDB aggregates the element's scan in one pass
+(for native scans such as ``read_csv`` that is DuckDB's own parallel reader).
+"""
+
+from __future__ import annotations
+
+import time
+
+from hydra.errors import HydraError, one_line
+from hydra.outbound.common import Item, items_for, open_scan
+from hydra.outbound.figures import run_aggregates
+from hydra.statements import Cursor, Result, statement
+
+EXACT_DISTINCT_UP_TO = 1_000_000  # estimated rows; above this, distinct counts are approximate
+
+
+def describe(con, expr: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of a table expression, without reading it."""
+    rel = con.sql(f"SELECT * FROM {expr} AS __src")
+    return [(name, str(type_)) for name, type_ in zip(rel.columns, rel.types)]
+
+
+def parse_selection_options(stmt):
+    """``<selection> [(OPTION value, …)]`` → (selections, options)."""
+    from hydra.refs import parse_selection
+
+    tokens = stmt.tokens[1:]
+    options_at = next((i for i, t in enumerate(tokens) if t.token_type.name == "L_PAREN"), None)
+    chosen = tokens if options_at is None else tokens[:options_at]
+    if not chosen:
+        raise HydraError(f"{stmt.keyword}: expected a ref, a glob or MARKED")
+    options = {}
+    if options_at is not None:
+        cur = Cursor(stmt)
+        cur.i = 1 + options_at
+        options = cur.options()
+        cur.done()
+    return parse_selection(chosen, stmt.text), options
+
+
+@statement(
+    "PROFILE",
+    syntax="PROFILE <ref | glob | MARKED>[, …] [(DISTINCT exact|approx)]",
+    help="Compute exact row counts and per-column statistics at the source into stats",
+)
+def profile(ws, stmt) -> Result:
+    selections, options = parse_selection_options(stmt)
+    distinct_option = (options.pop("DISTINCT", "") or "").lower() or None
+    if options:
+        raise HydraError(f"PROFILE: unknown option {sorted(options)[0]}; accepted: DISTINCT")
+    if distinct_option not in (None, "exact", "approx"):
+        raise HydraError("PROFILE: DISTINCT is exact or approx")
+    items = items_for(ws, selections, marked_filters=False)
+    rows, failed = [], 0
+    for item in items:
+        started = time.perf_counter()
+        try:
+            figures, method, approximate = profile_item(ws, item, distinct_option)
+        except HydraError as err:
+            failed += 1
+            rows.append((item.ref, None, None, "failed", round(time.perf_counter() - started, 3), str(err)))
+            continue
+        except Exception as err:  # noqa: BLE001 - one element's failure is reported, others go on
+            failed += 1
+            rows.append((item.ref, None, None, "failed", round(time.perf_counter() - started, 3), one_line(err)))
+            continue
+        store(ws, item, figures, method, approximate)
+        rows.append((item.ref, figures["row_count"], len(figures["columns"]), method,
+                     round(time.perf_counter() - started, 3), None))
+    message = f"profiled {len(items) - failed} element{'s' * (len(items) - failed != 1)}"
+    if failed:
+        message += f"; {failed} FAILED"
+    return Result(columns=["ref", "row_count", "columns", "method", "seconds", "error"], rows=rows,
+                  message=message)
+
+
+def profile_item(ws, item: Item, distinct_option: str | None):
+    """(figures, method, distinct_approximate) for one element."""
+    head = ws.head(item.source)
+    columns = ws.columns_of(item.source, item.element)
+    aggregates = None
+    try:
+        aggregates = head.aggregates(item.element, columns)
+    except NotImplementedError:
+        aggregates = None
+    if aggregates is not None:
+        figures = {"row_count": aggregates.row_count, "columns": aggregates.columns}
+        return figures, aggregates.method, aggregates.distinct_approximate
+    estimate = item.element.row_count
+    distinct = distinct_option or ("exact" if estimate is not None and estimate <= EXACT_DISTINCT_UP_TO else "approx")
+    con = ws.con.cursor()
+    scan = open_scan(ws, item, con)
+    try:
+        described = describe(con, scan.expr)
+        figures = run_aggregates(con, scan.expr, described, distinct=distinct)
+    finally:
+        scan.close()
+        con.close()
+    method = "duckdb aggregate over " + ("the native scan" if scan.native else f"the {head.kind} head's stream")
+    return figures, method, distinct == "approx"
+
+
+def store(ws, item: Item, figures: dict, method: str, approximate: bool) -> None:
+    from hydra.workspace import now
+
+    computed = now()
+    rows = [(item.source, item.ref, None, figures["row_count"], None, None, None, None, None, None, None,
+             method, computed)]
+    for name, f in figures["columns"].items():
+        rows.append((item.source, item.ref, name, figures["row_count"], f.get("null_count"),
+                     f.get("distinct_count"), approximate if f.get("distinct_count") is not None else None,
+                     _text(f.get("min_value")), _text(f.get("max_value")), _text(f.get("sum_value")),
+                     f.get("mean_value"), method, computed))
+    con = ws.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM stats WHERE source = ? AND ref = ?", [item.source, item.ref])
+        con.executemany(
+            "INSERT INTO stats (source, ref, column_name, row_count, null_count, distinct_count, "
+            "distinct_approximate, min_value, max_value, sum_value, mean_value, method, computed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.execute("UPDATE elements SET row_count = ?, row_count_exact = true WHERE source = ? AND ref = ?",
+                    [figures["row_count"], item.source, item.ref])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    item.element.row_count = figures["row_count"]
+    item.element.row_count_exact = True
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
+def stats_of(ws, source: str, ref: str) -> list[dict] | None:
+    """The stored stats of an element, as dicts (for manifests), or None when never profiled."""
+    cursor = ws.con.execute("SELECT * FROM stats WHERE source = ? AND ref = ? ORDER BY column_name NULLS FIRST",
+                            [source, ref])
+    names = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    if not rows:
+        return None
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in zip(names, row)} for row in rows]
