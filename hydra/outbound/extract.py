@@ -1,0 +1,423 @@
+"""EXTRACT: move marked elements (or a query) to a folder or S3, with a manifest per element.
+
+One path for every head: DuckDB runs the extraction query over the element's scan — the head's
+native scan (``read_csv(…)``: DuckDB's parallel reader) or its Arrow reader registered as a view,
+with the mark's filter as the WHERE (its conjuncts also pushed to the head where it accepts them)
+— adding each row's 64-bit hash as an extra column. The result streams as Arrow record batches
+(bounded memory) to pyarrow's Parquet/CSV writers (JSON Lines: lines formatted by DuckDB), which
+write through a SHA-256-computing stream into staging parts; the checksum is summed on the way.
+DuckDB's reader threads and the writer overlap, which is why this is as fast as DuckDB's own COPY.
+
+Elements run in parallel (``WORKERS``); an element whose head can ``split`` it into key ranges is
+read by several workers at once, each into its own parts. Parts first, manifest last: an element
+without its manifest is not complete, is never skipped, and is redone from scratch on re-run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from hydra.errors import HydraError, StatementError, one_line
+from hydra.heads.base import parse_bool
+from hydra.outbound.common import (QUERY_SOURCE, Item, is_nested, is_numeric, items_for, open_scan, q,
+                                   query_label, row_hash_sql, where_sql)
+from hydra.outbound.progress import Display
+from hydra.outbound.targets import TargetError, error_line, open_target
+from hydra.outbound.writers import HASH, LINE, ElementSink, Progress, check_format
+from hydra.statements import Cursor, Result, statement
+
+SYNTAX = ("EXTRACT <MARKED | ref | glob[, …] | (query)> TO '<folder | s3://bucket/prefix>' "
+          "[(FORMAT parquet|csv|jsonl, COMPRESSION zstd|snappy|gzip|none, ROWS_PER_FILE n, "
+          "PARTITION_BY 'column', WORKERS n, OVERWRITE true, NAME 'label')]")
+OPTIONS = ("FORMAT", "COMPRESSION", "ROWS_PER_FILE", "PARTITION_BY", "WORKERS", "OVERWRITE", "NAME")
+BATCH_BYTES = 64 << 20  # aim for Arrow batches of about this size
+CSV_NATIVE = ("BOOLEAN", "VARCHAR")
+
+
+@dataclass
+class Options:
+    format: str = "parquet"
+    compression: str = "zstd"
+    rows_per_file: int | None = None
+    partition_by: str | None = None
+    workers: int = 2
+    overwrite: bool = False
+    name: str | None = None
+
+
+def parse_options(raw: dict[str, str]) -> Options:
+    unknown = sorted(set(raw) - set(OPTIONS))
+    if unknown:
+        raise StatementError(f"EXTRACT: unknown option {unknown[0]}; accepted: {', '.join(OPTIONS)}")
+    fmt, compression = check_format(raw.get("FORMAT", "parquet"), raw.get("COMPRESSION"))
+    options = Options(format=fmt, compression=compression)
+    for key, attr in (("ROWS_PER_FILE", "rows_per_file"), ("WORKERS", "workers")):
+        if key in raw:
+            try:
+                value = int(raw[key])
+            except ValueError:
+                raise StatementError(f"EXTRACT: {key} must be a whole number, not {raw[key]!r}") from None
+            if value < 1:
+                raise StatementError(f"EXTRACT: {key} must be at least 1")
+            setattr(options, attr, value)
+    if "WORKERS" not in raw:
+        options.workers = max(1, min(4, os.cpu_count() or 2))
+    options.partition_by = raw.get("PARTITION_BY") or None
+    options.overwrite = parse_bool(raw.get("OVERWRITE"))
+    options.name = raw.get("NAME") or None
+    return options
+
+
+def parse(stmt):
+    """(selections or None, query or None, target, options)."""
+    tokens = stmt.tokens
+    if len(tokens) < 2:
+        raise StatementError(f"EXTRACT: expected what to extract; syntax: {SYNTAX}")
+    query = None
+    if tokens[1].token_type.name == "L_PAREN":
+        depth, end = 0, None
+        for i in range(1, len(tokens)):
+            kind = tokens[i].token_type.name
+            depth += kind == "L_PAREN"
+            depth -= kind == "R_PAREN"
+            if depth == 0:
+                end = i
+                break
+        if end is None:
+            raise StatementError("EXTRACT: the query's parenthesis is not closed")
+        query = stmt.text[tokens[1].end + 1: tokens[end].start].strip()
+        if not query:
+            raise StatementError("EXTRACT: the query is empty")
+        to_at = end + 1
+        selections = None
+    else:
+        to_at = next((i for i, t in enumerate(tokens) if i and t.text.upper() == "TO"
+                      and t.token_type.name not in ("IDENTIFIER", "STRING")), None)
+        if to_at is None:
+            raise StatementError(f"EXTRACT: expected TO '<folder or s3://…>'; syntax: {SYNTAX}")
+        from hydra.refs import parse_selection
+
+        if to_at == 1:
+            raise StatementError(f"EXTRACT: expected MARKED, a ref or a glob; syntax: {SYNTAX}")
+        selections = parse_selection(tokens[1:to_at], stmt.text)
+    cur = Cursor(stmt)
+    cur.i = to_at
+    cur.expect("TO")
+    target = cur.string("the target folder or s3:// prefix")
+    options = parse_options(cur.options())
+    cur.done()
+    return selections, query, target, options
+
+
+@dataclass
+class Job:
+    """One element of a run."""
+
+    item: Item
+    run_id: str
+    rel: str
+    element_uri: str
+    options: Options
+    source_stats: list | None = None
+    status: str = "pending"
+    error: str | None = None
+    staging: str | None = None
+    sink: ElementSink | None = None
+    cursors: list = field(default_factory=list)
+    pre_scan: object = None
+    ranges: list | None = None  # predicate SQL per task; [None] = one task
+    range_sql: list | None = None
+    columns: list = field(default_factory=list)
+    sql_sent: str | None = None
+    pushed: list = field(default_factory=list)
+    checksum: int = 0
+    pending: int = 0
+    started_at: object = None
+    started: float = 0.0
+    rows: int = 0
+    bytes: int = 0
+    files: int = 0
+    seconds: float = 0.0
+    progress: Progress = field(default_factory=Progress)
+
+
+@statement("EXTRACT", syntax=SYNTAX,
+           help="Copy marked elements, a selection or a query to a folder or S3, with manifests")
+def extract(ws, stmt) -> Result:
+    selections, query, target_uri, options = parse(stmt)
+    if query is not None:
+        label = options.name or query_label(query)
+        items = [Item(QUERY_SOURCE, label, query=query, label=label)]
+    else:
+        items = items_for(ws, selections)
+        if not items:
+            return Result(message="nothing to extract: no element is marked" if selections is None
+                          else "nothing to extract")
+    target = open_target(target_uri)
+    return Run(ws, stmt.text, target, items, options).run()
+
+
+class Run:
+    def __init__(self, ws, statement_text: str, target, items: list[Item], options: Options):
+        from hydra.workspace import now
+
+        self.ws, self.statement_text, self.target, self.options = ws, statement_text, target, options
+        self.started_at = now()
+        self.run_id = self.started_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        self.jobs = [self._job(item) for item in items]
+
+    def _job(self, item: Item) -> Job:
+        from hydra.outbound.profile import stats_of
+
+        rel = item.rel_path()
+        job = Job(item, self.run_id, rel, self.target.element_uri(rel), self.options)
+        if not item.is_query:
+            job.source_stats = stats_of(self.ws, item.source, item.ref)
+            job.progress.total_rows = item.element.row_count
+        return job
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def run(self) -> Result:
+        from hydra.workspace import now
+
+        try:
+            self.target.check()
+            target_error = None
+        except HydraError as err:
+            target_error = str(err)
+        for job in self.jobs:
+            self._record_start(job)
+            if target_error:
+                self._fail(job, target_error)
+        todo = [j for j in self.jobs if j.status == "pending"]
+        for job in todo:
+            try:
+                if not self.options.overwrite and self.target.is_complete(job.rel):
+                    self._skip(job)
+            except Exception as err:  # noqa: BLE001
+                self._fail(job, error_line(err, job.element_uri))
+        todo = [j for j in self.jobs if j.status == "pending"]
+        with Display() as display, ThreadPoolExecutor(max_workers=self.options.workers,
+                                                      thread_name_prefix="hydra-extract") as pool:
+            running = {}
+            queue = list(todo)
+            # prepare lazily so that only a few elements hold open readers at a time
+            while queue or running:
+                while queue and len(running) < self.options.workers * 2:
+                    job = queue.pop(0)
+                    if not self._prepare(job):
+                        continue
+                    display.add(job.item.ref, job.progress)
+                    for predicate in job.ranges:
+                        cursor = job.cursors.pop(0)
+                        future = pool.submit(self._task, job, cursor, predicate)
+                        running[future] = job
+                if not running:
+                    continue
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    job = running.pop(future)
+                    job.pending -= 1
+                    error = future.exception()
+                    if error is not None and job.status != "failed":
+                        job.status = "failed"
+                        job.error = _task_error(error, job)
+                    if job.pending == 0:
+                        self._finish(job)
+                        display.done(job.item.ref, job.status)
+        finished_at = now()
+        self._write_run_manifest(finished_at)
+        return self._result((finished_at - self.started_at).total_seconds())
+
+    def _prepare(self, job: Job) -> bool:
+        """Staging, cursors and ranges for a job (main thread: it touches the workspace)."""
+        from hydra.workspace import now
+
+        job.started_at, job.started = now(), time.perf_counter()
+        job.status = "running"
+        try:
+            job.staging = self.target.begin(job.rel)
+            job.sink = ElementSink(self.target, job.staging, self.options.format, self.options.compression,
+                                   self.options.rows_per_file, self.options.partition_by, job.progress)
+            job.ranges = [None]
+            item = job.item
+            if not item.is_query:
+                head = self.ws.head(item.source)  # opened here, in the main thread
+                if head.scan_sql(item.element) is None and self.options.workers > 1:
+                    split = head.split(item.element, self.options.workers)
+                    if split:
+                        job.ranges = [" AND ".join(f"({p.sql(dialect='duckdb')})" for p in preds) or None
+                                      for preds in split]
+                        job.range_sql = job.ranges
+            job.cursors = [self.ws.con.cursor() for _ in job.ranges]
+            if item.is_query:
+                job.pre_scan = open_scan(self.ws, item, job.cursors[0])
+            job.pending = len(job.ranges)
+            return True
+        except Exception as err:  # noqa: BLE001 - the element fails, the others go on
+            self._cleanup_cursors(job)
+            self.target.abort(job.rel, job.staging)
+            self._fail(job, _task_error(err, job))
+            return False
+
+    def _task(self, job: Job, con, range_predicate: str | None) -> None:
+        """Read one range of an element and write its parts (a worker thread)."""
+        item = job.item
+        scan = job.pre_scan if item.is_query else open_scan(self.ws, item, con, [range_predicate] if range_predicate else None,
+                                                           columns=item.columns)
+        writer = None
+        try:
+            projection = ", ".join(q(c) for c in item.columns) if item.columns else "*"
+            inner = f"SELECT {projection} FROM {scan.expr} AS __src{where_sql(item.filter, range_predicate)}"
+            rel = con.sql(inner)
+            columns = [(n, str(t)) for n, t in zip(rel.columns, rel.types)]
+            del rel
+            if self.options.partition_by and self.options.partition_by not in [n for n, _ in columns]:
+                raise HydraError(f"PARTITION_BY: no column {self.options.partition_by!r}")
+            sql = self._query(inner, columns)
+            if not job.columns:
+                job.columns, job.sql_sent, job.pushed = columns, sql, scan.pushed
+            reader = con.sql(sql).to_arrow_reader(_batch_rows(columns))
+            writer = job.sink.task()
+            for batch in reader:
+                if job.status == "failed":
+                    raise HydraError(job.error or "another part of this element failed")
+                writer.write(batch)
+            writer.close()
+            job.checksum = (job.checksum + writer.checksum) % (1 << 64)
+        except BaseException:
+            if writer is not None:
+                writer.abandon()
+            raise
+        finally:
+            scan.close()
+            try:
+                con.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _query(self, inner: str, columns: list[tuple[str, str]]) -> str:
+        fmt = self.options.format
+        if fmt == "jsonl":
+            packed = ", ".join(f"{q(n)} := {q(n)}" for n, _ in columns)
+            data = [f"to_json(struct_pack({packed})) || chr(10) AS {LINE}"]
+            if self.options.partition_by:
+                data.append(q(self.options.partition_by))
+        elif fmt == "csv":
+            data = [q(n) if (is_numeric(t) or t.upper() in CSV_NATIVE) else f"CAST({q(n)} AS VARCHAR) AS {q(n)}"
+                    for n, t in columns]
+        else:
+            data = [q(n) for n, _ in columns]
+        return f"SELECT {', '.join(data)}, {row_hash_sql(columns, cast=False)} AS {HASH} FROM ({inner}) AS __rows"
+
+    def _finish(self, job: Job) -> None:
+        from hydra.outbound.manifest import element_manifest
+        from hydra.workspace import now
+
+        finished_at = now()
+        job.seconds = time.perf_counter() - job.started
+        if job.status != "failed":
+            try:
+                manifest = element_manifest(job, finished_at, job.seconds)
+                self.target.commit(job.rel, job.staging, manifest)
+                job.status = "done"
+                job.rows, job.bytes, job.files = manifest["rows"], manifest["bytes"], len(manifest["files"])
+            except Exception as err:  # noqa: BLE001
+                job.status, job.error = "failed", error_line(err, job.element_uri)
+        if job.status == "failed":
+            self.target.abort(job.rel, job.staging)
+            job.rows = job.bytes = job.files = 0
+        self._cleanup_cursors(job)
+        self._record_end(job, finished_at)
+
+    @staticmethod
+    def _cleanup_cursors(job: Job) -> None:
+        if job.pre_scan is not None:
+            job.pre_scan.close()
+        for cursor in job.cursors:
+            try:
+                cursor.close()
+            except Exception:  # noqa: BLE001
+                pass
+        job.cursors = []
+
+    # -- bookkeeping (main thread) --------------------------------------------------------------
+
+    def _skip(self, job: Job) -> None:
+        manifest = self.target.read_manifest(job.rel) or {}
+        job.status = "skipped"
+        job.rows = manifest.get("rows") or 0
+        job.bytes = manifest.get("bytes") or 0
+        job.files = len(manifest.get("files") or [])
+        self._record_end(job)
+
+    def _fail(self, job: Job, error: str) -> None:
+        job.status, job.error = "failed", error
+        self._record_end(job)
+
+    def _record_start(self, job: Job) -> None:
+        from hydra.workspace import now
+
+        self.ws.con.execute(
+            "INSERT INTO transfers (run_id, source, ref, target_uri, status, started_at, target_root, format) "
+            "VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
+            [self.run_id, job.item.source, job.item.ref, job.element_uri, now(), self.target.uri,
+             self.options.format])
+
+    def _record_end(self, job: Job, finished_at=None) -> None:
+        from hydra.workspace import now
+
+        self.ws.con.execute(
+            "UPDATE transfers SET status = ?, rows = ?, bytes = ?, files = ?, finished_at = ?, error = ?, "
+            "checksum = ? WHERE run_id = ? AND source = ? AND ref = ?",
+            [job.status, job.rows, job.bytes, job.files, finished_at or now(), job.error,
+             str(job.checksum) if job.status == "done" else None, self.run_id, job.item.source, job.item.ref])
+
+    def _write_run_manifest(self, finished_at) -> None:
+        from hydra.outbound.manifest import run_manifest
+
+        outcomes = [{"source": j.item.source, "ref": j.item.ref, "target": j.element_uri, "status": j.status,
+                     "rows": j.rows, "bytes": j.bytes, "files": j.files, "seconds": round(j.seconds, 3),
+                     "error": j.error} for j in self.jobs]
+        try:
+            self.target.write_run_manifest(self.run_id, run_manifest(
+                self.run_id, self.statement_text, self.target.uri, self.options, self.started_at,
+                finished_at, outcomes))
+        except Exception:  # noqa: BLE001 - an unwritable target is already reported per element
+            pass
+
+    def _result(self, seconds: float) -> Result:
+        rows = [(j.item.ref, j.status, j.rows, j.bytes, j.files, round(j.seconds, 3), j.error) for j in self.jobs]
+        counts = {s: sum(j.status == s for j in self.jobs) for s in ("done", "skipped", "failed")}
+        total_rows = sum(j.rows for j in self.jobs if j.status == "done")
+        total_bytes = sum(j.bytes for j in self.jobs if j.status == "done")
+        from hydra.outbound.progress import human_bytes
+
+        message = (f"EXTRACT {self.run_id} to {self.target.uri}: {counts['done']} done "
+                   f"({total_rows:,} rows, {human_bytes(total_bytes)}), {counts['skipped']} skipped "
+                   f"(already complete), {counts['failed']} failed, in {seconds:.1f} s")
+        if counts["failed"]:
+            message += f"\n{counts['failed']} element{'s' * (counts['failed'] != 1)} FAILED: see the error column or transfers.error"
+        return Result(columns=["ref", "status", "rows", "bytes", "files", "seconds", "error"], rows=rows,
+                      message=message)
+
+
+def _task_error(err: BaseException, job: Job) -> str:
+    if isinstance(err, (TargetError, OSError)):
+        return error_line(err, job.element_uri)
+    if isinstance(err, HydraError):
+        return str(err)
+    return one_line(err)
+
+
+def _batch_rows(columns: list[tuple[str, str]]) -> int:
+    width = 0
+    for _, type_ in columns:
+        t = type_.upper()
+        width += 64 if is_nested(t) else 32 if t in ("VARCHAR", "BLOB", "JSON") else 16 if "DECIMAL" in t else 8
+    return max(8192, min(1_000_000, BATCH_BYTES // max(width, 1)))
