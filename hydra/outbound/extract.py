@@ -167,7 +167,7 @@ class Run:
 
         self.ws, self.statement_text, self.target, self.options = ws, statement_text, target, options
         self.started_at = now()
-        self.run_id = self.started_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        self.run_id = self.started_at.strftime("%Y%m%dT%H%M%S%f")[:-3] + "-" + uuid.uuid4().hex[:6]
         self.jobs = [self._job(item) for item in items]
 
     def _job(self, item: Item) -> Job:

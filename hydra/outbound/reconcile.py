@@ -54,7 +54,7 @@ def reconcile(ws, stmt) -> Result:
         entries = latest_transfers(ws, items_for(ws, parse_selection(tokens, stmt.text)))
     from hydra.workspace import now
 
-    run_id = "R" + now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    run_id = "R" + now().strftime("%Y%m%dT%H%M%S%f")[:-3] + "-" + uuid.uuid4().hex[:6]
     summary, total, failed = [], 0, 0
     for entry in entries:
         started = time.perf_counter()
