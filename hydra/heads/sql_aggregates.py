@@ -1,0 +1,192 @@
+"""Exact PROFILE/RECONCILE figures computed by the source in one aggregate query per element.
+
+Per column: null count, distinct count, min and max (returned as text), and for numbers sum and
+mean. Strings compare in binary order (``COLLATE "C"``, ``BINARY``, ``_BIN2``) so that min/max
+match what DuckDB computes over the extracted files. Aggregates a dialect cannot compute on a
+type (json, bytea, arrays…) are skipped, never failed; if the one query still fails, each column
+is retried alone and whatever fails is left out.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from hydra.heads.base import Aggregates, Column, Element, HeadError
+
+if TYPE_CHECKING:
+    from hydra.heads.sql import SqlHead
+
+_INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+
+
+def _kind(col: Column) -> str:
+    d = col.type.upper()
+    src = (col.source_type or "").lower()
+    if d in _INTS:
+        return "int"
+    if d.startswith("DECIMAL") or d in ("FLOAT", "DOUBLE"):
+        return "money" if src.startswith("money") else "num"
+    if d == "BOOLEAN":
+        return "bool"
+    if d in ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIME"):
+        return "time"
+    if d == "VARCHAR" and not col.note:
+        return "text"
+    if d == "UUID":
+        return "uuid"
+    return "other"  # json, blob, arrays, interval, unknown types: counts only
+
+
+def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
+    """The aggregate expressions for one column in the head's dialect, by figure name."""
+    q = head.quote(col.name)
+    fam = head.family
+    kind = _kind(col)
+    out = {"count": f"COUNT({q})"}
+    if kind in ("int", "num", "money", "time", "text", "uuid", "bool"):
+        if kind == "bool" and fam == "postgresql":
+            out["distinct"] = f"COUNT(DISTINCT {q})"
+        elif kind == "text" and fam == "mysql":
+            out["distinct"] = f"COUNT(DISTINCT BINARY {q})"
+        elif kind == "text" and fam == "mssql":
+            out["distinct"] = f"COUNT(DISTINCT {q} COLLATE Latin1_General_BIN2)"
+        elif kind == "text" and fam == "postgresql":
+            out["distinct"] = f'COUNT(DISTINCT {q} COLLATE "C")'
+        else:
+            out["distinct"] = f"COUNT(DISTINCT {q})"
+    if kind in ("int", "num", "time"):
+        out["min"], out["max"] = f"MIN({q})", f"MAX({q})"
+    elif kind == "money" and fam == "postgresql":
+        out["min"], out["max"] = f"MIN({q}::numeric)", f"MAX({q}::numeric)"
+    elif kind == "text":
+        if fam == "postgresql":
+            out["min"], out["max"] = f'MIN({q} COLLATE "C")', f'MAX({q} COLLATE "C")'
+        elif fam == "mysql":
+            out["min"], out["max"] = f"MIN(BINARY {q})", f"MAX(BINARY {q})"
+        elif fam == "mssql":
+            out["min"], out["max"] = f"MIN({q} COLLATE Latin1_General_BIN2)", f"MAX({q} COLLATE Latin1_General_BIN2)"
+        elif fam == "sqlite":
+            out["min"], out["max"] = f"MIN({q})", f"MAX({q})"
+    elif kind == "bool" and fam == "postgresql":
+        out["min"], out["max"] = f"bool_and({q})", f"bool_or({q})"
+    elif kind == "uuid" and fam == "postgresql":
+        out["min"], out["max"] = f"MIN({q}::text)", f"MAX({q}::text)"
+    if kind in ("int", "num", "money"):
+        if fam == "mssql":
+            wide = "BIGINT" if kind == "int" else "DECIMAL(38, 6)" if kind == "money" else None
+            if kind == "int":
+                out["sum"] = f"SUM(CAST({q} AS DECIMAL(38, 0)))"
+            elif col.type.upper().startswith("DECIMAL"):
+                out["sum"] = f"SUM({q})"
+            else:
+                out["sum"] = f"SUM({q})"
+            out["mean"] = f"AVG(CAST({q} AS FLOAT))"
+            del wide
+        elif fam == "postgresql" and kind == "money":
+            out["sum"], out["mean"] = f"SUM({q}::numeric)", f"AVG({q}::numeric)"
+        else:
+            out["sum"], out["mean"] = f"SUM({q})", f"AVG({q})"
+    return out
+
+
+def aggregate_sql(head: SqlHead, element: Element, columns: list[Column]) -> tuple[str, list[tuple[str, str]]]:
+    """One SELECT computing every figure; returns it and the (column, figure) of each output."""
+    exprs = ["COUNT(*)"]
+    slots: list[tuple[str, str]] = []
+    for col in columns:
+        for figure, expr in column_exprs(head, col).items():
+            exprs.append(expr)
+            slots.append((col.name, figure))
+    return f"SELECT {', '.join(exprs)} FROM {head.table_sql(element)}", slots
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _number(value):
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return value if value == value.to_integral_value() or True else value
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, timedelta):
+        return None
+    return value
+
+
+def aggregates(head: SqlHead, element: Element, columns: list[Column]) -> Aggregates:
+    ref = ".".join(element.parts)
+    known = {c.name: c for c in element.columns or []}
+    cols = [known.get(c.name, c) for c in columns]
+    sql, slots = aggregate_sql(head, element, cols)
+    try:
+        with head.engine.connect() as conn:
+            row = conn.exec_driver_sql(sql).one()
+    except Exception as first:  # noqa: BLE001 - retry column by column, dropping what fails
+        row = None
+        err = first
+    if row is not None:
+        total = int(row[0])
+        values = dict(zip(slots, row[1:]))
+    else:
+        values = {}
+        total = None
+        try:
+            with head.engine.connect() as conn:
+                total = int(conn.exec_driver_sql(f"SELECT COUNT(*) FROM {head.table_sql(element)}").scalar())
+                for col in cols:
+                    for figure, expr in column_exprs(head, col).items():
+                        try:
+                            with conn.begin_nested() if head.family == "postgresql" else _null():
+                                v = conn.exec_driver_sql(f"SELECT {expr} FROM {head.table_sql(element)}").scalar()
+                            values[(col.name, figure)] = v
+                        except Exception:  # noqa: BLE001 - this figure is not computable here
+                            if head.family == "postgresql":
+                                pass
+        except Exception as err2:  # noqa: BLE001
+            raise HeadError(f"{head.name}: cannot aggregate {ref}: {head._clean(err2)}") from None
+        if total is None:
+            raise HeadError(f"{head.name}: cannot aggregate {ref}: {head._clean(err)}")
+    out: dict[str, dict] = {}
+    for col in cols:
+        figures: dict = {}
+        for (name, figure), v in values.items():
+            if name != col.name:
+                continue
+            if figure == "count":
+                figures["null_count"] = total - int(v)
+            elif figure == "distinct":
+                figures["distinct_count"] = int(v)
+            elif figure == "min":
+                figures["min_value"] = _text(v)
+            elif figure == "max":
+                figures["max_value"] = _text(v)
+            elif figure == "sum":
+                figures["sum_value"] = _number(v)
+            elif figure == "mean":
+                figures["mean_value"] = float(v) if v is not None else None
+        out[col.name] = figures
+    return Aggregates(row_count=total, columns=out, method=f"{head.backend} aggregate query")
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False

@@ -1,0 +1,303 @@
+"""PostgreSQL bulk path: ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` decoded by Arrow's CSV reader.
+
+The SELECT casts awkward types on the server into text Arrow parses natively (timestamptz at UTC,
+money as numeric) and the reader gets explicit column types from the catalog, so nothing is
+inferred and no Python runs per value except for rare types (arrays, intervals, bytea).
+
+Two transports carry the CSV bytes:
+
+* ``copy``: psycopg 3's ``Copy.read()`` on a pooled connection (always available);
+* ``client``: a ``psql -c "COPY … TO STDOUT"`` child process whose stdout is read by Arrow in large
+  blocks, so libpq's per-row work happens in C in another process instead of a Python loop. The
+  password goes to the child through ``PGPASSWORD`` (never the command line); ``.pgpass`` and every
+  libpq variable keep working.
+
+``BULK 'auto'`` uses ``client`` when psql is installed (measured faster, see bench/bench_pg_extract.py),
+else ``copy``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hydra.heads.base import Column, Element, HeadError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from hydra.heads.sql import SqlHead
+
+BLOCK_SIZE = 1 << 22  # bytes of CSV per Arrow block (~30k rows of a mixed table)
+
+
+def usable(head: SqlHead) -> bool:
+    try:
+        driver = head.engine.url.get_driver_name()
+    except Exception:  # noqa: BLE001
+        return False
+    return driver == "psycopg" or (head.bulk == "client" and shutil.which("psql") is not None)
+
+
+@dataclass
+class _Plan:
+    column: Column
+    expr: str  # the SELECT expression
+    csv_type: object  # Arrow type the CSV reader parses into
+    post: str | None  # conversion after parsing: 'tz', 'uuid', 'json', 'bytea', 'interval', 'list'
+
+
+def _plan(head: SqlHead, element: Element, cols: list[Column]) -> list[_Plan]:
+    import pyarrow as pa
+
+    from hydra.heads.sql_types import arrow_type
+
+    out = []
+    for c in cols:
+        q = head.quote(c.name)
+        duck = c.type.upper()
+        src = (c.source_type or "").lower()
+        if src.endswith("]") or duck.endswith("[]"):
+            out.append(_Plan(c, f"array_to_json({q})::text", pa.string(), "list"))
+        elif duck == "TIMESTAMP WITH TIME ZONE":
+            # the session runs with TimeZone=UTC; Arrow parses the '+00' offset itself
+            out.append(_Plan(c, q, pa.timestamp("us", tz="UTC"), None))
+        elif src.startswith("money"):
+            out.append(_Plan(c, f"{q}::numeric", arrow_type(duck), None))
+        elif duck == "INTERVAL":
+            expr = (f"CASE WHEN {q} IS NOT NULL THEN concat_ws(' ', "
+                    f"(extract(year from {q}) * 12 + extract(month from {q}))::bigint, "
+                    f"extract(day from {q})::bigint, "
+                    f"(extract(hour from {q}) * 3600000000 + extract(minute from {q}) * 60000000 "
+                    f"+ extract(microseconds from {q}))::bigint) END")
+            out.append(_Plan(c, expr, pa.string(), "interval"))
+        elif duck == "UUID":
+            out.append(_Plan(c, q, pa.string(), "uuid"))
+        elif duck == "JSON":
+            out.append(_Plan(c, q, pa.string(), "json"))
+        elif duck == "BLOB":
+            out.append(_Plan(c, q, pa.string(), "bytea"))
+        elif duck == "VARCHAR" and c.note:
+            out.append(_Plan(c, f"{q}::text", pa.string(), None))
+        else:
+            typ = arrow_type(duck)
+            out.append(_Plan(c, q, typ if typ is not None else pa.string(), None))
+    return out
+
+
+def _schema(plans: list[_Plan]):
+    import pyarrow as pa
+
+    from hydra.heads.sql_types import arrow_type
+
+    return pa.schema([pa.field(p.column.name, arrow_type(p.column.type) or pa.string()) for p in plans])
+
+
+def _post(plan: _Plan, arr, field):
+    import pyarrow as pa
+
+    from hydra.heads import sql_arrow
+
+    if plan.post is None:
+        return arr
+    if plan.post == "tz":
+        return arr.cast(field.type)
+    if plan.post == "uuid":
+        return sql_arrow.uuid_from_text(arr)
+    if plan.post == "json":
+        return pa.ExtensionArray.from_storage(pa.json_(), arr)
+    if plan.post == "bytea":
+        return sql_arrow.bytea_from_hex(arr)
+    if plan.post == "interval":
+        return sql_arrow.interval_from_parts(arr)
+    if plan.post == "list":
+        return sql_arrow.list_from_json(arr, field.type)
+    return arr
+
+
+class _CopyStream:
+    """A read-only file object over psycopg's COPY chunks (one chunk per row from libpq)."""
+
+    def __init__(self, copy):
+        self._read = copy.read
+        self._buf = bytearray()
+        self._eof = False
+        self.closed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, n: int = -1) -> bytes:
+        buf, read = self._buf, self._read
+        while not self._eof and (n < 0 or len(buf) < n):
+            chunk = read()
+            if not chunk:
+                self._eof = True
+                break
+            buf += chunk
+        if n < 0 or n >= len(buf):
+            out = bytes(buf)
+            buf.clear()
+        else:
+            out = bytes(buf[:n])
+            del buf[:n]
+        return out
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _client_command(head: SqlHead, sql: str):
+    """argv and environment for ``psql`` reading the same database as the engine."""
+    url = head.engine.url
+    params = {k: v for k, v in url.query.items() if isinstance(v, str)}
+    password = url.password or params.pop("password", None)
+    for key, value in (("host", url.host), ("port", url.port), ("user", url.username), ("dbname", url.database)):
+        if value is not None:
+            params[key] = str(value)
+    params.pop("options", None)
+    from psycopg.conninfo import make_conninfo
+
+    conninfo = make_conninfo(**params)
+    env = dict(os.environ)
+    if password:
+        env["PGPASSWORD"] = str(password)
+    env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " -c default_transaction_read_only=on -c TimeZone=UTC"
+                        " -c DateStyle=ISO -c extra_float_digits=1").strip()
+    env["PGCLIENTENCODING"] = "UTF8"
+    env.setdefault("PGCONNECT_TIMEOUT", "10")
+    argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo or "", "-c", sql]
+    return argv, env
+
+
+def copy_sql(head: SqlHead, element: Element, columns, predicates, limit) -> tuple[str, list[_Plan]]:
+    element = head._full(element)
+    cols = head._columns(element, columns)
+    plans = _plan(head, element, cols)
+    select, _ = head.select_sql(element, columns, predicates, limit, expressions=[p.expr for p in plans])
+    return f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", plans
+
+
+def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=None) -> pa.RecordBatchReader:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    sql, plans = copy_sql(head, element, columns, predicates, limit)
+    schema = _schema(plans)
+    ref = ".".join(element.parts)
+    if not plans:  # no columns asked: count rows through the generic path
+        return head._read_cursor(element, columns, predicates, limit)
+    names = [f"c{i}" for i in range(len(plans))]
+    # one thread per stream: parallelism comes from split() ranges, and Arrow's threaded CSV
+    # conversion costs twice the CPU for little gain on a busy 2-core machine
+    read_options = pcsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE, use_threads=False)
+    parse_options = pcsv.ParseOptions(newlines_in_values=True, double_quote=True)
+    convert_options = pcsv.ConvertOptions(
+        column_types={n: p.csv_type for n, p in zip(names, plans)}, null_values=[""],
+        strings_can_be_null=True, quoted_strings_can_be_null=False, true_values=["t"], false_values=["f"],
+    )
+
+    transport = head.bulk
+    if transport == "auto":
+        transport = "client" if shutil.which("psql") else "copy"
+    if transport == "client" and not shutil.which("psql"):
+        transport = "copy"
+    proc = raw = cm = None
+    try:
+        if transport == "client":
+            argv, env = _client_command(head, sql)
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, bufsize=0)
+            # a pipe returns 64 KiB per read; Arrow makes one batch per read, so fill whole blocks
+            source = io.BufferedReader(proc.stdout, buffer_size=BLOCK_SIZE)
+        else:
+            raw = head.engine.raw_connection()
+            conn = raw.driver_connection
+            cm = conn.cursor().copy(sql)
+            source = _CopyStream(cm.__enter__())
+        try:
+            reader = pcsv.open_csv(source, read_options=read_options, parse_options=parse_options,
+                                   convert_options=convert_options)
+        except pa.ArrowInvalid as err:
+            if "Empty CSV file" in str(err):
+                reader = None
+            else:
+                raise
+    except Exception as err:  # noqa: BLE001
+        message = _failure(head, proc, err)
+        _cleanup(proc, raw, cm, failed=True)
+        raise HeadError(f"{head.name}: cannot read {ref}: {message}") from None
+
+    def batches():
+        failed = True
+        try:
+            if reader is not None:
+                for batch in reader:
+                    arrays = [_post(p, batch.column(i), schema.field(i)) for i, p in enumerate(plans)]
+                    yield pa.record_batch(arrays, schema=schema)
+            failed = False
+        except Exception as err:  # noqa: BLE001
+            if isinstance(err, HeadError):
+                raise
+            stderr = _cleanup(proc, raw, cm, failed=True)
+            raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or str(err))}") from None
+        finally:
+            stderr = _cleanup(proc, raw, cm, failed=failed)
+        if proc is not None and proc.returncode != 0:
+            raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or 'psql failed')}")
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _failure(head: SqlHead, proc, err) -> str:
+    text = _cleanup(proc, None, None, failed=True) if proc is not None else ""
+    return head._clean(text or str(err))
+
+
+def _cleanup(proc, raw, cm, failed: bool) -> str:
+    """Release the transport (idempotent); returns psql's error text, if any."""
+    text = ""
+    if proc is not None:
+        if failed and proc.poll() is None:
+            proc.kill()
+        try:
+            proc.wait(timeout=30)
+        except Exception:  # noqa: BLE001
+            proc.kill()
+        if proc.stderr is not None and not proc.stderr.closed:
+            try:
+                text = proc.stderr.read().decode("utf-8", "replace")
+            except Exception:  # noqa: BLE001
+                text = ""
+            proc._hydra_stderr = text
+        text = getattr(proc, "_hydra_stderr", text)
+        for f in (proc.stdout, proc.stderr):
+            if f is not None:
+                f.close()
+        text = " ".join(ln.replace("psql:", "").replace("ERROR:", "").strip() for ln in text.splitlines() if ln.strip())
+    if cm is not None and not getattr(cm, "_hydra_done", False):
+        cm._hydra_done = True
+        conn = raw.driver_connection
+        try:
+            if failed:
+                conn.cancel_safe()
+            cm.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001
+            failed = True
+    if raw is not None and not getattr(raw, "_hydra_done", False):
+        raw._hydra_done = True
+        if failed:
+            raw.invalidate()
+        else:
+            try:
+                raw.rollback()
+                raw.close()
+            except Exception:  # noqa: BLE001
+                raw.invalidate()
+    return text
