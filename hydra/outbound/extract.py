@@ -132,7 +132,7 @@ class Job:
     ranges: list | None = None  # predicate SQL per task; [None] = one task
     range_sql: list | None = None
     columns: list = field(default_factory=list)
-    sql_sent: str | None = None
+    queries: list = field(default_factory=list)  # the extraction query of each range
     pushed: list = field(default_factory=list)
     checksum: int = 0
     pending: int = 0
@@ -280,8 +280,9 @@ class Run:
             if self.options.partition_by and self.options.partition_by not in [n for n, _ in columns]:
                 raise HydraError(f"PARTITION_BY: no column {self.options.partition_by!r}")
             sql = self._query(inner, columns)
+            job.queries.append(sql)
             if not job.columns:
-                job.columns, job.sql_sent, job.pushed = columns, sql, scan.pushed
+                job.columns, job.pushed = columns, scan.pushed
             reader = con.sql(sql).to_arrow_reader(_batch_rows(columns))
             writer = job.sink.task()
             for batch in reader:

@@ -35,7 +35,7 @@ def element_manifest(job, finished_at, seconds: float) -> dict:
         "partition_by": job.options.partition_by,
         "rows_per_file": job.options.rows_per_file,
         "query": {
-            "sent": job.sql_sent,
+            "sent": job.queries[0] if len(job.queries) == 1 else job.queries,
             "user_query": item.query,
             "filter": item.filter,
             "mark_columns": item.columns,
