@@ -63,8 +63,14 @@ def classify(key: str) -> tuple[str, str | None] | None:
 
 
 def _pattern(name: str) -> str:
-    """The naming pattern of a part file: ``part-00001-<uuid>.parquet`` -> ``part-#-#.parquet``."""
-    return _DIGITS.sub("#", _UUID.sub("#", name.lower()))
+    """The naming pattern of a part file: ``part-00001-<uuid>.parquet`` -> ``part-#-#.parquet``
+    (compression suffixes dropped: ``part-1.csv`` and ``part-2.csv.gz`` are one pattern)."""
+    name = name.lower()
+    for ext in COMPRESSIONS:
+        if name.endswith(ext):
+            name = name[: -len(ext)]
+            break
+    return _DIGITS.sub("#", _UUID.sub("#", name))
 
 
 def _hive_root(dirs: list[str]) -> int | None:
@@ -313,6 +319,9 @@ class S3Head(Head):
         fs = self.filesystem()
         if fmt == "json" and _json_is_array(fs, paths[0]):
             return ds.dataset(_read_json_arrays(fs, paths))
+        if any(classify(p)[1] not in (None, "gzip") for p in paths):
+            # pyarrow's dataset decompresses only gzip on S3: stream the others (zstd, bz2, lz4)
+            return ds.dataset(_decompressed(fs, fmt, paths))
         if fmt == "parquet":
             file_format = ds.ParquetFileFormat()
         elif fmt in ("csv", "tsv"):
@@ -589,6 +598,34 @@ def _batches(batches, limit: int | None, path) -> Iterator:
         raise
     except Exception as exc:  # noqa: BLE001
         raise HeadError(f"{path}: {_first_line(exc)}") from None
+
+
+def _decompressed(fs, fmt: str, paths: list[str]) -> pa.RecordBatchReader:
+    """One reader over compressed CSV/TSV/JSON Lines files, decompressed while streaming."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.json as pjson
+
+    parse = pcsv.ParseOptions(delimiter="\t" if fmt == "tsv" else ",")
+
+    def open_one(path: str, schema=None):
+        stream = fs.open_input_stream(path, compression="detect")
+        if fmt == "json":
+            table = pjson.read_json(stream)
+            return table.cast(schema) if schema is not None else table
+        convert = pcsv.ConvertOptions(column_types=schema) if schema is not None else None
+        return pcsv.open_csv(stream, parse_options=parse, convert_options=convert)
+
+    first = open_one(paths[0])
+    schema = first.schema
+
+    def batches():
+        yield from (first.to_batches() if isinstance(first, pa.Table) else first)
+        for path in paths[1:]:
+            more = open_one(path, schema)
+            yield from (more.to_batches() if isinstance(more, pa.Table) else more)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def _json_is_array(fs, path: str) -> bool:
