@@ -85,7 +85,7 @@ def write_parquet(reader, path: str, rows_per_group: int = 262_144) -> int:
     pending, pending_rows, total = [], 0, 0
     for batch in reader:
         if writer is None:
-            writer = pq.ParquetWriter(path, batch.schema)
+            writer = pq.ParquetWriter(path, batch.schema, compression="zstd")  # as EXTRACT does
         pending.append(batch)
         pending_rows += batch.num_rows
         total += batch.num_rows
@@ -93,7 +93,7 @@ def write_parquet(reader, path: str, rows_per_group: int = 262_144) -> int:
             writer.write_table(pa.Table.from_batches(pending))
             pending, pending_rows = [], 0
     if writer is None:
-        writer = pq.ParquetWriter(path, reader.schema)
+        writer = pq.ParquetWriter(path, reader.schema, compression="zstd")
     if pending:
         writer.write_table(pa.Table.from_batches(pending))
     writer.close()
@@ -132,7 +132,7 @@ def run_extract(url: str, workers: int, out: str) -> dict:
     seconds = time.perf_counter() - start
     import duckdb
 
-    rows = duckdb.sql(f"SELECT count(*) FROM read_parquet('{out}/**/*.parquet')").fetchone()[0]
+    rows = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{out}/**/*.parquet')").fetchone()[0]
     ws.close()
     return {"seconds": seconds, "rows": rows}
 

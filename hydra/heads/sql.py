@@ -403,9 +403,14 @@ class SqlHead(Head):
         from hydra.heads.sql_arrow import column_from_values
         from hydra.heads.sql_types import arrow_type
 
-        sql, cols = self.select_sql(element, columns, predicates, limit)
-        if not cols:
-            cols = []
+        element = self._full(element)
+        cols = self._columns(element, columns)
+        exprs, posts = None, {}
+        if self.family == "postgresql":  # the same server-side casts as the COPY path
+            from hydra.heads.sql_postgres import cursor_plan
+
+            exprs, posts = cursor_plan(self, element, cols)
+        sql, cols = self.select_sql(element, columns, predicates, limit, expressions=exprs)
         schema = pa.schema([pa.field(c.name, arrow_type(c.type) or pa.string()) for c in cols])
         batch_rows = self.batch_rows
         raw = self.engine.raw_connection()
@@ -441,7 +446,8 @@ class SqlHead(Head):
                     values = list(zip(*rows))
                     arrays = []
                     for c, field, vals in zip(cols, schema, values):
-                        arr = column_from_values(list(vals), c.type)
+                        post = posts.get(c.name)
+                        arr = post(pa.array(vals, pa.string()), field) if post else column_from_values(list(vals), c.type)
                         if arr.type != field.type:
                             try:
                                 arr = arr.cast(field.type)

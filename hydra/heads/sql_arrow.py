@@ -103,11 +103,22 @@ def _to_micro_interval(v):
     return v
 
 
+def _iso(kind, value):
+    """An ISO date/datetime from text (SQLite), or None for anything else (zero dates…)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return kind.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _clean(values: list, duck: str) -> list:
     """Coerce driver values that Arrow would refuse (zero dates, bit strings…) column-wise."""
     d = duck.upper()
     if d == "DATE":
-        return [v if v is None or isinstance(v, date) else None for v in values]
+        return [v.date() if isinstance(v, datetime) else v if v is None or isinstance(v, date)
+                else _iso(date, v) for v in values]
     if d.startswith("TIMESTAMP"):
         tz = "TIME ZONE" in d
         out = []
@@ -116,6 +127,8 @@ def _clean(values: list, duck: str) -> list:
                 if tz:
                     v = v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v.astimezone(timezone.utc)
                 out.append(v)
+            elif isinstance(v, str) and _iso(datetime, v) is not None:  # SQLite keeps text
+                out.append(_iso(datetime, v).replace(tzinfo=timezone.utc) if tz else _iso(datetime, v))
             else:
                 out.append(None)  # zero dates and other invalid values
         return out

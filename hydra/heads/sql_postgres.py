@@ -177,6 +177,21 @@ def _client_command(head: SqlHead, sql: str):
     return argv, env
 
 
+def cursor_plan(head: SqlHead, element: Element, cols: list[Column]):
+    """SELECT expressions for a DB-API cursor read, and per-column converters of text results."""
+    plans = _plan(head, element, cols)
+    exprs, posts = [], {}
+    for p in plans:
+        if p.post in ("list", "interval"):
+            exprs.append(p.expr)
+            posts[p.column.name] = lambda arr, field, p=p: _post(p, arr, field)
+        elif p.post == "json":
+            exprs.append(f"{head.quote(p.column.name)}::text")
+        else:
+            exprs.append(p.expr)
+    return exprs, posts
+
+
 def copy_sql(head: SqlHead, element: Element, columns, predicates, limit) -> tuple[str, list[_Plan]]:
     element = head._full(element)
     cols = head._columns(element, columns)
@@ -198,7 +213,7 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
     # one thread per stream: parallelism comes from split() ranges, and Arrow's threaded CSV
     # conversion costs twice the CPU for little gain on a busy 2-core machine
     read_options = pcsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE, use_threads=False)
-    parse_options = pcsv.ParseOptions(newlines_in_values=True, double_quote=True)
+    parse_options = pcsv.ParseOptions(newlines_in_values=True, double_quote=True, ignore_empty_lines=False)
     convert_options = pcsv.ConvertOptions(
         column_types={n: p.csv_type for n, p in zip(names, plans)}, null_values=[""],
         strings_can_be_null=True, quoted_strings_can_be_null=False, true_values=["t"], false_values=["f"],
