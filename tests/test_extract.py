@@ -272,3 +272,70 @@ def test_kill_mid_transfer_then_rerun_completes_without_duplicates(tmp_path, hyd
                            capture_output=True, text=True, timeout=120)
     assert f"skipped,{len(complete)}" in check.stdout and f"done,{8 - len(complete)}" in check.stdout
     assert "all passed" in check.stderr
+
+
+def test_a_changed_request_is_not_skipped_silently(ws, folder, tmp_path):
+    out = tmp_path / "out"
+    ws.execute(f"ATTACH '{folder}' AS f")
+    ws.execute('MARK f."small.csv"')
+    ws.execute(f"EXTRACT MARKED TO '{out}'")
+    ws.execute('MARK f."small.csv" WHERE id > 1')
+    result = ws.execute(f"EXTRACT MARKED TO '{out}'")
+    assert result.rows[0][1] == "failed" and "different filter" in result.rows[0][6]
+    assert "OVERWRITE" in result.rows[0][6]
+    assert pq.read_table(out / "f" / "small.csv" / "part-00000.parquet").num_rows == 3  # untouched
+    result = ws.execute(f"EXTRACT MARKED TO '{out}' (OVERWRITE true)")
+    assert result.rows[0][1:3] == ("done", 2)
+    assert ws.execute(f"EXTRACT MARKED TO '{out}'").rows[0][1] == "skipped"
+
+
+def test_disk_full_mid_write_fails_the_element_and_cleans_up(ws, folder, tmp_path, monkeypatch):
+    import errno
+
+    from hydra.outbound import targets
+
+    real_write = targets.HashingWriter.write
+
+    def write(self, data):
+        if self.size > 100_000:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(self, data)
+
+    monkeypatch.setattr(targets.HashingWriter, "write", write)
+    out = tmp_path / "out"
+    ws.execute(f"ATTACH '{folder}' AS f")
+    result = ws.execute(f"EXTRACT f.* TO '{out}' (FORMAT csv)")
+    status = {r[0]: r[1:] for r in result.rows}
+    assert status['f."small.csv"'][0] == "done"
+    assert status['f."big.csv"'][0] == "failed"
+    assert status['f."big.csv"'][5] == f"cannot write {out}/f/big.csv: no space left on device (disk full)"
+    assert not (out / "f" / "big.csv").exists()
+    assert not (out / ".hydra-staging").exists()
+
+
+def test_ctrl_c_stops_the_run_and_the_same_extract_resumes(tmp_path, hydra_cmd):
+    data = tmp_path / "data"
+    data.mkdir()
+    con = duckdb.connect()
+    for i in range(6):
+        con.execute(f"COPY (SELECT r AS id, md5(r::VARCHAR) AS h FROM range({i} * 1000000, {i} * 1000000 + 400000) "
+                    f"t(r)) TO '{data}/part{i}.csv' (HEADER)")
+    con.close()
+    out, workspace = tmp_path / "out", tmp_path / "ws.duckdb"
+    proc = subprocess.Popen([*hydra_cmd, str(workspace), "-c",
+                             f"ATTACH '{data}' AS f; MARK f.*; EXTRACT MARKED TO '{out}' (WORKERS 1);"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(out.glob("f/*/_manifest.json")):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert not list(out.glob(".hydra-staging/**/*.parquet"))
+    for element in (out / "f").iterdir():
+        assert (element / "_manifest.json").exists()
+    rerun = subprocess.run([*hydra_cmd, str(workspace), "-c", f"EXTRACT MARKED TO '{out}' (WORKERS 1);"],
+                           capture_output=True, text=True, timeout=120)
+    assert "0 failed" in rerun.stderr
+    assert parquet_rows(out) == 6 * 400_000

@@ -128,6 +128,7 @@ class Job:
     staging: str | None = None
     sink: ElementSink | None = None
     cursors: list = field(default_factory=list)
+    live: list = field(default_factory=list)  # cursors of running tasks (to interrupt)
     pre_scan: object = None
     ranges: list | None = None  # predicate SQL per task; [None] = one task
     range_sql: list | None = None
@@ -169,6 +170,7 @@ class Run:
         self.started_at = now()
         self.run_id = self.started_at.strftime("%Y%m%dT%H%M%S%f")[:-3] + "-" + uuid.uuid4().hex[:6]
         self.jobs = [self._job(item) for item in items]
+        self.cancelled = False
 
     def _job(self, item: Item) -> Job:
         from hydra.outbound.profile import stats_of
@@ -198,41 +200,65 @@ class Run:
         for job in todo:
             try:
                 if not self.options.overwrite and self.target.is_complete(job.rel):
-                    self._skip(job)
+                    self._skip(job, self.target.read_manifest(job.rel) or {})
             except Exception as err:  # noqa: BLE001
                 self._fail(job, error_line(err, job.element_uri))
         todo = [j for j in self.jobs if j.status == "pending"]
         with Display() as display, ThreadPoolExecutor(max_workers=self.options.workers,
                                                       thread_name_prefix="hydra-extract") as pool:
-            running = {}
+            running: dict = {}
             queue = list(todo)
-            # prepare lazily so that only a few elements hold open readers at a time
-            while queue or running:
-                while queue and len(running) < self.options.workers * 2:
-                    job = queue.pop(0)
-                    if not self._prepare(job):
-                        continue
-                    display.add(job.item.ref, job.progress)
-                    for predicate in job.ranges:
-                        cursor = job.cursors.pop(0)
-                        future = pool.submit(self._task, job, cursor, predicate)
-                        running[future] = job
-                if not running:
-                    continue
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    job = running.pop(future)
+            try:
+                self._loop(pool, display, queue, running)
+            except KeyboardInterrupt:
+                # Ctrl-C: stop the readers, fail what is in flight (its staging is removed), and
+                # leave every complete element as it is; the same EXTRACT resumes later.
+                self.cancelled = True
+                for job in {id(j): j for j in running.values()}.values():
+                    for cursor in job.live:
+                        try:
+                            cursor.interrupt()
+                        except Exception:  # noqa: BLE001
+                            pass
+                wait(list(running))
+                for future, job in running.items():
                     job.pending -= 1
-                    error = future.exception()
-                    if error is not None and job.status != "failed":
-                        job.status = "failed"
-                        job.error = _task_error(error, job)
+                    job.status, job.error = "failed", "interrupted"
                     if job.pending == 0:
                         self._finish(job)
-                        display.done(job.item.ref, job.status)
+                for job in queue:
+                    self._fail(job, "interrupted before it started")
+                self._write_run_manifest(now())
+                raise
         finished_at = now()
         self._write_run_manifest(finished_at)
         return self._result((finished_at - self.started_at).total_seconds())
+
+    def _loop(self, pool, display, queue: list, running: dict) -> None:
+        # prepare lazily so that only a few elements hold open readers at a time
+        while queue or running:
+            while queue and len(running) < self.options.workers * 2:
+                job = queue.pop(0)
+                if not self._prepare(job):
+                    continue
+                display.add(job.item.ref, job.progress)
+                for predicate in job.ranges:
+                    cursor = job.cursors.pop(0)
+                    job.live.append(cursor)
+                    running[pool.submit(self._task, job, cursor, predicate)] = job
+            if not running:
+                continue
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = running.pop(future)
+                job.pending -= 1
+                error = future.exception()
+                if error is not None and job.status != "failed":
+                    job.status = "failed"
+                    job.error = _task_error(error, job)
+                if job.pending == 0:
+                    self._finish(job)
+                    display.done(job.item.ref, job.status)
 
     def _prepare(self, job: Job) -> bool:
         """Staging, cursors and ranges for a job (main thread: it touches the workspace)."""
@@ -286,8 +312,9 @@ class Run:
             reader = con.sql(sql).to_arrow_reader(_batch_rows(columns))
             writer = job.sink.task()
             for batch in reader:
-                if job.status == "failed":
-                    raise HydraError(job.error or "another part of this element failed")
+                if job.status == "failed" or self.cancelled:
+                    raise HydraError(job.error or ("interrupted" if self.cancelled else
+                                                   "another part of this element failed"))
                 writer.write(batch)
             writer.close()
             job.checksum = (job.checksum + writer.checksum) % (1 << 64)
@@ -349,13 +376,32 @@ class Run:
 
     # -- bookkeeping (main thread) --------------------------------------------------------------
 
-    def _skip(self, job: Job) -> None:
-        manifest = self.target.read_manifest(job.rel) or {}
+    def _skip(self, job: Job, manifest: dict) -> None:
+        changed = self._changed(job, manifest)
+        if changed:
+            self._fail(job, f"already complete at the target with a different {changed}; "
+                            f"add (OVERWRITE true) to replace it")
+            return
         job.status = "skipped"
+        job.checksum = int((manifest.get("checksum") or {}).get("value") or 0)
         job.rows = manifest.get("rows") or 0
         job.bytes = manifest.get("bytes") or 0
         job.files = len(manifest.get("files") or [])
         self._record_end(job)
+
+    def _changed(self, job: Job, manifest: dict) -> str | None:
+        """What differs between this request and the complete element at the target, if anything."""
+        query = manifest.get("query") or {}
+        wanted = {"format": self.options.format, "compression": self.options.compression,
+                  "partition_by": self.options.partition_by, "rows_per_file": self.options.rows_per_file}
+        for key, value in wanted.items():
+            if key in manifest and manifest[key] != value:
+                return f"{key.upper()} ({manifest[key]}, now {value})"
+        if query.get("filter") != job.item.filter:
+            return f"filter ({query.get('filter')!r}, now {job.item.filter!r})"
+        if query.get("mark_columns") != job.item.columns:
+            return "column list"
+        return None
 
     def _fail(self, job: Job, error: str) -> None:
         job.status, job.error = "failed", error
@@ -377,7 +423,7 @@ class Run:
             "UPDATE transfers SET status = ?, rows = ?, bytes = ?, files = ?, finished_at = ?, error = ?, "
             "checksum = ? WHERE run_id = ? AND source = ? AND ref = ?",
             [job.status, job.rows, job.bytes, job.files, finished_at or now(), job.error,
-             str(job.checksum) if job.status == "done" else None, self.run_id, job.item.source, job.item.ref])
+             str(job.checksum) if job.status in ("done", "skipped") else None, self.run_id, job.item.source, job.item.ref])
 
     def _write_run_manifest(self, finished_at) -> None:
         from hydra.outbound.manifest import run_manifest

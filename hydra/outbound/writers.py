@@ -192,10 +192,12 @@ class TaskWriter:
     def abandon(self) -> None:
         """Close open parts after a failure, without recording them."""
         for part in list(self._parts.values()):
-            try:
-                part.out.close()
-            except Exception:  # noqa: BLE001
-                pass
+            for closable in (part.writer, part.stream, part.out):
+                try:
+                    if closable is not None:
+                        closable.close()
+                except Exception:  # noqa: BLE001 - the parts are deleted with the staging folder
+                    pass
         self._parts.clear()
 
 
