@@ -119,3 +119,31 @@ def test_manifest_checksum_is_recomputable_from_the_files(ws, extracted):
                         f"FROM read_parquet('{extracted}/f/big.csv/*.parquet')").fetchone()[0]
     con.close()
     assert value == manifest["checksum"]["value"]
+
+
+def test_bisect_on_a_date_key_and_without_any_key(ws, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT DATE '2020-01-01' + i::INTEGER AS day, 'v' || i AS v FROM range(5000) t(i)) "
+                f"TO '{folder}/daily.csv' (HEADER)")
+    con.close()
+    out = tmp_path / "out"
+    ws.execute(f"ATTACH '{folder}' AS f")
+    ws.execute(f"EXTRACT f.\"daily.csv\" TO '{out}'")
+    element = out / "f" / "daily.csv"
+    manifest = json.loads((element / "_manifest.json").read_text())
+    assert manifest["key"] is None  # no integer column, no id: no key
+    part = element / "part-00000.parquet"
+    table = pq.read_table(part)
+    pq.write_table(table.filter(pc.not_equal(table.column("v"), "v1234")), part)
+    ws.execute("RECONCILE LAST")
+    detail = {r[1]: r[5] for r in checks(ws)}["checksum"]
+    assert "no key to bisect on" in detail and "compared row by row" in detail
+    assert "1 row missing at the target" in detail and "v1234" in detail
+    manifest["key"], manifest["key_note"] = ["day"], "declared for the test"
+    (element / "_manifest.json").write_text(json.dumps(manifest))
+    ws.execute("RECONCILE LAST")
+    detail = {r[1]: r[5] for r in checks(ws)}["checksum"]
+    assert detail.startswith("key day (declared for the test): key ranges that differ: day ")
+    assert "2023-05-19" in detail and "1 row missing at the target" in detail  # 2020-01-01 + 1234 days

@@ -37,6 +37,7 @@ BUCKETS = 16
 LEAF_ROWS = 64
 MAX_RANGES = 8
 MAX_ROWS_NAMED = 10
+UNKEYED_ROWS = 200_000  # compare row hashes one by one up to this many rows
 
 
 @statement(
@@ -317,34 +318,90 @@ class TargetSide:
 # -- bisection ----------------------------------------------------------------------------------
 
 
+class KeyScale:
+    """Maps a key column to whole numbers for range bisection: integers as they are, dates as
+    days and timestamps as microseconds since 1970; ranges are written back in the key's type so
+    that a head can push them down."""
+
+    def __init__(self, name: str, type_: str):
+        self.name, self.type = name, type_.upper()
+        self.k = q(name)
+        if is_integer(self.type):
+            self.kind = "integer"
+        elif self.type == "DATE":
+            self.kind = "date"
+        elif self.type.startswith("TIMESTAMP"):
+            self.kind = "timestamp"
+        else:
+            self.kind = None
+
+    @property
+    def number(self) -> str:
+        if self.kind == "date":
+            return f"({self.k} - DATE '1970-01-01')"
+        if self.kind == "timestamp":
+            return f"epoch_us({self.k})"
+        return self.k
+
+    def literal(self, n: int) -> str:
+        if self.kind == "date":
+            return f"DATE '{self.show(n)}'"
+        if self.kind == "timestamp":
+            return f"CAST('{self.show(n)}' AS {self.type})"
+        return str(n)
+
+    def show(self, n: int) -> str:
+        import datetime as dt
+
+        if self.kind == "date":
+            return (dt.date(1970, 1, 1) + dt.timedelta(days=n)).isoformat()
+        if self.kind == "timestamp":
+            stamp = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=n)
+            return stamp.isoformat(sep=" ") + ("+00" if "TIME ZONE" in self.type or "TZ" in self.type else "")
+        return str(n)
+
+    def between(self, lo: int, hi: int) -> str:
+        return f"{self.k} BETWEEN {self.literal(lo)} AND {self.literal(hi)}"
+
+    def span(self, lo: int, hi: int) -> str:
+        return f"{self.name} {self.show(lo)}" if lo == hi else f"{self.name} {self.show(lo)}..{self.show(hi)}"
+
+
 def bisect(source: SourceSide, target: TargetSide, item: Item, columns) -> str:
     """Name the key ranges, then the rows, that differ between the two ends."""
     types = dict(columns)
     key = (item.key or [None])[0]
     if not key or key not in types:
-        return "no key to bisect on (the element has no key, no id column and no integer column)"
-    if not is_integer(types[key]):
-        return f"key {key} is {types[key]}, not an integer: cannot bisect by range"
-    k = q(key)
+        return unkeyed(source, target, columns, "no key to bisect on (no declared key, no id column, no integer column)")
+    scale = KeyScale(key, types[key])
+    if scale.kind is None:
+        return unkeyed(source, target, columns, f"key {key} is {types[key]}: cannot bisect by range")
     how = f"key {key} ({item.key_note or 'the element key'})"
-    bounds = source.query(f"min({k}), max({k})") + target.query(f"min({k}), max({k})")
-    lows = [b[0] for b in bounds if b[0] is not None]
-    highs = [b[1] for b in bounds if b[1] is not None]
-    if not lows:
-        return f"{how}: both ends are empty"
-    ranges = [(min(lows), max(highs))]
     row_hash = row_hash_sql(columns)
+    figures = f"count(*), (coalesce(sum({row_hash}), 0) % {MOD})::VARCHAR"
+    bounds = (source.query(f"min({scale.number}), max({scale.number}), count(*) FILTER (WHERE {scale.k} IS NULL)")
+              + target.query(f"min({scale.number}), max({scale.number}), count(*) FILTER (WHERE {scale.k} IS NULL)"))
+    notes = []
+    if bounds[0][2] or bounds[1][2]:
+        null_rows = (source.query(figures, f"{scale.k} IS NULL"), target.query(figures, f"{scale.k} IS NULL"))
+        if null_rows[0] != null_rows[1]:
+            notes.append(f"rows whose {key} is NULL differ ({null_rows[0][0][0]} at the source, "
+                         f"{null_rows[1][0][0]} at the target)")
+    lows = [int(b[0]) for b in bounds if b[0] is not None]
+    highs = [int(b[1]) for b in bounds if b[1] is not None]
+    if not lows:
+        return f"{how}: " + ("; ".join(notes) or "both ends are empty")
+    ranges = [(min(lows), max(highs))]
     leaves: list[tuple[int, int]] = []
     while ranges:
         next_ranges = []
         for lo, hi in ranges[:MAX_RANGES]:
             width = hi - lo + 1
-            within = f"{k} BETWEEN {lo} AND {hi}"
-            bucket = f"(({k} - {lo}) * {BUCKETS} // {width})" if width > BUCKETS else f"({k} - {lo})"
-            select = f"{bucket} AS b, count(*), (sum({row_hash}) % {MOD})::VARCHAR"
-            tail = "GROUP BY b"
-            at_source = {b: (n, c) for b, n, c in source.query(select, within, tail)}
-            at_target = {b: (n, c) for b, n, c in target.query(select, within, tail)}
+            n = scale.number
+            bucket = f"((({n}) - {lo}) * {BUCKETS} // {width})" if width > BUCKETS else f"(({n}) - {lo})"
+            select = f"{bucket} AS b, {figures}"
+            at_source = {b: (c, h) for b, c, h in source.query(select, scale.between(lo, hi), "GROUP BY b")}
+            at_target = {b: (c, h) for b, c, h in target.query(select, scale.between(lo, hi), "GROUP BY b")}
             for b in sorted(set(at_source) | set(at_target)):
                 if at_source.get(b) == at_target.get(b):
                     continue
@@ -353,25 +410,32 @@ def bisect(source: SourceSide, target: TargetSide, item: Item, columns) -> str:
                     sub_hi = lo + -(-(b + 1) * width // BUCKETS) - 1
                 else:
                     sub_lo = sub_hi = lo + b
-                counts = max((at_source.get(b) or (0,))[0], (at_target.get(b) or (0,))[0])
-                if counts <= LEAF_ROWS or sub_lo == sub_hi:
+                rows = max((at_source.get(b) or (0,))[0], (at_target.get(b) or (0,))[0])
+                if rows <= LEAF_ROWS or sub_lo == sub_hi:
                     leaves.append((sub_lo, sub_hi))
                 else:
                     next_ranges.append((sub_lo, sub_hi))
         ranges = next_ranges
     if not leaves:
-        return f"{how}: counts and checksums agree on every key range (the difference is elsewhere)"
-    named = name_rows(source, target, leaves[:MAX_RANGES], key, columns)
-    spans = ", ".join(f"{key} {a}..{b}" if a != b else f"{key} {a}" for a, b in _merge(leaves)[:MAX_RANGES])
-    return f"{how}: key ranges that differ: {spans}; {named}"
+        return f"{how}: " + ("; ".join(notes) or "counts and checksums agree on every key range")
+    within = " OR ".join(f"({scale.between(a, b)})" for a, b in leaves[:MAX_RANGES])
+    named = name_rows(source, target, within, key, columns)
+    spans = ", ".join(scale.span(a, b) for a, b in _merge(leaves)[:MAX_RANGES])
+    return f"{how}: key ranges that differ: {spans}; {named}" + "".join(f"; {n}" for n in notes)
 
 
-def name_rows(source, target, leaves, key, columns) -> str:
-    k = q(key)
+def unkeyed(source, target, columns, why: str) -> str:
+    """Without a usable key: compare row hashes directly when the element is small enough."""
+    sizes = source.query("count(*)") + target.query("count(*)")
+    if max(r[0] for r in sizes) > UNKEYED_ROWS:
+        return f"{why}; too many rows to compare one by one"
+    return f"{why}; compared row by row: " + name_rows(source, target, None, None, columns)
+
+
+def name_rows(source, target, within, key, columns) -> str:
     row_hash = row_hash_sql(columns)
     text = "CAST(struct_pack(" + ", ".join(f"{q(n)} := {q(n)}" for n, _ in columns) + ") AS VARCHAR)"
-    within = " OR ".join(f"{k} BETWEEN {a} AND {b}" for a, b in leaves)
-    select = f"{k}, {row_hash}, {text}"
+    select = f"{q(key) if key else 'NULL'}, {row_hash}, {text}"
     src = source.query(select, within)
     tgt = target.query(select, within)
     from collections import Counter
@@ -380,11 +444,11 @@ def name_rows(source, target, leaves, key, columns) -> str:
     text_of = {(r[0], r[1]): r[2] for r in src + tgt}
     only_src = list((src_count - tgt_count).elements())
     only_tgt = list((tgt_count - src_count).elements())
-    keys_src = {key_value for key_value, _ in only_src}
-    keys_tgt = {key_value for key_value, _ in only_tgt}
+    keys_src = {key_value for key_value, _ in only_src} if key else set()
+    keys_tgt = {key_value for key_value, _ in only_tgt} if key else set()
     changed = sorted(keys_src & keys_tgt)
-    missing = [r for r in only_src if r[0] not in keys_tgt]
-    extra = [r for r in only_tgt if r[0] not in keys_src]
+    missing = [r for r in only_src if r[0] not in keys_tgt or not key]
+    extra = [r for r in only_tgt if r[0] not in keys_src or not key]
     parts = []
     if missing:
         parts.append(f"{len(missing)} row{'s' * (len(missing) != 1)} missing at the target: " +
@@ -395,7 +459,7 @@ def name_rows(source, target, leaves, key, columns) -> str:
     if changed:
         parts.append(f"{len(changed)} row{'s' * (len(changed) != 1)} changed: {key} in " +
                      ", ".join(str(c) for c in changed[:MAX_ROWS_NAMED]))
-    return "; ".join(parts) or "no differing rows found within those ranges"
+    return "; ".join(parts) or "no differing rows found"
 
 
 def _merge(ranges):
