@@ -92,6 +92,14 @@ def maxrows(session, args):
     session.max_rows = int(value) or None
 
 
+@dot_command("pager", ".pager on|off|COMMAND", "Page results taller than the screen (default on: $PAGER or less)")
+def pager(session, args):
+    if not args:
+        raise HydraError("usage: .pager on|off|COMMAND")
+    value = " ".join(args)
+    session.pager_command = value.lower() if value.lower() in ("on", "off") else value
+
+
 def _show(session, sql, params=()):
     cursor = session.ws.con.execute(sql, list(params))
     session.show(Result(columns=[d[0] for d in cursor.description], rows=cursor.fetchall()))

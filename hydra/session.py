@@ -100,6 +100,7 @@ class Session:
         self.last_elapsed: float | None = None
         # the REPL sets these: a pager for results taller than the screen, a hook after each statement
         self.pager: Callable[[str], None] | None = None
+        self.pager_command: str | None = None  # .pager: None or "on" ($PAGER or less), "off", or a command
         self.after_statement: Callable[[Statement], None] | None = None
         # False while a fresh ``:memory:`` workspace has not created its catalog tables yet (start-up
         # time: see ``open_workspace``); created before the first statement that could see them
