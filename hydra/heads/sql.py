@@ -53,6 +53,18 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", line).strip()
 
 
+def datetimeoffset_from_odbc(raw: bytes):
+    """pyodbc has no converter for SQL Server's datetimeoffset (ODBC type -155): decode its struct."""
+    import struct
+    from datetime import datetime, timedelta, timezone
+
+    if raw is None:
+        return None
+    y, mo, d, h, mi, s, ns, oh, om = struct.unpack("<6hI2h", raw)
+    tz = timezone(timedelta(hours=oh, minutes=om))
+    return datetime(y, mo, d, h, mi, s, ns // 1000, tzinfo=tz)
+
+
 class SqlHead(Head):
     kind = "sql"
     schemes = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2", "mssql",
@@ -178,6 +190,8 @@ class SqlHead(Head):
                     cur.execute("SET time_zone = '+00:00'")
                 elif family == "sqlite":
                     cur.execute("PRAGMA query_only = ON")
+                elif family == "mssql" and hasattr(dbapi_conn, "add_output_converter"):  # pyodbc
+                    dbapi_conn.add_output_converter(-155, datetimeoffset_from_odbc)
             finally:
                 cur.close()
 
