@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 
 from hydra.errors import HydraError
 from hydra.session import Quit
@@ -75,6 +76,13 @@ class Shell:
         )
         self.cache.on_reload = self._redraw
         self.cache.reload_in_background()
+        threading.Thread(target=self._warm_up, name="hydra-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        try:
+            self.completer.warm_up()
+        except Exception:  # noqa: BLE001 - completion will load what it needs when asked
+            pass
 
     # -- the loop -------------------------------------------------------------------------------
 

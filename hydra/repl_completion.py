@@ -136,12 +136,12 @@ def current_statement(tokens: list[Tok]) -> list[Tok]:
 # -- the catalog, in memory ---------------------------------------------------------------------
 
 
-@dataclass
 class Element:
-    source: str
-    ref: str
-    parts: tuple[str, ...]
-    kind: str
+    __slots__ = ("source", "ref", "parts", "kind", "lower")
+
+    def __init__(self, source: str, ref: str, parts: tuple[str, ...], kind: str):
+        self.source, self.ref, self.parts, self.kind = source, ref, parts, kind
+        self.lower = tuple(p.lower() for p in parts)
 
 
 @dataclass
@@ -174,7 +174,7 @@ class Catalog:
             element = Element(source, ref, tuple(parts), kind)
             key = source.lower()
             cat.elements.setdefault(key, []).append(element)
-            cat.by_key[(key, *(p.lower() for p in parts))] = element
+            cat.by_key[(key, *element.lower)] = element
         for key, elements in cat.elements.items():
             cat.first_index[key] = sorted((e.parts[0].lower() if e.parts else "", i) for i, e in enumerate(elements))
             cat.name_index.extend((e.parts[-1].lower() if e.parts else "", key, i) for i, e in enumerate(elements))
@@ -214,7 +214,10 @@ class CatalogCache:
     def get(self) -> Catalog:
         """The catalog; loads it now if none was loaded yet (later reloads do not block)."""
         if self._catalog is None:
-            self.reload()
+            if self._loader is not None and self._loader.is_alive():
+                self._loader.join()  # the first load is under way: wait for it rather than load twice
+            if self._catalog is None:
+                self.reload()
         elif self._stale and (self._loader is None or not self._loader.is_alive()):
             self.reload_in_background()
         return self._catalog or Catalog()
@@ -320,6 +323,14 @@ class HydraCompleter(Completer):
         self._dot_commands = dot_commands
         self._statements = statements
         self._paths = PathCompleter(expanduser=True)
+
+    def warm_up(self) -> None:
+        """Load what the first completion would otherwise wait for (the statement registry, the
+        dot commands, sqlglot's keyword list behind ``quote_ident``); the shell runs this on a
+        background thread at start."""
+        self.statements()
+        self.dot_commands()
+        quote_ident("warm")
 
     def dot_commands(self) -> list[str]:
         if self._dot_commands is None:
@@ -475,16 +486,17 @@ class HydraCompleter(Completer):
             index = catalog.first_index.get(source.lower(), [])
             i = bisect.bisect_left(index, (low,))
             candidates = []
-            while i < len(index) and index[i][0].startswith(low):
+            while i < len(index) and index[i][0].startswith(low) and len(candidates) < LIMIT:
                 candidates.append(elements[index[i][1]])
                 i += 1
         else:
+            prefix = tuple(typed_parts)
             candidates = [e for e in elements if len(e.parts) > depth
-                          and [p.lower() for p in e.parts[:depth]] == typed_parts
-                          and e.parts[depth].lower().startswith(low)]
+                          and e.lower[:depth] == prefix and e.lower[depth].startswith(low)]
         if not candidates and low:  # nothing starts with it: offer refs that contain it
-            candidates = [e for e in elements if len(e.parts) > depth and low in e.parts[depth].lower()
-                          and [p.lower() for p in e.parts[:depth]] == typed_parts]
+            prefix = tuple(typed_parts)
+            candidates = [e for e in elements if len(e.parts) > depth and low in e.lower[depth]
+                          and e.lower[:depth] == prefix][:LIMIT]
         if fragment.partial_quoted:  # exact case first for a quoted name
             candidates.sort(key=lambda e: not e.parts[depth].startswith(fragment.partial))
         found, groups = [], set()
