@@ -117,7 +117,10 @@ class Shell:
             else:
                 self._print_error(str(getattr(err, "error", err)))
         except Exception as err:  # noqa: BLE001 - a bug must not end the user's day
-            self._print_error(f"internal error: {type(err).__name__}: {err}")
+            if self.interrupter.fired:  # DuckDB's own signal check says RuntimeError("Query interrupted")
+                self._interrupted()
+            else:
+                self._print_error(f"internal error: {type(err).__name__}: {err}")
         return None
 
     def _interrupted(self) -> None:
