@@ -141,7 +141,7 @@ EXPECTED_ROW1 = {
 }
 
 
-@pytest.mark.parametrize("bulk", ["auto", "copy", "client", "cursor"])
+@pytest.mark.parametrize("bulk", ["auto", "binary", "copy", "client", "cursor"])
 def test_read_every_type(pg, bulk):
     h = SqlHead("crm", pg, {"BULK": bulk})
     h.open()

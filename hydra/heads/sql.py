@@ -88,8 +88,8 @@ class SqlHead(Head):
         self.schemas = [s.strip() for s in str(schemas).split(",") if s.strip()] if schemas else None
         self.system = parse_bool(self.options.get("SYSTEM"))
         self.bulk = str(self.options.get("BULK", "auto")).lower()
-        if self.bulk not in ("auto", "copy", "client", "cursor"):
-            raise HeadError(f"BULK must be auto, copy, client or cursor, not {self.bulk!r}")
+        if self.bulk not in ("auto", "binary", "copy", "client", "cursor"):
+            raise HeadError(f"BULK must be auto, binary, copy, client or cursor, not {self.bulk!r}")
         try:
             self.batch_rows = int(self.options.get("BATCH_ROWS", 65536))
         except ValueError:
@@ -398,7 +398,7 @@ class SqlHead(Head):
 
     def read(self, element: Element, columns=None, predicates=None, limit=None) -> pa.RecordBatchReader:
         element = self._full(element)
-        if self.family == "postgresql" and self.bulk in ("auto", "copy", "client"):
+        if self.family == "postgresql" and self.bulk in ("auto", "binary", "copy", "client"):
             from hydra.heads import sql_postgres
 
             if sql_postgres.usable(self):

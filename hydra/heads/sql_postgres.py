@@ -204,6 +204,11 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
+    if head.bulk in ("auto", "binary") and shutil.which("psql") and head._columns(element, columns):
+        from hydra.heads import sql_pgbinary
+
+        return sql_pgbinary.read(head, element, columns, predicates, limit)
+
     sql, plans = copy_sql(head, element, columns, predicates, limit)
     schema = _schema(plans)
     ref = ".".join(element.parts)
@@ -220,7 +225,7 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
     )
 
     transport = head.bulk
-    if transport == "auto":
+    if transport in ("auto", "binary"):
         transport = "client" if shutil.which("psql") else "copy"
     if transport == "client" and not shutil.which("psql"):
         transport = "copy"
