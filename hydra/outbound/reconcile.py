@@ -294,7 +294,9 @@ class TargetSide:
             return f"read_parquet({listed})"
         if fmt == "csv":
             return f"read_csv({listed}, header = true, all_varchar = true, allow_quoted_nulls = false)"
-        types = "{" + ", ".join(f"{sql_string(n)}: {sql_string(t)}" for n, t in self.columns) + "}"
+        # BLOB travels in JSON as DuckDB's escaped text: read it as text, then cast (relation())
+        types = "{" + ", ".join(f"{sql_string(n)}: {sql_string('VARCHAR' if t.upper() == 'BLOB' else t)}"
+                                for n, t in self.columns) + "}"
         return f"read_json({listed}, format = 'newline_delimited', columns = {types})"
 
     def expr(self) -> str:
@@ -399,9 +401,9 @@ def bisect(source: SourceSide, target: TargetSide, item: Item, columns) -> str:
             width = hi - lo + 1
             n = scale.number
             bucket = f"((({n}) - {lo}) * {BUCKETS} // {width})" if width > BUCKETS else f"(({n}) - {lo})"
-            select = f"{bucket} AS b, {figures}"
-            at_source = {b: (c, h) for b, c, h in source.query(select, scale.between(lo, hi), "GROUP BY b")}
-            at_target = {b: (c, h) for b, c, h in target.query(select, scale.between(lo, hi), "GROUP BY b")}
+            select = f"{bucket} AS __hydra_bucket, {figures}"
+            at_source = {b: (c, h) for b, c, h in source.query(select, scale.between(lo, hi), "GROUP BY __hydra_bucket")}
+            at_target = {b: (c, h) for b, c, h in target.query(select, scale.between(lo, hi), "GROUP BY __hydra_bucket")}
             for b in sorted(set(at_source) | set(at_target)):
                 if at_source.get(b) == at_target.get(b):
                     continue
