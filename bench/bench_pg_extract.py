@@ -194,7 +194,7 @@ def main() -> None:
         child(args)
         return
     args.url = ensure_table(args.url, args.rows)
-    names = ["hydra:client", "hydra:copy", "extract", "connectorx"]
+    names = ["hydra:binary", "hydra:client", "hydra:copy", "extract", "connectorx"]
     results: dict[str, dict] = {}
     base_times = []
     for _ in range(args.repeat):  # interleave so that background load hits everyone alike
@@ -209,7 +209,7 @@ def main() -> None:
     print(f"PostgreSQL extract of {args.rows:,} rows (mixed types) to Parquet, {args.workers} workers")
     label = "psql \\copy to /dev/null (1 stream)"
     print(f"  {label:44s} {base:7.2f} s   1.00x")
-    labels = {"hydra:client": "hydra SqlHead split+read, psql pipe", "hydra:copy": "hydra SqlHead split+read, psycopg COPY",
+    labels = {"hydra:binary": "hydra SqlHead split+read, binary COPY (auto)", "hydra:client": "hydra SqlHead split+read, CSV COPY via psql", "hydra:copy": "hydra SqlHead split+read, psycopg COPY",
               "extract": "hydra EXTRACT statement", "connectorx": "ConnectorX (peer)"}
     for name in names:
         r = results[name]

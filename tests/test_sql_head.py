@@ -4,7 +4,6 @@ split, aggregates, read-only sessions and connection errors."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from decimal import Decimal
 
@@ -357,3 +356,15 @@ def test_sqlite_generic_path(tmp_path):
             conn.exec_driver_sql('DELETE FROM "my table"')
     finally:
         h.close()
+
+
+def test_aggregates_leave_out_what_the_source_cannot_compute(head):
+    """When the one aggregate query fails, each figure is retried alone and failures are left out."""
+    from hydra.heads.base import Column
+
+    el = elements(head)[("public", "numbers")]
+    agg = head.aggregates(el, [*el.columns, Column("ghost", "INTEGER", "integer")])
+    assert agg.row_count == 1000
+    assert agg.columns["n"]["sum_value"] == 500500 and agg.columns["n"]["max_value"] == "1000"
+    assert agg.columns["label"]["distinct_count"] == 1000
+    assert agg.columns["ghost"] == {}

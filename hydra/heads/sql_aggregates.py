@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from hydra.heads.base import Aggregates, Column, Element, HeadError
@@ -75,16 +74,9 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
     elif kind == "uuid" and fam == "postgresql":
         out["min"], out["max"] = f"MIN({q}::text)", f"MAX({q}::text)"
     if kind in ("int", "num", "money"):
-        if fam == "mssql":
-            wide = "BIGINT" if kind == "int" else "DECIMAL(38, 6)" if kind == "money" else None
-            if kind == "int":
-                out["sum"] = f"SUM(CAST({q} AS DECIMAL(38, 0)))"
-            elif col.type.upper().startswith("DECIMAL"):
-                out["sum"] = f"SUM({q})"
-            else:
-                out["sum"] = f"SUM({q})"
+        if fam == "mssql":  # SUM(int) overflows in T-SQL: widen integers first
+            out["sum"] = f"SUM(CAST({q} AS DECIMAL(38, 0)))" if kind == "int" else f"SUM({q})"
             out["mean"] = f"AVG(CAST({q} AS FLOAT))"
-            del wide
         elif fam == "postgresql" and kind == "money":
             out["sum"], out["mean"] = f"SUM({q}::numeric)", f"AVG({q}::numeric)"
         else:
@@ -118,13 +110,9 @@ def _text(value) -> str | None:
 
 
 def _number(value):
-    if value is None:
+    if value is None or isinstance(value, timedelta):
         return None
-    if isinstance(value, Decimal):
-        return value if value == value.to_integral_value() or True else value
     if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, timedelta):
         return None
     return value
 
@@ -152,12 +140,11 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column]) -> Aggreg
                 for col in cols:
                     for figure, expr in column_exprs(head, col).items():
                         try:
-                            with conn.begin_nested() if head.family == "postgresql" else _null():
+                            with conn.begin_nested():  # a failed figure must not end the transaction
                                 v = conn.exec_driver_sql(f"SELECT {expr} FROM {head.table_sql(element)}").scalar()
                             values[(col.name, figure)] = v
-                        except Exception:  # noqa: BLE001 - this figure is not computable here
-                            if head.family == "postgresql":
-                                pass
+                        except Exception:  # noqa: BLE001 - this figure is not computable here: left out
+                            pass
         except Exception as err2:  # noqa: BLE001
             raise HeadError(f"{head.name}: cannot aggregate {ref}: {head._clean(err2)}") from None
         if total is None:
@@ -183,10 +170,3 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column]) -> Aggreg
         out[col.name] = figures
     return Aggregates(row_count=total, columns=out, method=f"{head.backend} aggregate query")
 
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False

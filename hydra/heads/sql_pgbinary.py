@@ -227,6 +227,8 @@ class Decoder:
         n = len(starts)
         fields: dict[int, tuple] = {}
         pos = starts + 14
+        if n and int(starts[-1]) + self.prefix > len(a):
+            return None, None  # only a false row start can run past the block
         if self.fixed:
             window = _gather(a, starts, self.prefix)
             regular = (window[:, self.len_slots] == self.len_expect).all(axis=1)
@@ -238,9 +240,9 @@ class Decoder:
                 ipos = starts[irregular] + 14
                 for i in self.fixed:
                     w = _FIXED[self.plans[i].kind][0]
-                    length = _be32(a, ipos)
+                    length = _be32(a, np.minimum(ipos, len(a) - 4))
                     if ((length != w) & (length != -1)).any():
-                        raise HeadError("binary COPY field has an unexpected width")
+                        return None, None  # a false row start: the caller walks row by row
                     null = length < 0
                     raw = fields[i][0].copy()
                     raw[irregular] = _gather(a, ipos + 4, w)
@@ -249,8 +251,13 @@ class Decoder:
                     ipos = ipos + 4 + np.where(null, 0, w)
                 pos = pos.copy()
                 pos[irregular] = ipos
+        limit = len(a) - 4
         for i in self.order[len(self.fixed):]:
+            if (pos > limit).any():
+                return None, None
             length = _be32(a, pos)
+            if (length < -1).any():
+                return None, None
             null = length < 0
             start = pos + 4
             fields[i] = (start, length, null)
@@ -337,7 +344,7 @@ class Decoder:
             if len(rows):
                 cols, ends = self.walk(a, rows)
                 nxt = np.append(rows[1:], stop)
-                if rows[0] != 0 or not np.array_equal(ends, nxt):
+                if cols is None or rows[0] != 0 or not np.array_equal(ends, nxt):
                     cols = None
                     rows, stop = self.sequential(data, 0)  # user data imitated the magic: exact walk
                     if eof and bytes(data[stop:]) != b"\xff\xff":

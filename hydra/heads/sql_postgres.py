@@ -254,11 +254,14 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
         _cleanup(proc, raw, cm, failed=True)
         raise HeadError(f"{head.name}: cannot read {ref}: {message}") from None
 
+    holder = [reader]  # dropped as soon as the stream ends: Arrow's readahead thread must not
+    del reader         # outlive the stream (it aborts the interpreter at exit if it does)
+
     def batches():
         failed = True
         try:
-            if reader is not None:
-                for batch in reader:
+            if holder[0] is not None:
+                for batch in holder[0]:
                     arrays = [_post(p, batch.column(i), schema.field(i)) for i, p in enumerate(plans)]
                     yield pa.record_batch(arrays, schema=schema)
             failed = False
@@ -268,6 +271,7 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
             stderr = _cleanup(proc, raw, cm, failed=True)
             raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or str(err))}") from None
         finally:
+            holder.clear()
             stderr = _cleanup(proc, raw, cm, failed=failed)
         if proc is not None and proc.returncode != 0:
             raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or 'psql failed')}")
