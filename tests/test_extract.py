@@ -339,3 +339,16 @@ def test_ctrl_c_stops_the_run_and_the_same_extract_resumes(tmp_path, hydra_cmd):
                            capture_output=True, text=True, timeout=120)
     assert "0 failed" in rerun.stderr
     assert parquet_rows(out) == 6 * 400_000
+
+
+def test_an_empty_element_still_gets_one_part_with_its_columns(ws, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "empty.csv").write_text("id,name\n")
+    out = tmp_path / "out"
+    ws.execute(f"ATTACH '{folder}' AS f")
+    result = ws.execute(f"EXTRACT f.* TO '{out}'")
+    assert result.rows[0][1:5] == ("done", 0, result.rows[0][3], 1)
+    part = pq.ParquetFile(out / "f" / "empty.csv" / "part-00000.parquet")
+    assert part.metadata.num_rows == 0 and part.schema_arrow.names == ["id", "name"]
+    assert ws.execute("RECONCILE LAST").message.endswith("all passed")

@@ -136,6 +136,8 @@ class Job:
     queries: list = field(default_factory=list)  # the extraction query of each range
     pushed: list = field(default_factory=list)
     checksum: int = 0
+    checksums: list = field(default_factory=list)  # one per range, appended by the workers
+    schemas: list = field(default_factory=list)  # the Arrow schema each range read
     pending: int = 0
     started_at: object = None
     started: float = 0.0
@@ -294,10 +296,10 @@ class Run:
     def _task(self, job: Job, con, range_predicate: str | None) -> None:
         """Read one range of an element and write its parts (a worker thread)."""
         item = job.item
-        scan = job.pre_scan if item.is_query else open_scan(self.ws, item, con, [range_predicate] if range_predicate else None,
-                                                           columns=item.columns)
-        writer = None
+        scan = writer = None
         try:
+            scan = job.pre_scan if item.is_query else open_scan(
+                self.ws, item, con, [range_predicate] if range_predicate else None, columns=item.columns)
             projection = ", ".join(q(c) for c in item.columns) if item.columns else "*"
             inner = f"SELECT {projection} FROM {scan.expr} AS __src{where_sql(item.filter, range_predicate)}"
             rel = con.sql(inner)
@@ -316,14 +318,16 @@ class Run:
                     raise HydraError(job.error or ("interrupted" if self.cancelled else
                                                    "another part of this element failed"))
                 writer.write(batch)
+            job.schemas.append(reader.schema)
             writer.close()
-            job.checksum = (job.checksum + writer.checksum) % (1 << 64)
+            job.checksums.append(writer.checksum)  # summed by the main thread when the element ends
         except BaseException:
             if writer is not None:
                 writer.abandon()
             raise
         finally:
-            scan.close()
+            if scan is not None:
+                scan.close()
             try:
                 con.close()
             except Exception:  # noqa: BLE001
@@ -351,6 +355,9 @@ class Run:
         job.seconds = time.perf_counter() - job.started
         if job.status != "failed":
             try:
+                job.checksum = sum(job.checksums) % (1 << 64)
+                if not job.sink.files and job.schemas:
+                    job.sink.empty_part(job.schemas[0])  # an empty element still has a file with its schema
                 manifest = element_manifest(job, finished_at, job.seconds)
                 self.target.commit(job.rel, job.staging, manifest)
                 job.status = "done"

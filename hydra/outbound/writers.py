@@ -75,6 +75,13 @@ class ElementSink:
     def task(self) -> TaskWriter:
         return TaskWriter(self)
 
+    def empty_part(self, schema) -> None:
+        """One part with no rows (but the columns), for an element with no rows."""
+        schema = schema.remove(schema.get_field_index(HASH)) if HASH in schema.names else schema
+        if LINE in schema.names:
+            schema = schema.remove(schema.get_field_index(LINE))
+        _Part(self, "", schema, None).close()
+
 
 class _Part:
     def __init__(self, sink: ElementSink, folder: str, schema, partition: str | None):
