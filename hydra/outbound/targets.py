@@ -219,20 +219,26 @@ class S3Target:
         if self._fs is None:
             from hydra.aws import s3_filesystem
 
-            self._fs = s3_filesystem()
+            # the bucket's own region (one HeadBucket), so that pyarrow is not redirected
+            self._fs = s3_filesystem(region=self.region())
         return self._fs
+
+    def region(self) -> str:
+        if self._region is None:
+            from hydra.aws import bucket_region
+
+            try:
+                self._region = bucket_region(self.bucket)
+            except HydraError as err:
+                raise TargetError(str(err)) from None
+        return self._region
 
     def _path(self, rel: str, name: str = "") -> str:
         parts = [self.bucket] + [p for p in (self.prefix, rel, name) if p]
         return "/".join(parts)
 
     def check(self) -> None:
-        from hydra.aws import bucket_region
-
-        try:
-            bucket_region(self.bucket)
-        except HydraError as err:
-            raise TargetError(str(err)) from None
+        self.region()
 
     def element_uri(self, rel: str) -> str:
         return "s3://" + self._path(rel)
