@@ -368,3 +368,21 @@ def test_aggregates_leave_out_what_the_source_cannot_compute(head):
     assert agg.columns["n"]["sum_value"] == 500500 and agg.columns["n"]["max_value"] == "1000"
     assert agg.columns["label"]["distinct_count"] == 1000
     assert agg.columns["ghost"] == {}
+
+
+def test_split_follows_the_histogram_of_a_skewed_key(pg):
+    """Keys 1..900 dense and 901 far-flung keys up to 10^12: min/max cuts would put almost every row
+    in the first range; histogram cuts keep the ranges comparable, and still cover every row."""
+    with psycopg.connect(pg, autocommit=True) as con:
+        con.execute("CREATE TABLE skew (k bigint PRIMARY KEY); "
+                    "INSERT INTO skew SELECT g FROM generate_series(1, 900) g; "
+                    "INSERT INTO skew SELECT g::bigint * 1000000000 FROM generate_series(1, 900) g; ANALYZE skew")
+    h = SqlHead("crm", pg)
+    h.open()
+    try:
+        el = elements(h)[("public", "skew")]
+        ranges = h.split(el, 3)
+        counts = [len(rows(h.read(el, ["k"], preds))) for preds in ranges]
+        assert sum(counts) == 1800 and max(counts) < 1000
+    finally:
+        h.close()

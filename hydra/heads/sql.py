@@ -483,7 +483,12 @@ class SqlHead(Head):
         return pa.RecordBatchReader.from_batches(schema, batches())
 
     def split(self, element: Element, parts: int) -> list[list[exp.Expression]] | None:
-        """Key ranges on the first key column (integer or date) from min/max, cut evenly."""
+        """Key ranges on the first key column (integer or date).
+
+        PostgreSQL: cut at the planner's equal-frequency histogram bounds (``pg_stats``), so that
+        skewed keys still give ranges of similar row counts; elsewhere (or without statistics) cut
+        min..max evenly. The first and last ranges are open-ended, so stale statistics never lose
+        a row."""
         from sqlglot import exp
 
         element = self._full(element)
@@ -514,6 +519,13 @@ class SqlHead(Head):
         if parts < 2:
             return None
         bounds = [lo_n + (span * i) // parts for i in range(1, parts)]
+        if self.family == "postgresql":
+            histogram = self._histogram(element, key.name, is_date)
+            if histogram and len(histogram) > parts:
+                cuts = sorted({histogram[(len(histogram) * i) // parts] for i in range(1, parts)})
+                cuts = [c for c in cuts if lo_n < c <= hi_n]
+                if cuts:
+                    bounds = cuts
         col = exp.column(exp.to_identifier(key.name, quoted=True))
 
         def lit(v):
@@ -535,6 +547,22 @@ class SqlHead(Head):
         # rows whose key is NULL (a unique key may allow one) go with the first range
         ranges[0] = [exp.Or(this=exp.paren(ranges[0][0]), expression=exp.Is(this=col.copy(), expression=exp.Null()))] if ranges[0] else ranges[0]
         return ranges
+
+    def _histogram(self, element: Element, column: str, is_date: bool) -> list[int] | None:
+        """The planner's histogram bounds of a PostgreSQL column, as numbers (None if absent)."""
+        from sqlalchemy import text
+
+        cast = "date[]" if is_date else "numeric[]"
+        sql = (f"SELECT CAST(CAST(histogram_bounds AS text) AS {cast}) FROM pg_stats "
+               "WHERE schemaname = :s AND tablename = :t AND attname = :c")
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(text(sql), {"s": element.parts[0], "t": element.parts[1], "c": column}).first()
+        except Exception:  # noqa: BLE001 - statistics are a nicety
+            return None
+        if not row or not row[0]:
+            return None
+        return [v.toordinal() if is_date else int(v) for v in row[0]]
 
     # -- aggregates -----------------------------------------------------------------------------
 
