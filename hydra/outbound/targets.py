@@ -213,6 +213,7 @@ class S3Target:
         self.prefix = prefix.strip("/")
         self.uri = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
         self._fs = None
+        self._region = None
 
     @property
     def fs(self):
