@@ -180,29 +180,31 @@ class Shell:
     # -- keys -----------------------------------------------------------------------------------
 
     def _key_bindings(self):
-        from prompt_toolkit.filters import has_completions, completion_is_selected
+        from prompt_toolkit.enums import DEFAULT_BUFFER
+        from prompt_toolkit.filters import completion_is_selected, has_completions, has_focus
         from prompt_toolkit.key_binding import KeyBindings
 
         from hydra.repl_completion import is_complete
 
         bindings = KeyBindings()
+        editing = has_focus(DEFAULT_BUFFER)  # not while Ctrl-R searches: Enter accepts the search there
 
-        @bindings.add("enter", filter=~(has_completions & completion_is_selected))
+        @bindings.add("enter", filter=editing & ~(has_completions & completion_is_selected))
         def _enter(event):
             buffer = event.current_buffer
             if buffer.complete_state:
                 buffer.cancel_completion()
-            if buffer.document.is_cursor_at_the_end and is_complete(buffer.text):
+            if is_complete(buffer.text):  # wherever the cursor is (as pgcli): e.g. after Ctrl-R
                 buffer.validate_and_handle()
             else:
                 buffer.insert_text("\n")
 
-        @bindings.add("enter", filter=has_completions & completion_is_selected)
+        @bindings.add("enter", filter=editing & has_completions & completion_is_selected)
         def _choose(event):  # Enter on a highlighted completion takes it
             buffer = event.current_buffer
             buffer.complete_state = None
 
-        @bindings.add("escape", "enter")
+        @bindings.add("escape", "enter", filter=editing)
         def _run_now(event):
             event.current_buffer.validate_and_handle()
 

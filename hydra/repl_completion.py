@@ -359,7 +359,8 @@ class HydraCompleter(Completer):
         whole = significant + _until_semicolon(lex(after), offset=len(before))
         if significant and significant[0].kind == "punct" and significant[0].text == "." and _dot_at_line_start(before, significant[0]):
             return self._complete_dot(before, significant)
-        if statement and not statement[-1].closed and statement[-1].kind in ("string", "comment"):
+        if statement and statement[-1].kind in ("string", "comment") and (
+                not statement[-1].closed or statement[-1].text.startswith("--")):
             return []  # inside a string literal or a comment
         fragment = _fragment(statement, len(before))
         previous = [t for t in significant if t.end <= fragment.start]
@@ -371,6 +372,14 @@ class HydraCompleter(Completer):
             return self._complete_qualified(catalog, fragment, whole)
         if context in SOURCE_WORDS:
             return self._complete_sources(catalog, fragment)
+        if previous[-1].upper == "AS":
+            if previous[0].upper == "CREATE" and sum(t.upper == "AS" for t in previous) == 1:
+                return self._complete_words(fragment, ["SELECT", "FROM", "WITH", "VALUES"], "keyword")
+            return []  # naming an alias: nothing to offer
+        if context in RELATION_WORDS and previous[-1].kind in ("word", "quoted") \
+                and previous[-1].upper not in RELATION_WORDS:
+            # after a relation: JOIN, WHERE, an alias… (not another relation)
+            return self._complete_words(fragment, catalog.keywords, "keyword", upper=True)
         if context in RELATION_WORDS:
             extras = SELECTION_EXTRAS.get(context, ())
             return (self._complete_words(fragment, list(extras), "selection")
@@ -601,7 +610,8 @@ def _relations(catalog: Catalog, significant: list[Tok]) -> dict[str, tuple[str,
             parts = [(token.text, token.kind == "quoted")]
             j = i + 1
             while j + 1 < n and significant[j].kind == "punct" and significant[j].text == "." \
-                    and significant[j + 1].kind in ("word", "quoted"):
+                    and significant[j + 1].kind in ("word", "quoted") \
+                    and significant[j - 1].end == significant[j].start == significant[j + 1].start - 1:
                 parts.append((significant[j + 1].text, significant[j + 1].kind == "quoted"))
                 j += 2
             target, name = None, parts[-1][0]
