@@ -1,0 +1,158 @@
+"""End to end: the real ``hydra`` command in a pseudo-terminal (pexpect), typed into as a user
+would: attach a folder, Tab-complete a quoted ref, read the rendered table, switch to CSV, attach
+a database URL with a password (it fails), Ctrl-C a long query, Ctrl-D out. Then the history file
+and the workspace file are searched, byte by byte, for the password."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import time
+
+import pytest
+from test_repl_helpers import make_folder
+
+pexpect = pytest.importorskip("pexpect")
+
+PASSWORD = "s3cretPassw0rd"
+CPR_REQUEST = "\x1b[6n"
+
+
+def hydra_executable() -> list[str]:
+    found = os.path.join(os.path.dirname(sys.executable), "hydra")
+    return [found] if os.path.exists(found) else [sys.executable, "-m", "hydra"]
+
+
+class Terminal:
+    """A pexpect child that answers the terminal's cursor-position requests, as a real terminal
+    does (prompt_toolkit draws its bottom toolbar once it knows where the cursor is)."""
+
+    def __init__(self, args, env, cwd):
+        command = hydra_executable()
+        self.child = pexpect.spawn(command[0], command[1:] + args, env=env, cwd=cwd, encoding="utf-8",
+                                   timeout=30, dimensions=(40, 160))
+        self.seen = ""
+        if os.environ.get("HYDRA_TEST_TERMINAL_LOG"):
+            self.child.logfile_read = open(os.environ["HYDRA_TEST_TERMINAL_LOG"], "a", encoding="utf-8")
+
+    def expect(self, pattern: str, literal: bool = True) -> str:
+        wanted = re.escape(pattern) if literal else pattern
+        while True:
+            index = self.child.expect([wanted, re.escape(CPR_REQUEST)])
+            self.seen += self.child.before + (self.child.after if isinstance(self.child.after, str) else "")
+            if index == 0:
+                return self.child.after
+            self.child.send("\x1b[1;1R")
+
+    def prompt(self) -> None:
+        self.expect("hydra>")
+
+    def send(self, keys: str) -> None:
+        self.child.send(keys)
+
+
+@pytest.fixture
+def env(tmp_path):
+    environment = dict(os.environ)
+    environment.update(HOME=str(tmp_path / "home"), TERM="xterm-256color", PAGER="cat", LINES="40", COLUMNS="160")
+    environment.pop("HYDRA_HISTORY", None)
+    os.makedirs(environment["HOME"])
+    return environment
+
+
+def test_a_day_in_the_shell(tmp_path, env):
+    folder = make_folder(tmp_path / "data")
+    workspace = tmp_path / "client.duckdb"
+    term = Terminal([str(workspace)], env, str(tmp_path))
+    term.prompt()
+
+    term.send(f"ATTACH '{folder}' AS files;\r")
+    term.expect("attached files: 3 elements")
+    term.prompt()
+    term.expect("sources: files")  # the bottom toolbar
+
+    term.send('SELECT customer_name FROM files."cust')
+    time.sleep(0.5)  # a person pauses before Tab; completion while typing has finished by then
+    term.send("\t")
+    term.expect('customers.csv"')
+    time.sleep(0.3)
+    term.send(" ORDER BY customer_name;\r")
+    term.expect("| customer_name |")
+    term.expect("| Ann           |")
+    term.expect("| Bob           |")
+    term.expect("2 rows")
+    term.prompt()
+
+    term.send(".mode csv\r")
+    term.prompt()
+    term.send('SELECT customer_name, city FROM files."customers.csv" ORDER BY 1;\r')
+    term.expect("customer_name,city\r\nAnn,Oslo\r\nBob,\r\n")
+    term.prompt()
+
+    term.send(f"ATTACH 'postgresql://consultant:{PASSWORD}@127.0.0.1:1/crm' AS crm;\r")
+    error = term.expect(r"Error: [^\r\n]*", literal=False)
+    assert PASSWORD not in error
+    term.prompt()
+
+    term.send("SELECT 'still alive' AS status;\r")
+    term.expect("status\r\nstill alive")
+    term.prompt()
+
+    term.child.sendcontrol("d")
+    term.child.expect(pexpect.EOF)
+    term.child.close()
+    assert term.child.exitstatus == 0
+
+    history = tmp_path / "client.duckdb.history"
+    assert history.exists()
+    stored = history.read_bytes()
+    assert b'SELECT customer_name FROM files."customers.csv" ORDER BY customer_name;' in stored
+    assert b"postgresql://consultant:***@127.0.0.1:1/crm" in stored
+    assert PASSWORD.encode() not in stored
+    for path in tmp_path.iterdir():  # the workspace, its WAL if any, anything else hydra wrote
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
+
+
+def test_ctrl_c_cancels_a_long_query_in_a_terminal(tmp_path, env):
+    workspace = tmp_path / "w.duckdb"
+    term = Terminal([str(workspace)], env, str(tmp_path))
+    term.prompt()
+    term.send("CREATE TABLE kept AS SELECT 42 AS answer;\r")
+    term.prompt()
+    term.send("SELECT sum(hash(i)) FROM range(100000000000) t(i);\r")
+    time.sleep(1.5)
+    started = time.monotonic()
+    term.child.sendintr()
+    term.expect("Error: interrupted")
+    assert time.monotonic() - started < 10
+    term.prompt()
+    term.send("SELECT answer FROM kept;\r")
+    term.expect(r"\|\s+42 \|", literal=False)
+    term.prompt()
+    term.child.sendcontrol("d")
+    term.child.expect(pexpect.EOF)
+    term.child.close()
+    assert term.child.exitstatus == 0
+
+
+@pytest.mark.skipif(shutil.which("less") is None, reason="needs less")
+def test_tall_results_open_the_pager_and_pager_off_prints_them(tmp_path, env):
+    env = dict(env)
+    env.pop("PAGER")
+    term = Terminal([":memory:"], env, str(tmp_path))
+    term.prompt()
+    term.send("SELECT i, 'row ' || i AS label FROM range(80) t(i);\r")
+    term.expect("row 0")
+    term.expect(":")  # less waits at its prompt; the REPL has not come back yet
+    term.send("q")
+    term.prompt()
+    term.send(".pager off\r")
+    term.prompt()
+    term.send("SELECT i FROM range(80) t(i);\r")
+    term.expect("80 rows")
+    term.prompt()
+    term.child.sendcontrol("d")
+    term.child.expect(pexpect.EOF)
