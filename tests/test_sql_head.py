@@ -386,3 +386,27 @@ def test_split_follows_the_histogram_of_a_skewed_key(pg):
         assert sum(counts) == 1800 and max(counts) < 1000
     finally:
         h.close()
+
+
+@pytest.mark.parametrize("bulk", ["binary", "client", "copy", "cursor"])
+def test_read_refused_by_the_server_is_one_line(pg, bulk):
+    """A login without SELECT rights: every transport reports the server's refusal in one line."""
+    role = f"hydra_noread_{bulk}"
+    with psycopg.connect(pg, autocommit=True) as con:
+        con.execute(f"DROP ROLE IF EXISTS {role}")
+        con.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-{bulk}-123'")
+        con.execute(f'GRANT USAGE ON SCHEMA "Sales Ops" TO {role}')
+    try:
+        url = pg.replace("postgresql://postgres@", f"postgresql://{role}:pw-{bulk}-123@")
+        h = SqlHead("crm", url, {"BULK": bulk})
+        h.open()
+        el = elements(h)[ORDER_LINES]
+        with pytest.raises(HeadError) as info:
+            rows(h.read(el))
+        message = str(info.value)
+        assert "permission denied" in message and "\n" not in message and f"pw-{bulk}-123" not in message
+        h.close()
+    finally:
+        with psycopg.connect(pg, autocommit=True) as con:
+            con.execute(f'REVOKE ALL ON SCHEMA "Sales Ops" FROM {role}')
+            con.execute(f"DROP ROLE {role}")

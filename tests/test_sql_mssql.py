@@ -66,6 +66,13 @@ def test_url_read_only_intent_and_dialect():
     assert "ApplicationIntent" not in str(SqlHead("erp", "mssql+pymssql://u@h/db")._url().query)
 
 
+def test_odbc_connect_passwords_are_redacted():
+    """Not touching a server: PWD inside an ODBC connection string never reaches sources or messages."""
+    uri = "mssql+pyodbc:///?odbc_connect=DRIVER%3D%7BODBC+Driver+18%7D%3BSERVER%3Dh%3BUID%3Du%3BPWD%3Dsup3rsecret%3B"
+    assert "sup3rsecret" not in SqlHead.redact(uri) and "PWD%3D***" in SqlHead.redact(uri)
+    assert "sup3rsecret" not in SqlHead("erp", uri)._clean("login failed for PWD=sup3rsecret;")
+
+
 def test_select_uses_top_and_bracket_quoting():
     """Not touching a server: compiled T-SQL for a projected, filtered, limited read."""
     h = head()

@@ -111,6 +111,15 @@ class SqlHead(Head):
         except Exception:  # noqa: BLE001 - not a SQLAlchemy dialect
             return False
 
+    _ODBC_SECRET = re.compile(r"(?i)((?:pwd|password)\s*(?:=|%3D))([^;&]*)")
+
+    @staticmethod
+    def redact(uri: str) -> str:
+        """The base redaction, plus PWD=… inside an ODBC connection string (``odbc_connect=…``)."""
+        from hydra.secrets import MASK, redact_uri
+
+        return SqlHead._ODBC_SECRET.sub(lambda m: m.group(1) + (MASK if m.group(2) else ""), redact_uri(uri))
+
     # -- connection -----------------------------------------------------------------------------
 
     def _secrets(self) -> list[str]:
@@ -131,6 +140,8 @@ class SqlHead(Head):
         m = re.match(r"[^:]+://[^:/@]*:([^@/]*)@", self.uri)
         if m:
             out += [m.group(1), unquote(m.group(1))]
+        for m in self._ODBC_SECRET.finditer(unquote(self.uri)):
+            out.append(m.group(2))
         return out
 
     def _clean(self, err: BaseException | str) -> str:
