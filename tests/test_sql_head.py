@@ -410,3 +410,15 @@ def test_read_refused_by_the_server_is_one_line(pg, bulk):
         with psycopg.connect(pg, autocommit=True) as con:
             con.execute(f'REVOKE ALL ON SCHEMA "Sales Ops" FROM {role}')
             con.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.parametrize("bulk", ["auto", "cursor"])
+def test_reading_no_columns_still_counts_rows(pg, bulk):
+    h = SqlHead("crm", pg, {"BULK": bulk})
+    h.open()
+    try:
+        el = elements(h)[("public", "numbers")]
+        table = h.read(el, [], [pred("n <= 300")]).read_all()
+        assert table.num_rows == 300 and table.num_columns == 0
+    finally:
+        h.close()

@@ -465,8 +465,8 @@ class SqlHead(Head):
                         raise HeadError(f"{name}: reading {'.'.join(element.parts)} failed: {self._clean(err)}") from None
                     if not rows:
                         break
-                    if not cols:
-                        yield pa.RecordBatch.from_pydict({}, schema=schema) if False else pa.record_batch([], schema=schema)
+                    if not cols:  # no column asked (a count): batches of rows without columns
+                        yield pa.RecordBatch.from_struct_array(pa.array([{}] * len(rows), pa.struct([])))
                         continue
                     values = list(zip(*rows))
                     arrays = []
