@@ -69,12 +69,48 @@ def peak_rss_mib() -> float:
     return float("nan")
 
 
+def compare_copy(args) -> int:
+    """DuckDB COPY over the head's reader vs Hydra's path (DuckDB query → Arrow → pyarrow writer)."""
+    import duckdb
+
+    import hydra.heads
+    from hydra.workspace import Workspace
+
+    hydra.heads._entry_points()["stream"] = EntryPoint(name="stream", value="__main__:StreamHead", group="hydra.heads")
+    head = StreamHead("gen", "stream://generated", {"ROWS": str(args.rows)})
+    head.open()
+    element = next(head.enumerate())
+    os.makedirs(args.out, exist_ok=True)
+    con = duckdb.connect()
+    con.register("reader", head.read(element))
+    started = time.perf_counter()
+    con.execute(f"COPY (SELECT * FROM reader) TO '{args.out}/copy.parquet' (FORMAT parquet, COMPRESSION zstd)")
+    copy_seconds = time.perf_counter() - started
+    con.close()
+    ws = Workspace.open(":memory:")
+    ws.execute(f"ATTACH 'stream://generated' AS gen (TYPE stream, ROWS {args.rows})")
+    started = time.perf_counter()
+    ws.execute(f"EXTRACT gen.big TO '{args.out}/hydra' (WORKERS 1)")
+    extract_seconds = time.perf_counter() - started
+    ws.close()
+    print(f"rows {args.rows:,}: DuckDB COPY over the reader {copy_seconds:.1f} s; "
+          f"Hydra EXTRACT (WORKERS 1, with checksum and SHA-256) {extract_seconds:.1f} s "
+          f"({extract_seconds / copy_seconds:.2f}×)")
+    shutil.rmtree(args.out, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=30_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="/tmp/hydra-bench-mem")
+    parser.add_argument("--compare-copy", action="store_true",
+                        help="also time DuckDB's COPY over the registered reader (no checksum, no SHA-256), "
+                             "in a fresh process, against EXTRACT WORKERS 1 — the path choice for Arrow heads")
     args = parser.parse_args()
+    if args.compare_copy:
+        return compare_copy(args)
 
     import hydra.heads
     from hydra.workspace import Workspace
