@@ -350,9 +350,15 @@ class SqlHead(Head):
         if duck == "VARCHAR":
             if null_test:
                 return True
-            if self.family in ("postgresql", "sqlite"):
-                # equality is binary in both; ordering depends on the collation
-                return isinstance(parent, (exp.EQ, exp.NEQ, exp.In, exp.Like))
+            src = re.sub(r"\(.*\)", "", (column.source_type or "").lower()).strip()
+            if self.family == "postgresql" and src in ("text", "character varying", "varchar", "name"):
+                # equality is binary; ordering depends on the collation. Not for char(n) (pads),
+                # citext (case-insensitive) or enums (a label that does not exist is an error)
+                if isinstance(parent, exp.Like):
+                    return "\\" not in parent.expression.sql()  # PostgreSQL's LIKE escapes with \
+                return isinstance(parent, (exp.EQ, exp.NEQ, exp.In))
+            if self.family == "sqlite":
+                return isinstance(parent, (exp.EQ, exp.NEQ, exp.In))  # its LIKE ignores case
             return False  # MySQL/MSSQL: case-insensitive, pad-space collations by default
         if duck.startswith("TIMESTAMP WITH TIME ZONE"):
             return null_test
@@ -372,8 +378,6 @@ class SqlHead(Head):
     def select_sql(self, element: Element, columns: list[str] | None, predicates, limit: int | None,
                    expressions: list[str] | None = None) -> tuple[str, list[Column]]:
         """The SELECT sent to the source, and the columns it returns in order."""
-        from sqlglot import exp
-
         element = self._full(element)
         cols = self._columns(element, columns)
         select = expressions if expressions is not None else [self.quote(c.name) for c in cols]
@@ -391,7 +395,6 @@ class SqlHead(Head):
                 sql = sql.replace("SELECT ", f"SELECT TOP {int(limit)} ", 1)
             else:
                 sql += f" LIMIT {int(limit)}"
-        del exp
         return sql, cols
 
     def _columns(self, element: Element, columns: list[str] | None) -> list[Column]:
