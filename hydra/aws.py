@@ -17,6 +17,7 @@ Public API::
     client("s3", profile=…, region=…, endpoint=…, session=…) -> a boto3 client
     resolve_endpoint("s3", endpoint=None, session=None) -> str | None
     bucket_region(bucket, …)                  -> the bucket's region (raises on missing/denied)
+    list_objects_table(s3_client, bucket, prefix="") -> pyarrow.Table of every object (OBJECT_COLUMNS)
     s3_filesystem(profile=None, region=None, endpoint=None, session=None) -> pyarrow.fs.S3FileSystem
     check_region(region, service)             -> raises HeadConnectionError for an unknown region
     error_line(exc, what)                     -> one clear line for a botocore/boto3 exception
@@ -153,6 +154,9 @@ def client(service: str, profile: str | None = None, region: str | None = None,
         cfg["signature_version"] = UNSIGNED
     if service == "s3" and url:
         cfg.setdefault("s3", {"addressing_style": "path"})
+    if service == "s3" and not anonymous:
+        cfg.setdefault("signature_version", "s3v4")  # presigned URLs too (SigV2 is refused by
+        # every region opened since 2014, and botocore still presigns with it by default)
     try:
         return session.client(service, region_name=region or session.region_name or None,
                               config=Config(**cfg), **kwargs)
@@ -241,6 +245,121 @@ def s3_filesystem(profile: str | None = None, region: str | None = None,
         return pafs.S3FileSystem(**args)
     except Exception as exc:  # noqa: BLE001
         raise HeadConnectionError(error_line(exc, "S3 filesystem")) from None
+
+
+# -- listing --------------------------------------------------------------------------------------
+
+OBJECT_COLUMNS = ("bucket", "key", "size", "etag", "last_modified", "storage_class")
+_S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+
+
+def list_objects_table(s3_client, bucket: str, prefix: str = "", fast: bool = True):
+    """Every object under ``prefix`` as an Arrow table with ``OBJECT_COLUMNS``.
+
+    Paginated ``ListObjectsV2`` (1,000 keys per call), no per-object requests. With ``fast`` (the
+    default) each page is fetched through a URL presigned by the client and parsed with
+    ElementTree into columns, which skips botocore's per-object response parsing (most of the
+    client-side cost of a listing); any surprise (an HTTP error, a redirect, an odd body) falls
+    back to the client's own ``list_objects_v2`` from that page on, so errors surface exactly as
+    boto3 reports them.
+    """
+    import pyarrow as pa
+
+    columns: dict[str, list] = {"key": [], "size": [], "etag": [], "last_modified": [],
+                                "storage_class": []}
+    params: dict[str, Any] = {"Bucket": bucket, "MaxKeys": 1000}
+    if prefix:
+        params["Prefix"] = prefix
+    while True:
+        page = _fast_page(s3_client, params) if fast else None
+        if page is None:
+            fast = False
+            page = _boto_page(s3_client, params)
+        for name, values in page["columns"].items():
+            columns[name].extend(values)
+        token = page["token"]
+        if not token:
+            break
+        params["ContinuationToken"] = token
+    n = len(columns["key"])
+    modified = columns["last_modified"]
+    if modified and isinstance(modified[0], str):  # ISO 8601 text from the fast path
+        modified_array = pa.array(modified, pa.string()).cast(pa.timestamp("ms", tz="UTC"))
+        modified_array = modified_array.cast(pa.timestamp("us", tz="UTC"))
+    else:
+        modified_array = pa.array(modified, pa.timestamp("us", tz="UTC"))
+    sizes = columns["size"]
+    sizes_array = (pa.array(sizes, pa.string()).cast(pa.int64())
+                   if sizes and isinstance(sizes[0], str) else pa.array(sizes, pa.int64()))
+    return pa.table({
+        "bucket": pa.array([bucket] * n, pa.string()),
+        "key": pa.array(columns["key"], pa.string()),
+        "size": sizes_array,
+        "etag": pa.array(columns["etag"], pa.string()),
+        "last_modified": modified_array,
+        "storage_class": pa.array(columns["storage_class"], pa.string()),
+    })
+
+
+def _boto_page(s3_client, params: dict[str, Any]) -> dict[str, Any]:
+    page = s3_client.list_objects_v2(**params)
+    contents = page.get("Contents", ())
+    cols = {
+        "key": [o["Key"] for o in contents],
+        "size": [o.get("Size") for o in contents],
+        "etag": [(o.get("ETag") or "").strip('"') or None for o in contents],
+        "last_modified": [o.get("LastModified") for o in contents],
+        "storage_class": [o.get("StorageClass") for o in contents],
+    }
+    token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
+    return {"columns": cols, "token": token}
+
+
+def _fast_page(s3_client, params: dict[str, Any]) -> dict[str, Any] | None:
+    """One page through a presigned URL and ElementTree; None when anything is unexpected."""
+    try:
+        from urllib.parse import unquote_plus
+        from xml.etree import ElementTree
+
+        from botocore.awsrequest import AWSRequest
+
+        url = s3_client.generate_presigned_url(
+            "list_objects_v2", Params={**params, "EncodingType": "url"}, ExpiresIn=900)
+        request = AWSRequest(method="GET", url=url).prepare()
+        response = s3_client._endpoint.http_session.send(request)  # noqa: SLF001 - botocore's
+        # own HTTP session: same proxies, CA bundle and connection pool as the client
+        if response.status_code != 200:
+            return None
+        root = ElementTree.fromstring(response.content)
+    except Exception:  # noqa: BLE001 - the boto3 path reports the real error
+        return None
+    if root.tag != _S3_NS + "ListBucketResult":
+        return None
+    keys, sizes, etags, modified, classes = [], [], [], [], []
+    truncated, token, encoded = False, None, False
+    for child in root:
+        tag = child.tag[len(_S3_NS):]
+        if tag == "Contents":
+            fields = {c.tag[len(_S3_NS):]: c.text for c in child}
+            keys.append(fields.get("Key") or "")
+            sizes.append(fields.get("Size") or "0")
+            etag = fields.get("ETag")
+            etags.append(etag.strip('"') if etag else None)
+            modified.append(fields.get("LastModified"))
+            classes.append(fields.get("StorageClass"))
+        elif tag == "IsTruncated":
+            truncated = (child.text or "").strip().lower() == "true"
+        elif tag == "NextContinuationToken":
+            token = child.text
+        elif tag == "EncodingType":
+            encoded = (child.text or "").strip().lower() == "url"
+    if encoded:
+        keys = [unquote_plus(k) for k in keys]
+    if any(m is None for m in modified) or (truncated and not token):
+        return None
+    return {"columns": {"key": keys, "size": sizes, "etag": etags, "last_modified": modified,
+                        "storage_class": classes},
+            "token": token if truncated else None}
 
 
 # -- errors -----------------------------------------------------------------------------------------

@@ -36,22 +36,35 @@ def _create_instance(identifier: str = "crm-db", engine: str = "postgres", **ext
 
 @pytest.fixture
 def crm(aws_env, pg_database):
-    """A moto RDS instance 'crm-db' plus a real PostgreSQL database with a table; yields the db name."""
+    """A moto RDS instance 'crm-db' plus a real PostgreSQL database with a table and a read-only
+    login role; yields the database name. The role's name is in ``crm.user`` (unique per test)."""
+    import uuid
+
     import psycopg
 
     _create_instance()
     name = pg_database.rsplit("/", 1)[1]
+    role = f"hydra_ro_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_database, autocommit=True) as con:
         con.execute("CREATE TABLE public.orders (id integer PRIMARY KEY, customer text, amount numeric(10,2))")
         con.execute("INSERT INTO public.orders SELECT g, 'c' || (g % 7), g * 1.5 FROM generate_series(1, 500) g")
-        con.execute("CREATE ROLE ro_user LOGIN")
-        con.execute(f'GRANT CONNECT ON DATABASE "{name}" TO ro_user')
-        con.execute("GRANT USAGE ON SCHEMA public TO ro_user")
-        con.execute("GRANT SELECT ON public.orders TO ro_user")
-    yield name
+        con.execute(f"CREATE ROLE {role} LOGIN")
+        con.execute(f'GRANT CONNECT ON DATABASE "{name}" TO {role}')
+        con.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+        con.execute(f"GRANT SELECT ON public.orders TO {role}")
+    yield _Db(name, role)
     with psycopg.connect(pg_database.rsplit("/", 1)[0] + "/postgres", autocommit=True) as con:
         con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        con.execute("DROP ROLE IF EXISTS ro_user")
+        con.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+class _Db(str):
+    """The database name (a str), with the login role of the test in ``.user``."""
+
+    def __new__(cls, name: str, user: str):
+        obj = super().__new__(cls, name)
+        obj.user = user
+        return obj
 
 
 def test_parse_rds_uri():
@@ -140,12 +153,12 @@ def test_instance_attached_as_sql_source(crm, monkeypatch, auth):
     options = {"HOST": "127.0.0.1", "DATABASE": crm}
     if auth == "password":
         monkeypatch.setenv("CRM_PW", "trust-auth-ignores-it")
-        options.update(USER="ro_user", PASSWORD_ENV="CRM_PW")
+        options.update(USER=crm.user, PASSWORD_ENV="CRM_PW")
     elif auth == "iam":
-        options.update(USER="ro_user", AUTH="iam", SSLMODE="disable")
+        options.update(USER=crm.user, AUTH="iam", SSLMODE="disable")
     elif auth == "secret":
         boto3.client("secretsmanager").create_secret(
-            Name="crm/ro", SecretString=json.dumps({"username": "ro_user", "password": "pw-from-sm"}))
+            Name="crm/ro", SecretString=json.dumps({"username": crm.user, "password": "pw-from-sm"}))
         options.update(SECRET="crm/ro")
     else:  # the instance's RDS-managed master secret, found through DescribeDBInstances
         arn = boto3.client("secretsmanager").create_secret(
@@ -174,7 +187,7 @@ def test_instance_attached_as_sql_source(crm, monkeypatch, auth):
 
 def test_iam_token_is_fresh_per_connection_and_never_stored(crm):
     head = RdsHead("crm", f"rds://{REGION}/crm-db",
-                   {"HOST": "127.0.0.1", "DATABASE": crm, "USER": "ro_user", "AUTH": "iam", "SSLMODE": "disable"})
+                   {"HOST": "127.0.0.1", "DATABASE": crm, "USER": crm.user, "AUTH": "iam", "SSLMODE": "disable"})
     head.open()
     try:
         seen = []
@@ -194,6 +207,36 @@ def test_iam_token_is_fresh_per_connection_and_never_stored(crm):
         head.close()
 
 
+def test_mariadb_instance_attached(aws_env, mysql_database):
+    """A MariaDB-engine instance maps to the mysql+pymysql driver; endpoint mapped to the local MariaDB."""
+    import pymysql
+
+    name = mysql_database.rsplit("/", 1)[1]
+    con = pymysql.connect(host="127.0.0.1", port=3306, user="root", database=name, autocommit=True)
+    with con.cursor() as cur:
+        cur.execute("CREATE TABLE items (id INT PRIMARY KEY, label VARCHAR(20))")
+        cur.execute("INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three')")
+    con.close()
+    _create_instance("erp-db", engine="mariadb", EngineVersion="10.11.6", Port=3306,
+                     MasterUsername="root", DBName=name)
+    head = RdsHead("erp", f"rds://{REGION}/erp-db", {"HOST": "127.0.0.1"})
+    head.open()
+    try:
+        assert head.dialect == "mysql"
+        items = {e.parts: e for e in head.enumerate()}[(name, "items")]
+        assert sorted(head.read(items).read_all().column("label").to_pylist()) == ["one", "three", "two"]
+    finally:
+        head.close()
+    with pytest.raises(HeadConnectionError, match="needs TLS: give SSLROOTCERT"):
+        RdsHead("erp", f"rds://{REGION}/erp-db", {"HOST": "127.0.0.1", "AUTH": "iam", "USER": "u"}).open()
+
+
+def test_unknown_engine_needs_driver(aws_env):
+    _create_instance("odd-db", engine="neptune", Port=8182)
+    with pytest.raises(HeadConnectionError, match="give one with DRIVER"):
+        RdsHead("x", f"rds://{REGION}/odd-db", {"HOST": "127.0.0.1"}).open()
+
+
 # -- end to end through statements ------------------------------------------------------------------
 
 
@@ -205,7 +248,7 @@ def test_statements_end_to_end(crm, ws, monkeypatch):
     assert ws.execute("SELECT count(*) FROM elements WHERE source = 'aws'").rows == [(0,)]
 
     ws.execute(f"ATTACH 'rds://{REGION}/crm-db' AS crm (HOST '127.0.0.1', DATABASE '{crm}', "
-               "USER 'ro_user', PASSWORD_ENV 'CRM_PW')")
+               f"USER '{crm.user}', PASSWORD_ENV 'CRM_PW')")
     assert ws.execute("SELECT count(*), sum(amount) FROM crm.public.orders WHERE id <= 10").rows[0][0] == 10
     assert ws.execute("SELECT count(*) FROM crm.public.orders").rows == [(500,)]
     assert ws.execute("SELECT kind, uri FROM sources WHERE name = 'crm'").rows == [("rds", f"rds://{REGION}/crm-db")]
@@ -214,7 +257,7 @@ def test_statements_end_to_end(crm, ws, monkeypatch):
     assert ws.execute("SELECT count(*) FROM rds_instances WHERE source = 'crm'").rows == [(1,)]
 
     ws.execute(f"ATTACH 'rds://{REGION}/crm-db' AS crm_iam (HOST '127.0.0.1', DATABASE '{crm}', "
-               "USER 'ro_user', AUTH 'iam', SSLMODE 'disable')")
+               f"USER '{crm.user}', AUTH 'iam', SSLMODE 'disable')")
     assert ws.execute("SELECT count(*) FROM crm_iam.public.orders WHERE customer = 'c3'").rows == [(72,)]
     everything = " ".join(str(r) for r in ws.execute("SELECT * FROM sources").rows)
     assert "X-Amz" not in everything

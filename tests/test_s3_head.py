@@ -246,25 +246,61 @@ def test_listing_and_elements(big_lake):
     assert elements[("exports/orders",)].kind == "dataset"
 
 
-def test_listing_is_paginated_without_per_object_requests(big_lake):
-    """One ListObjectsV2 call per 1,000 keys and nothing else (counted with a botocore event hook)."""
+def _requests(caplog) -> list[str]:
+    """HTTP requests moto's server received, from its access log: 'GET /bucket?list-type=2…'."""
+    out = []
+    for record in caplog.records:
+        if record.name == "werkzeug" and '"' in record.getMessage():
+            out.append(record.getMessage().split('"')[1].rsplit(" ", 1)[0])
+    caplog.clear()
+    return out
+
+
+def _listing_requests(requests: list[str]) -> int:
+    return sum(1 for r in requests if r.startswith(f"GET /{BUCKET}?") and "list-type=2" in r)
+
+
+def test_listing_is_paginated_without_per_object_requests(big_lake, caplog):
+    """One ListObjectsV2 request per 1,000 keys and nothing else, counted at the server."""
+    import logging
+
     head = _head()
-    calls = []
-    head._client.meta.events.register("before-call.s3.*", lambda model, **kw: calls.append(model.name))
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    caplog.clear()
     table = head.list_objects()
+    requests = _requests(caplog)
     assert table.num_rows >= 1504
-    assert calls == ["ListObjectsV2"] * -(-table.num_rows // 1000)
+    pages = -(-table.num_rows // 1000)
+    assert _listing_requests(requests) == pages and len(requests) == pages, requests
+    assert all("max-keys=1000" in r for r in requests)
+    assert all("X-Amz-Signature=" in r for r in requests), requests  # the fast path: presigned URLs
 
 
-def test_one_listing_per_scan(small_lake):
+def test_fast_listing_equals_boto3_listing(big_lake):
+    """The presigned-URL/ElementTree pages give exactly the table boto3's parsed pages give."""
+    from hydra.aws import list_objects_table
+
+    _put_all({"odd/ key with spaces+plus&amp<lt>é€.csv": b"a\n1\n", "odd/%41%2F.csv": b"a\n2\n"})
     head = _head()
-    calls = []
-    head._client.meta.events.register("before-call.s3.*", lambda model, **kw: calls.append(model.name))
+    fast = list_objects_table(head._client, BUCKET)
+    slow = list_objects_table(head._client, BUCKET, fast=False)
+    assert fast.equals(slow)
+    assert "odd/ key with spaces+plus&amp<lt>é€.csv" in fast.column("key").to_pylist()
+    assert "odd/%41%2F.csv" in fast.column("key").to_pylist()
+    assert list_objects_table(head._client, BUCKET, "odd/").num_rows == 2
+
+
+def test_one_listing_per_scan(small_lake, caplog):
+    import logging
+
+    head = _head()
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    caplog.clear()
     list(head.enumerate())
     head.head_tables()
-    assert calls == ["ListObjectsV2"]
+    assert _listing_requests(_requests(caplog)) == 1
     list(head.enumerate())  # a new scan (REFRESH) lists again
-    assert calls == ["ListObjectsV2"] * 2
+    assert _listing_requests(_requests(caplog)) == 1
 
 
 def test_prefix_attach(small_lake):

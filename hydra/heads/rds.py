@@ -10,7 +10,8 @@ Two shapes of ``ATTACH``::
         AUTH 'iam'                      -- an IAM auth token from boto3 (generate_db_auth_token)
         | PASSWORD_ENV 'CRM_PASSWORD'   -- the password from an environment variable
         | SECRET 'arn-or-name'          -- Secrets Manager JSON {"username", "password"}
-        [, HOST 'h', PORT 'n', SSLMODE 'require', DRIVER 'postgresql+psycopg',
+        [, HOST 'h', PORT 'n', SSLMODE 'require', SSLROOTCERT 'global-bundle.pem',
+           DRIVER 'postgresql+psycopg',
            SCHEMAS …, SYSTEM …, BULK …, BATCH_ROWS …]);
 
 The instance form looks the instance up (engine, endpoint, port, default database), obtains the
@@ -41,23 +42,30 @@ if TYPE_CHECKING:
 
 SQL_OPTIONS = ("SCHEMAS", "SYSTEM", "BULK", "BATCH_ROWS")  # passed through to SqlHead
 
-# RDS engine -> SQLAlchemy driver name
-DRIVERS = {
-    "postgres": "postgresql+psycopg",
-    "aurora-postgresql": "postgresql+psycopg",
-    "mysql": "mysql+pymysql",
-    "aurora-mysql": "mysql+pymysql",
-    "aurora": "mysql+pymysql",
-    "mariadb": "mariadb+pymysql",
-    "sqlserver-ee": "mssql+pymssql",
-    "sqlserver-se": "mssql+pymssql",
-    "sqlserver-ex": "mssql+pymssql",
-    "sqlserver-web": "mssql+pymssql",
-    "oracle-ee": "oracle+oracledb",
-    "oracle-se2": "oracle+oracledb",
-    "oracle-ee-cdb": "oracle+oracledb",
-    "oracle-se2-cdb": "oracle+oracledb",
-}
+# RDS engine (prefix) -> SQLAlchemy driver name; the first matching prefix wins
+DRIVERS = (
+    ("aurora-postgresql", "postgresql+psycopg"),
+    ("postgres", "postgresql+psycopg"),
+    ("aurora-mysql", "mysql+pymysql"),
+    ("aurora", "mysql+pymysql"),  # Aurora MySQL 1.x reports engine 'aurora'
+    ("mysql", "mysql+pymysql"),
+    ("mariadb", "mariadb+pymysql"),
+    ("sqlserver-", "mssql+pymssql"),
+    ("custom-sqlserver-", "mssql+pymssql"),
+    ("oracle-", "oracle+oracledb"),
+    ("custom-oracle-", "oracle+oracledb"),
+)
+
+
+def driver_for(engine: str) -> str | None:
+    """The SQLAlchemy driver for an RDS engine name, or None when Hydra has no mapping."""
+    engine = engine.lower()
+    for prefix, driver in DRIVERS:
+        if engine == prefix or (prefix.endswith("-") and engine.startswith(prefix)):
+            return driver
+    return None
+
+
 # database to connect to when neither DATABASE nor the instance's DBName says
 DEFAULT_DATABASE = {"postgresql": "postgres"}
 
@@ -131,7 +139,7 @@ class RdsHead(Head):
     schemes = ("rds",)
     tables = ("rds_instances",)
     options_allowed = ("PROFILE", "ENDPOINT", "USER", "DATABASE", "AUTH", "PASSWORD_ENV", "SECRET",
-                       "HOST", "PORT", "SSLMODE", "DRIVER", *SQL_OPTIONS)
+                       "HOST", "PORT", "SSLMODE", "SSLROOTCERT", "DRIVER", *SQL_OPTIONS)
 
     def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
         super().__init__(name, uri, options)
@@ -200,7 +208,7 @@ class RdsHead(Head):
 
         opts = self.options
         engine_name = (db.get("Engine") or "").lower()
-        driver = opts.get("DRIVER") or DRIVERS.get(engine_name)
+        driver = opts.get("DRIVER") or driver_for(engine_name)
         if not driver:
             raise HeadConnectionError(
                 f"RDS instance '{self.identifier}' runs {engine_name or 'an unknown engine'}, which "
@@ -254,9 +262,20 @@ class RdsHead(Head):
 
         database = opts.get("DATABASE") or db.get("DBName") or DEFAULT_DATABASE.get(family)
         query: dict[str, str] = {}
-        sslmode = opts.get("SSLMODE") or ("require" if auth == "iam" else None)
-        if sslmode and family == "postgresql":
-            query["sslmode"] = sslmode
+        root_cert = opts.get("SSLROOTCERT")
+        if family == "postgresql":
+            sslmode = opts.get("SSLMODE") or ("require" if auth == "iam" else None)
+            if sslmode:
+                query["sslmode"] = sslmode
+            if root_cert:
+                query["sslrootcert"] = root_cert
+        elif family in ("mysql", "mariadb"):
+            if auth == "iam" and not root_cert and (opts.get("SSLMODE") or "").lower() != "disable":
+                raise HeadConnectionError(
+                    "AUTH 'iam' on MySQL/MariaDB needs TLS: give SSLROOTCERT '/path/global-bundle.pem' "
+                    "(the RDS CA bundle)")
+            if root_cert:
+                query["ssl_ca"] = root_cert
         url = URL.create(driver, username=user, password=password, host=host, port=port,
                          database=database, query=query)
         inner_options = {k: v for k, v in opts.items() if k in SQL_OPTIONS}
@@ -278,6 +297,7 @@ class RdsHead(Head):
 
         self.inner = inner
         self.dialect = inner.dialect
+        self.tables = tuple(dict.fromkeys((*type(self).tables, *inner.tables)))
 
     def _token(self, args: Mapping[str, Any]) -> str:
         from hydra import aws

@@ -399,39 +399,10 @@ class S3Head(Head):
 
 
 def list_objects_table(s3_client, bucket: str, prefix: str = "") -> pa.Table:
-    """All objects under ``prefix`` as an Arrow table (bucket, key, size, etag, last_modified,
-    storage_class): paginated ``ListObjectsV2``, 1,000 keys per call, no per-object requests."""
-    import pyarrow as pa
+    """All objects under ``prefix`` (see ``hydra.aws.list_objects_table``)."""
+    from hydra import aws
 
-    keys: list[str] = []
-    sizes: list[int] = []
-    etags: list[str | None] = []
-    modified: list[datetime | None] = []
-    classes: list[str | None] = []
-    kwargs: dict[str, Any] = {"Bucket": bucket, "MaxKeys": 1000}
-    if prefix:
-        kwargs["Prefix"] = prefix
-    while True:
-        page = s3_client.list_objects_v2(**kwargs)
-        for obj in page.get("Contents", ()):
-            keys.append(obj["Key"])
-            sizes.append(obj.get("Size"))
-            etag = obj.get("ETag")
-            etags.append(etag.strip('"') if etag else etag)
-            modified.append(obj.get("LastModified"))
-            classes.append(obj.get("StorageClass"))
-        token = page.get("NextContinuationToken")
-        if not page.get("IsTruncated") or not token:
-            break
-        kwargs["ContinuationToken"] = token
-    return pa.table({
-        "bucket": pa.array([bucket] * len(keys), pa.string()),
-        "key": pa.array(keys, pa.string()),
-        "size": pa.array(sizes, pa.int64()),
-        "etag": pa.array(etags, pa.string()),
-        "last_modified": pa.array(modified, pa.timestamp("us", tz="UTC")),
-        "storage_class": pa.array(classes, pa.string()),
-    })
+    return aws.list_objects_table(s3_client, bucket, prefix)
 
 
 # -- types and predicates ---------------------------------------------------------------------------
