@@ -87,3 +87,12 @@ def test_projection_filter_limit_in_binary(pg):
         assert h.read(el, ["id"], [sqlglot.parse_one("id > 5000", read="duckdb")]).read_all().num_rows == 0
     finally:
         h.close()
+
+
+def test_infinite_dates_read_as_null(pg):
+    with psycopg.connect(pg, autocommit=True) as con:
+        con.execute("CREATE TABLE inf (id int PRIMARY KEY, d date, ts timestamptz); "
+                    "INSERT INTO inf VALUES (1, 'infinity', '-infinity'), (2, '2020-01-02', '2020-01-02 03:04:05+00')")
+    got = read_sorted(pg, "binary", "inf")
+    assert got[0]["d"] is None and got[0]["ts"] is None
+    assert str(got[1]["d"]) == "2020-01-02" and got[1]["ts"].isoformat() == "2020-01-02T03:04:05+00:00"

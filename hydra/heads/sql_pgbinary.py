@@ -10,7 +10,8 @@ where the next begins. A block where user data imitates the magic fails that che
 row by row instead, so the result is exact whatever the data.
 
 Numbers of type numeric (and money) are sent as text and cast by Arrow; arrays as JSON text. Other
-types without a binary decoder here are sent as text.
+types without a binary decoder here are sent as text. Dates and timestamps of 'infinity' or
+'-infinity' have no Arrow equivalent and are read as NULL.
 """
 
 from __future__ import annotations
@@ -147,10 +148,14 @@ def _column(p: Plan, block, field):
             out["months"] = raw[:, 12:16].copy().view(">i4").ravel()
             return pa.Array.from_buffers(pa.month_day_nano_interval(), n, [validity, pa.py_buffer(out)])
         values = raw.view(dtype).ravel().astype(np.dtype(dtype).newbyteorder("="))
-        if kind == "date":
-            values = values + PG_EPOCH_DAYS
-        elif kind == "ts":
-            values = values + PG_EPOCH_US
+        if kind in ("date", "ts"):
+            # 'infinity' and '-infinity' are the extreme integers: read as NULL
+            info = np.iinfo(values.dtype)
+            infinite = (values == info.max) | (values == info.min)
+            if infinite.any():
+                null = null | infinite
+                validity = _validity(null)
+            values = values + (PG_EPOCH_DAYS if kind == "date" else PG_EPOCH_US)
         arr = pa.Array.from_buffers(p.type, n, [validity, pa.py_buffer(values)])
         return arr
     start, length, null = field
