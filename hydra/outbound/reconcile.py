@@ -291,13 +291,14 @@ class TargetSide:
     def _reader(self, fmt: str, paths: list[str]) -> str:
         listed = "[" + ", ".join(sql_string(p) for p in paths) + "]"
         if fmt == "parquet":
-            return f"read_parquet({listed})"
+            return f"read_parquet({listed}, hive_partitioning = false)"
         if fmt == "csv":
-            return f"read_csv({listed}, header = true, all_varchar = true, allow_quoted_nulls = false)"
+            return (f"read_csv({listed}, header = true, all_varchar = true, allow_quoted_nulls = false, "
+                    f"hive_partitioning = false)")
         # BLOB travels in JSON as DuckDB's escaped text: read it as text, then cast (relation())
         types = "{" + ", ".join(f"{sql_string(n)}: {sql_string('VARCHAR' if t.upper() == 'BLOB' else t)}"
                                 for n, t in self.columns) + "}"
-        return f"read_json({listed}, format = 'newline_delimited', columns = {types})"
+        return f"read_json({listed}, format = 'newline_delimited', columns = {types}, hive_partitioning = false)"
 
     def expr(self) -> str:
         return self._from
