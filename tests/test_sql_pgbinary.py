@@ -96,3 +96,19 @@ def test_infinite_dates_read_as_null(pg):
     got = read_sorted(pg, "binary", "inf")
     assert got[0]["d"] is None and got[0]["ts"] is None
     assert str(got[1]["d"]) == "2020-01-02" and got[1]["ts"].isoformat() == "2020-01-02T03:04:05+00:00"
+
+
+def test_binary_numeric_edge_values(pg):
+    values = ["0", "0.001", "-0.001", "999999.999", "-999999.999", "1", "10000", "123.4", "0.5", "-10000.5"]
+    with psycopg.connect(pg, autocommit=True) as con:
+        con.execute("CREATE TABLE nums (id int PRIMARY KEY, n numeric(9,3), m numeric(18,0), w numeric(30,4))")
+        with con.cursor() as cur:
+            cur.executemany("INSERT INTO nums VALUES (%s, %s::numeric, %s::numeric, %s::numeric)",
+                            [(i, v, "-999999999999999999" if i == 0 else str(i * 123456789), "12345678901234567890.1234")
+                             for i, v in enumerate(values)])
+            cur.execute("INSERT INTO nums VALUES (99, NULL, 999999999999999999, NULL)")
+    assert read_sorted(pg, "binary", "nums") == read_sorted(pg, "cursor", "nums")
+    got = read_sorted(pg, "binary", "nums")
+    assert [str(r["n"]) for r in got[:-1]] == ["0.000", "0.001", "-0.001", "999999.999", "-999999.999", "1.000",
+                                               "10000.000", "123.400", "0.500", "-10000.500"]
+    assert got[0]["m"] == -999999999999999999 and got[-1]["m"] == 999999999999999999 and got[-1]["n"] is None

@@ -9,7 +9,8 @@ once (lengths gathered, offsets advanced), and the chain is verified — each ro
 where the next begins. A block where user data imitates the magic fails that check and is walked
 row by row instead, so the result is exact whatever the data.
 
-Numbers of type numeric (and money) are sent as text and cast by Arrow; arrays as JSON text. Other
+numeric(p ≤ 18, s) is decoded in int64; wider numerics (and money) are sent as text and cast by
+Arrow; arrays as JSON text. Other
 types without a binary decoder here are sent as text. Dates and timestamps of 'infinity' or
 '-infinity' have no Arrow equivalent and are read as NULL.
 """
@@ -62,6 +63,8 @@ def plan(head: SqlHead, cols: list[Column]) -> list[Plan]:
             out.append(Plan(c, f"array_to_json({q})::text", "list", typ))
         elif src.startswith("money"):
             out.append(Plan(c, f"{q}::numeric::text", "cast", typ))
+        elif duck.startswith("DECIMAL") and src.startswith("numeric") and typ.precision <= 18:
+            out.append(Plan(c, q, "numeric", typ))  # binary numeric, decoded in int64
         elif duck.startswith("DECIMAL") or (duck == "DOUBLE" and src.startswith("numeric")):
             out.append(Plan(c, f"{q}::text", "cast", typ))
         elif duck == "BIGINT" and src not in ("bigint", "int8"):
@@ -124,6 +127,39 @@ def _variable(block, start, length, null, typ):
     return pa.Array.from_buffers(storage, n, [_validity(null), buffers[1], buffers[2]])
 
 
+def _be16(buf: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    return _gather(buf, pos, 2).view(">i2").ravel().astype(np.int64)
+
+
+def _numeric(block, start, length, null, typ):
+    """Binary numeric (base-10000 digits) to decimal128(p ≤ 18, s), vectorised in int64.
+
+    The column's typmod guarantees at most ``s`` decimals, so every digit group lands on an exact
+    integer of the unscaled value; NaN and infinities have no decimal form and are read as NULL."""
+    import pyarrow as pa
+
+    buf = np.frombuffer(block, dtype=np.uint8)
+    n = len(start)
+    ndigits = _be16(buf, start)
+    weight = _be16(buf, start + 2)
+    sign = _be16(buf, start + 4) & 0xFFFF
+    special = (sign != 0) & (sign != 0x4000)
+    null = null | special
+    value = np.zeros(n, dtype=np.int64)
+    top = int(ndigits[~null].max()) if (~null).any() else 0
+    for j in range(top):
+        digit = np.where(j < ndigits, _be16(buf, start + 8 + 2 * j), 0)
+        exponent = 4 * (weight - j) + typ.scale
+        up = np.power(10, np.clip(exponent, 0, 18), dtype=np.int64)
+        down = np.power(10, np.clip(-exponent, 0, 18), dtype=np.int64)
+        value += np.where(exponent >= 0, digit * up, digit // down)
+    value = np.where(sign == 0x4000, -value, value)
+    words = np.empty((n, 2), dtype=np.int64)
+    words[:, 0] = value
+    words[:, 1] = value >> 63
+    return pa.Array.from_buffers(typ, n, [_validity(null), pa.py_buffer(words)])
+
+
 def _column(p: Plan, block, field):
     import pyarrow as pa
 
@@ -159,6 +195,8 @@ def _column(p: Plan, block, field):
         arr = pa.Array.from_buffers(p.type, n, [validity, pa.py_buffer(values)])
         return arr
     start, length, null = field
+    if kind == "numeric":
+        return _numeric(block, start, length, null, p.type)
     if kind == "jsonb":
         arr = _variable(block, start + 1, length - 1, null, "text")
     else:
