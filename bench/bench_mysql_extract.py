@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -137,7 +138,8 @@ def child(args) -> None:
         else:
             result = run_hydra(args.url, args.workers, args.child.split(":")[1], out)
         own, kids = rss_mb()
-        result.update(rss_mb=own, children_rss_mb=kids)
+        me, ch = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        result.update(rss_mb=own, children_rss_mb=kids, cpu=me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime)
     except Exception as err:  # noqa: BLE001
         result = {"error": f"{type(err).__name__}: {err}"}
     finally:
@@ -201,7 +203,10 @@ def main() -> None:
             print(f"  {labels[name]:48s} skipped: {r['error'][:100]}")
             continue
         print(f"  {labels[name]:48s} {r['seconds']:7.2f} s   {r['seconds'] / base:4.2f}x   "
-              f"peak RSS {r['rss_mb']:.0f} MB (children {r['children_rss_mb']:.0f} MB)   rows {r['rows']:,}")
+              f"peak RSS {r['rss_mb']:.0f} MB (children {r['children_rss_mb']:.0f} MB)   rows {r['rows']:,}   "
+              f"client CPU {r.get('cpu', 0):.1f} s")
+
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f} (2 cores; other work on the machine inflates every figure)")
 
 
 if __name__ == "__main__":

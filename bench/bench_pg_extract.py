@@ -164,7 +164,8 @@ def child(args) -> None:
         else:
             result = run_hydra(args.url, args.workers, args.child.split(":")[1], out)
         own, kids = rss_mb()
-        result.update(rss_mb=own, children_rss_mb=kids)
+        me, ch = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        result.update(rss_mb=own, children_rss_mb=kids, cpu=me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime)
     except Exception as err:  # noqa: BLE001 - reported, not fatal for the other contenders
         result = {"error": f"{type(err).__name__}: {err}"}
     finally:
@@ -194,7 +195,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=3_000_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--url", default=os.environ.get("HYDRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432"))
-    ap.add_argument("--repeat", type=int, default=1, help="runs per contender (best is kept)")
+    ap.add_argument("--repeat", type=int, default=2, help="interleaved runs per contender (best is kept)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -224,7 +225,10 @@ def main() -> None:
             print(f"  {labels[name]:44s} skipped: {r['error'][:100]}")
             continue
         print(f"  {labels[name]:44s} {r['seconds']:7.2f} s   {r['seconds'] / base:4.2f}x   "
-              f"peak RSS {r['rss_mb']:.0f} MB (children {r['children_rss_mb']:.0f} MB)   rows {r['rows']:,}")
+              f"peak RSS {r['rss_mb']:.0f} MB (children {r['children_rss_mb']:.0f} MB)   rows {r['rows']:,}   "
+              f"client CPU {r.get('cpu', 0):.1f} s")
+
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f} (2 cores; other work on the machine inflates every figure)")
 
 
 if __name__ == "__main__":
