@@ -7,7 +7,9 @@ query to its engine) is asked first; otherwise DuckDB aggregates the element's s
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from hydra.errors import HydraError, one_line
 from hydra.outbound.common import Item, items_for, open_scan
@@ -43,41 +45,63 @@ def parse_selection_options(stmt):
 
 @statement(
     "PROFILE",
-    syntax="PROFILE <ref | glob | MARKED>[, …] [(DISTINCT exact|approx)]",
+    syntax="PROFILE <ref | glob | MARKED>[, …] [(DISTINCT exact|approx, WORKERS n)]",
     help="Compute exact row counts and per-column statistics at the source into stats",
 )
 def profile(ws, stmt) -> Result:
     selections, options = parse_selection_options(stmt)
     distinct_option = (options.pop("DISTINCT", "") or "").lower() or None
+    workers = options.pop("WORKERS", None)
     if options:
-        raise HydraError(f"PROFILE: unknown option {sorted(options)[0]}; accepted: DISTINCT")
+        raise HydraError(f"PROFILE: unknown option {sorted(options)[0]}; accepted: DISTINCT, WORKERS")
     if distinct_option not in (None, "exact", "approx"):
         raise HydraError("PROFILE: DISTINCT is exact or approx")
+    try:
+        workers = max(1, int(workers)) if workers is not None else max(1, min(4, os.cpu_count() or 2))
+    except ValueError:
+        raise HydraError("PROFILE: WORKERS must be a whole number") from None
     items = items_for(ws, selections, marked_filters=False)
-    rows, failed = [], 0
-    for item in items:
-        started = time.perf_counter()
+    prepared, rows, failed = [], {}, 0
+    for item in items:  # heads and schemas in this thread: they may touch the workspace
         try:
-            figures, method, approximate = profile_item(ws, item, distinct_option)
-        except HydraError as err:
-            failed += 1
-            rows.append((item.ref, None, None, "failed", round(time.perf_counter() - started, 3), str(err)))
-            continue
+            ws.head(item.source)
+            ws.columns_of(item.source, item.element)
+            prepared.append(item)
         except Exception as err:  # noqa: BLE001 - one element's failure is reported, others go on
             failed += 1
-            rows.append((item.ref, None, None, "failed", round(time.perf_counter() - started, 3), one_line(err)))
-            continue
-        store(ws, item, figures, method, approximate)
-        rows.append((item.ref, figures["row_count"], len(figures["columns"]), method,
-                     round(time.perf_counter() - started, 3), None))
+            rows[item.ref] = (item.ref, None, None, "failed", 0.0, str(err) if isinstance(err, HydraError)
+                              else one_line(err))
+
+    cursors = {id(item): ws.con.cursor() for item in prepared}  # made here: one per element
+
+    def run(item):
+        started = time.perf_counter()
+        try:
+            return item, profile_item(ws, item, distinct_option, cursors[id(item)]), None, time.perf_counter() - started
+        except HydraError as err:
+            return item, None, str(err), time.perf_counter() - started
+        except Exception as err:  # noqa: BLE001
+            return item, None, one_line(err), time.perf_counter() - started
+
+    # elements in parallel, each on its own cursor; the results are stored by this thread
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hydra-profile") as pool:
+        for item, found, error, seconds in pool.map(run, prepared):
+            if error is not None:
+                failed += 1
+                rows[item.ref] = (item.ref, None, None, "failed", round(seconds, 3), error)
+                continue
+            figures, method, approximate = found
+            store(ws, item, figures, method, approximate)
+            rows[item.ref] = (item.ref, figures["row_count"], len(figures["columns"]), method, round(seconds, 3),
+                              None)
     message = f"profiled {len(items) - failed} element{'s' * (len(items) - failed != 1)}"
     if failed:
         message += f"; {failed} FAILED"
-    return Result(columns=["ref", "row_count", "columns", "method", "seconds", "error"], rows=rows,
-                  message=message)
+    return Result(columns=["ref", "row_count", "columns", "method", "seconds", "error"],
+                  rows=[rows[item.ref] for item in items], message=message)
 
 
-def profile_item(ws, item: Item, distinct_option: str | None):
+def profile_item(ws, item: Item, distinct_option: str | None, con=None):
     """(figures, method, distinct_approximate) for one element."""
     head = ws.head(item.source)
     columns = ws.columns_of(item.source, item.element)
@@ -87,11 +111,13 @@ def profile_item(ws, item: Item, distinct_option: str | None):
     except NotImplementedError:
         aggregates = None
     if aggregates is not None:
+        if con is not None:
+            con.close()
         figures = {"row_count": aggregates.row_count, "columns": aggregates.columns}
         return figures, aggregates.method, aggregates.distinct_approximate
     estimate = item.element.row_count
     distinct = distinct_option or ("exact" if estimate is not None and estimate <= EXACT_DISTINCT_UP_TO else "approx")
-    con = ws.con.cursor()
+    con = con or ws.con.cursor()
     scan = open_scan(ws, item, con)
     try:
         described = describe(con, scan.expr)
