@@ -94,6 +94,11 @@ def profile(ws, stmt) -> Result:
             store(ws, item, figures, method, approximate)
             rows[item.ref] = (item.ref, figures["row_count"], len(figures["columns"]), method, round(seconds, 3),
                               None)
+    for cursor in cursors.values():
+        try:
+            cursor.close()
+        except Exception:  # noqa: BLE001 - already closed
+            pass
     message = f"profiled {len(items) - failed} element{'s' * (len(items) - failed != 1)}"
     if failed:
         message += f"; {failed} FAILED"
