@@ -30,6 +30,23 @@ class StatementFailed(HydraError):
 _PLAIN_FIRST_WORDS = frozenset({"SELECT", "WITH", "FROM", "VALUES", "(SELECT", "(FROM"})
 
 
+def _first_part(qualified: str) -> str:
+    """The first identifier of a qualified table name as DuckDB prints it (``f."a.csv"``)."""
+    if qualified.startswith('"'):
+        i, out = 1, []
+        while i < len(qualified):
+            if qualified[i] == '"':
+                if qualified[i + 1:i + 2] == '"':
+                    out.append('"')
+                    i += 2
+                    continue
+                break
+            out.append(qualified[i])
+            i += 1
+        return "".join(out)
+    return qualified.split(".", 1)[0]
+
+
 def _has_table_function(con, query: str) -> bool:
     """Whether DuckDB's parse tree of ``query`` calls a table function (``duckdb_tables()``…)."""
     (tree,) = con.execute("SELECT json_serialize_sql(?::VARCHAR)", [query]).fetchone()
@@ -176,8 +193,9 @@ class Session:
                 if con.get_table_names(query) or _has_table_function(con, query):
                     return None
             else:
-                lowered = query.lower()
-                if any(name.lower() in lowered for name in self.ws.source_names()):
+                sources = {name.lower() for name in self.ws.source_names()}
+                if sources and any(_first_part(name).lower() in sources
+                                   for name in con.get_table_names(query, qualified=True)):
                     return None
         except Exception:  # noqa: BLE001
             return None
