@@ -101,3 +101,16 @@ def test_mariadb_through_the_workspace(ws, mysql_database):
         cur.execute("SELECT count(*) FROM numbers")
         assert cur.fetchone()[0] == 500
     con.close()
+
+
+def test_mark_extract_reconcile_pass(ws, pg, tmp_path):
+    """The issue's acceptance path: MARK crm.*, EXTRACT MARKED, RECONCILE LAST all pass, every type included."""
+    ws.execute(f"ATTACH '{pg}' AS crm")
+    ws.execute("MARK crm.*")
+    extract = ws.execute(f"EXTRACT MARKED TO '{tmp_path}' (WORKERS 2)")
+    status = {r[0]: r[1] for r in extract.rows}
+    assert status[REF] == "done" and set(status.values()) == {"done"}, extract.rows
+    reconcile = ws.execute("RECONCILE LAST")
+    assert {r[0]: r[1] for r in reconcile.rows}[REF] == "pass"
+    assert all(r[1] == "pass" for r in reconcile.rows), reconcile.rows
+    assert "all passed" in reconcile.message

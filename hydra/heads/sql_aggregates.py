@@ -45,7 +45,15 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
     fam = head.family
     kind = _kind(col)
     out = {"count": f"COUNT({q})"}
-    if kind in ("int", "num", "money", "time", "text", "uuid", "bool"):
+    if kind == "num" and fam == "postgresql" and col.type.upper() == "DOUBLE" and col.note:
+        # numeric without precision is read as DOUBLE: figures on the value as Hydra reads it
+        # (the distinct count stays on the exact numbers)
+        exact = q
+        q = f"CAST({q} AS double precision)"
+        out["distinct"] = f"COUNT(DISTINCT {exact})"
+    if "distinct" in out:
+        pass
+    elif kind in ("int", "num", "money", "time", "text", "uuid", "bool"):
         if kind == "bool" and fam == "postgresql":
             out["distinct"] = f"COUNT(DISTINCT {q})"
         elif kind == "text" and fam == "mysql":
