@@ -114,3 +114,19 @@ def test_mark_extract_reconcile_pass(ws, pg, tmp_path):
     assert {r[0]: r[1] for r in reconcile.rows}[REF] == "pass"
     assert all(r[1] == "pass" for r in reconcile.rows), reconcile.rows
     assert "all passed" in reconcile.message
+
+
+def test_mariadb_mark_extract_reconcile_pass(ws, mysql_database, tmp_path):
+    """Zero dates, unsigned integers, TIMESTAMP in UTC: the source's figures match the files'."""
+    db = mysql_database.rsplit("/", 1)[1]
+    con = pymysql.connect(host="127.0.0.1", port=3306, user="root", database=db, autocommit=True)
+    with con.cursor() as cur:
+        for stmt in MYSQL_SETUP:
+            cur.execute(stmt)
+    con.close()
+    ws.execute(f"ATTACH '{mysql_database}' AS shop")
+    ws.execute("MARK shop.*")
+    extract = ws.execute(f"EXTRACT MARKED TO '{tmp_path}' (WORKERS 2)")
+    assert {r[1] for r in extract.rows} == {"done"}, extract.rows
+    reconcile = ws.execute("RECONCILE LAST")
+    assert all(r[1] == "pass" for r in reconcile.rows), reconcile.rows

@@ -10,7 +10,7 @@ is retried alone and whatever fails is left out.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from hydra.heads.base import Aggregates, Column, Element, HeadError
@@ -51,6 +51,10 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
         exact = q
         q = f"CAST({q} AS double precision)"
         out["distinct"] = f"COUNT(DISTINCT {exact})"
+    if fam == "mysql" and kind == "time" and col.type.upper() != "TIME":
+        # zero dates are read as NULL: count and compare them the same way
+        q = f"IF(MONTH({q}) = 0 OR DAY({q}) = 0, NULL, {q})"
+        out["count"] = f"COUNT({q})"
     if "distinct" in out:
         pass
     elif kind in ("int", "num", "money", "time", "text", "uuid", "bool"):
@@ -167,10 +171,10 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column]) -> Aggreg
                 figures["null_count"] = total - int(v)
             elif figure == "distinct":
                 figures["distinct_count"] = int(v)
-            elif figure == "min":
-                figures["min_value"] = _text(v)
-            elif figure == "max":
-                figures["max_value"] = _text(v)
+            elif figure in ("min", "max"):
+                if isinstance(v, datetime) and v.tzinfo is None and "ZONE" in col.type.upper():
+                    v = v.replace(tzinfo=timezone.utc)  # sessions run in UTC
+                figures[f"{figure}_value"] = _text(v)
             elif figure == "sum":
                 figures["sum_value"] = _number(v)
             elif figure == "mean":
