@@ -81,36 +81,50 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     session = Session(ws, fmt)
     session.catalog_ready = not lazy_catalog
+    interrupter = None
     try:
         if interactive:
             from hydra.repl import run_repl
 
             return run_repl(session)
-        for kind, value in args.script or [("stdin", None)]:
-            if kind == "command":
-                session.run_text(value, origin="-c")
-            elif kind == "file":
-                session.run_text(_read_file(value), origin=value)
-            else:
-                session.run_text(sys.stdin.read(), origin="<stdin>")
+        # Ctrl-C stops a running DuckDB query at once (not only between Python bytecodes)
+        from hydra.repl_interrupt import Interrupter
+
+        interrupter = Interrupter(ws.con)
+        with interrupter:
+            for kind, value in args.script or [("stdin", None)]:
+                if kind == "command":
+                    session.run_text(value, origin="-c")
+                elif kind == "file":
+                    session.run_text(_read_file(value), origin=value)
+                else:
+                    session.run_text(sys.stdin.read(), origin="<stdin>")
         return 0
     except Quit:
         return 0
-    except HydraError as err:
-        return _fail(err, args.debug)
     except KeyboardInterrupt:
         print("hydra: interrupted", file=sys.stderr)
         return 130
+    except HydraError as err:
+        if interrupter is not None and interrupter.fired:
+            print("hydra: interrupted", file=sys.stderr)
+            return 130
+        return _fail(err, args.debug)
     except BrokenPipeError:  # `hydra … | head`: the reader left; that is not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as err:  # noqa: BLE001 - a bug: one line unless --debug
+        if interrupter is not None and interrupter.fired:  # DuckDB's RuntimeError("Query interrupted")
+            print("hydra: interrupted", file=sys.stderr)
+            return 130
         if args.debug:
             raise
         print(f"hydra: internal error: {type(err).__name__}: {err} (run with --debug for details)",
               file=sys.stderr)
         return 1
     finally:
+        if interrupter is not None:
+            interrupter.close()
         session.close()
         ws.close()
 

@@ -123,7 +123,8 @@ def test_ctrl_c_cancels_a_long_query_in_a_terminal(tmp_path, env):
     term.send("CREATE TABLE kept AS SELECT 42 AS answer;\r")
     term.prompt()
     term.send("SELECT sum(hash(i)) FROM range(100000000000) t(i);\r")
-    time.sleep(1.5)
+    term.expect("\x1b[?2004l")  # the prompt is done: the statement runs
+    time.sleep(1.0)
     started = time.monotonic()
     term.child.sendintr()
     term.expect("Error: interrupted")
@@ -156,3 +157,17 @@ def test_tall_results_open_the_pager_and_pager_off_prints_them(tmp_path, env):
     term.prompt()
     term.child.sendcontrol("d")
     term.child.expect(pexpect.EOF)
+
+
+def test_ctrl_c_stops_a_long_query_run_with_dash_c(tmp_path, env):
+    command = hydra_executable()
+    child = pexpect.spawn(command[0], command[1:] + [":memory:", "-c", "SELECT sum(hash(i)) FROM range(100000000000) t(i)"],
+                          env=env, cwd=str(tmp_path), encoding="utf-8", timeout=30)
+    time.sleep(1.5)
+    started = time.monotonic()
+    child.sendintr()
+    child.expect("hydra: interrupted")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert time.monotonic() - started < 10
