@@ -140,15 +140,15 @@ def _numeric(block, start, length, null, typ):
 
     buf = np.frombuffer(block, dtype=np.uint8)
     n = len(start)
-    ndigits = _be16(buf, start)
-    weight = _be16(buf, start + 2)
-    sign = _be16(buf, start + 4) & 0xFFFF
+    # one gather of the header and up to 6 digit groups (enough for 18 digits) per value
+    words = _gather(buf, start, 8 + 2 * 6).view(">i2").astype(np.int64)
+    ndigits, weight, sign = words[:, 0], words[:, 1], words[:, 2] & 0xFFFF
     special = (sign != 0) & (sign != 0x4000)
     null = null | special
     value = np.zeros(n, dtype=np.int64)
-    top = int(ndigits[~null].max()) if (~null).any() else 0
+    top = min(int(ndigits[~null].max()) if (~null).any() else 0, 6)
     for j in range(top):
-        digit = np.where(j < ndigits, _be16(buf, start + 8 + 2 * j), 0)
+        digit = np.where(j < ndigits, words[:, 4 + j], 0)
         exponent = 4 * (weight - j) + typ.scale
         up = np.power(10, np.clip(exponent, 0, 18), dtype=np.int64)
         down = np.power(10, np.clip(-exponent, 0, 18), dtype=np.int64)
@@ -170,7 +170,8 @@ def _column(p: Plan, block, field):
         raw, null = field
         n = len(raw)
         width, dtype = _FIXED[kind]
-        raw = np.ascontiguousarray(raw)
+        if kind in ("uuid", "interval"):
+            raw = np.ascontiguousarray(raw)
         validity = _validity(null)
         if kind == "bool":
             return pa.array(raw.ravel() != 0, pa.bool_(), mask=null if validity is not None else None)
@@ -183,7 +184,9 @@ def _column(p: Plan, block, field):
             out["days"] = raw[:, 8:12].copy().view(">i4").ravel()
             out["months"] = raw[:, 12:16].copy().view(">i4").ravel()
             return pa.Array.from_buffers(pa.month_day_nano_interval(), n, [validity, pa.py_buffer(out)])
-        values = raw.view(dtype).ravel().astype(np.dtype(dtype).newbyteorder("="))
+        # the slice of the row window is contiguous along its last axis: view it as big-endian
+        # numbers in place and convert once
+        values = raw.view(dtype)[:, 0].astype(np.dtype(dtype).newbyteorder("="))
         if kind in ("date", "ts"):
             # 'infinity' and '-infinity' are the extreme integers: read as NULL
             info = np.iinfo(values.dtype)
