@@ -5,10 +5,11 @@
 * Enumeration runs a few bulk catalog queries per dialect (``sql_catalog``), never per-table
   reflection; other dialects go through SQLAlchemy's multi-table inspector.
 * Reads push projection, filters (transpiled by sqlglot to the dialect) and limits down. PostgreSQL
-  streams ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` straight into Arrow's CSV reader with the types
-  taken from the catalog (``sql_postgres``); MySQL/MariaDB can do the same through the ``mysql``
-  client (``sql_mysql``); everything else uses a streaming cursor fetched in large batches and
-  turned into Arrow column-wise.
+  streams ``COPY (SELECT …) TO STDOUT (FORMAT binary)`` through ``psql`` and decodes it into Arrow
+  with numpy (``sql_pgbinary``), or CSV COPY into Arrow's CSV reader (``sql_postgres``);
+  MySQL/MariaDB streams the ``mysql`` client's batch output into Arrow's CSV reader
+  (``sql_mysql``); everything else (and any of these without the client program) uses a streaming
+  cursor fetched in large batches and turned into Arrow column-wise.
 * ``split`` cuts an element into key ranges for parallel reads; ``aggregates`` computes exact
   PROFILE/RECONCILE figures in one query at the source.
 * Read-only: PostgreSQL sessions start with ``default_transaction_read_only=on``, MySQL sessions run
@@ -16,9 +17,11 @@
   SQLite with ``PRAGMA query_only``. Only SELECT and COPY … TO STDOUT are ever sent.
 
 Options: ``SCHEMAS 'a,b'`` limits the scan (for MySQL the URL's database is the default);
-``SYSTEM true`` includes system schemas; ``BULK 'auto'|'copy'|'client'|'cursor'`` picks the bulk
-transport (``client`` = pipe from psql / mysql; ``auto`` picks the measured fastest available);
-``BATCH_ROWS n`` sets the cursor batch size.
+``SYSTEM true`` includes system schemas; ``BULK 'auto'|'binary'|'client'|'copy'|'cursor'`` picks the
+bulk transport (``binary`` = PostgreSQL binary COPY via psql; ``client`` = CSV from psql / mysql;
+``copy`` = CSV COPY via psycopg; ``cursor`` = DB-API streaming cursor; ``auto`` = the measured
+fastest one available: binary for PostgreSQL, client for MySQL); ``BATCH_ROWS n`` sets the cursor
+batch size.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""PostgreSQL bulk path: ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` decoded by Arrow's CSV reader.
+"""PostgreSQL CSV bulk path: ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` decoded by Arrow's CSV reader.
+
+(The default is the binary COPY of ``sql_pgbinary``; this path serves ``BULK 'client'``/``'copy'``
+and is the fallback when ``psql`` is not installed.)
 
 The SELECT casts awkward types on the server into text Arrow parses natively (timestamptz at UTC,
 money as numeric) and the reader gets explicit column types from the catalog, so nothing is
@@ -12,8 +15,8 @@ Two transports carry the CSV bytes:
   password goes to the child through ``PGPASSWORD`` (never the command line); ``.pgpass`` and every
   libpq variable keep working.
 
-``BULK 'auto'`` uses ``client`` when psql is installed (measured faster, see bench/bench_pg_extract.py),
-else ``copy``.
+``BULK 'auto'`` uses the binary path when psql is installed (measured fastest, see
+bench/bench_pg_extract.py), else ``copy``.
 """
 
 from __future__ import annotations
