@@ -177,3 +177,16 @@ def test_wrong_password_one_line(my):
             cur.execute(f"DROP USER '{user}'@'%'")
             cur.execute(f"DROP USER '{user}'@'localhost'")
         con.close()
+
+
+def test_geometry_reads_as_wkt(head, my):
+    con = _connect(my)
+    with con.cursor() as cur:
+        cur.execute("CREATE TABLE places (id INT PRIMARY KEY, p POINT, `where` POLYGON)")
+        cur.execute("INSERT INTO places VALUES (1, POINT(1, 2), NULL), (2, NULL, ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))'))")
+    con.close()
+    db = my.rsplit("/", 1)[1]
+    el = elements(head)[(db, "places")]
+    assert {c.name: c.note for c in el.columns}["p"] == "point read as WKT text"
+    assert rows(head.read(el)) == [{"id": 1, "p": "POINT(1 2)", "where": None},
+                                   {"id": 2, "p": None, "where": "POLYGON((0 0,1 0,1 1,0 0))"}]

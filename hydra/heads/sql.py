@@ -441,6 +441,10 @@ class SqlHead(Head):
             from hydra.heads.sql_postgres import cursor_plan
 
             exprs, posts = cursor_plan(self, element, cols)
+        elif self.family == "mysql":
+            from hydra.heads.sql_mysql import cursor_exprs
+
+            exprs = cursor_exprs(self, cols)
         sql, cols = self.select_sql(element, columns, predicates, limit, expressions=exprs)
         schema = pa.schema([pa.field(c.name, arrow_type(c.type) or pa.string()) for c in cols])
         batch_rows = self.batch_rows

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from hydra.heads.sql import SqlHead
 
 BLOCK_SIZE = 1 << 22
+_GEOMETRY = ("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+             "geometrycollection")
 _SIMPLE_QUERY = {"charset"}
 
 
@@ -66,7 +68,11 @@ def _plan(head: SqlHead, cols: list[Column]) -> list[_Plan]:
         q = head.quote(c.name)
         duck = c.type.upper()
         base = (c.source_type or "").lower().split("(")[0].split(" ")[0]
-        if duck in ("VARCHAR", "JSON"):
+        if duck == "VARCHAR" and base in _GEOMETRY:
+            out.append(_Plan(c, f"QUOTE(ST_AsText({q}))", pa.string(), None))
+        elif duck == "VARCHAR" and c.note:  # another type read as text: its text form
+            out.append(_Plan(c, f"QUOTE(CAST({q} AS CHAR))", pa.string(), None))
+        elif duck in ("VARCHAR", "JSON"):
             out.append(_Plan(c, f"QUOTE({q})", pa.string(), "json" if duck == "JSON" else None))
         elif duck == "UUID":
             out.append(_Plan(c, q, pa.string(), "uuid"))
@@ -84,6 +90,16 @@ def _plan(head: SqlHead, cols: list[Column]) -> list[_Plan]:
         else:
             typ = arrow_type(duck)
             out.append(_Plan(c, q, typ if typ is not None else pa.string(), None))
+    return out
+
+
+def cursor_exprs(head: SqlHead, cols: list[Column]) -> list[str]:
+    """SELECT expressions for the DB-API cursor path: geometries as WKT, the rest as they are."""
+    out = []
+    for c in cols:
+        base = (c.source_type or "").lower().split("(")[0].split(" ")[0]
+        q = head.quote(c.name)
+        out.append(f"ST_AsText({q})" if base in _GEOMETRY else q)
     return out
 
 

@@ -113,6 +113,9 @@ def mysql(column_type: str) -> Mapped:
         return Mapped("UBIGINT", f"{column_type} read as an unsigned integer")
     if base == "uuid":  # MariaDB 10.7+
         return Mapped("UUID")
+    if base in ("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
+                "multipolygon", "geometrycollection"):
+        return Mapped("VARCHAR", f"{column_type} read as WKT text")
     return Mapped("VARCHAR", f"{column_type} read as text")
 
 
