@@ -83,3 +83,37 @@ def test_a_missing_bucket_fails_each_element_with_one_line(ws, s3, tmp_path):
     assert "2 failed" in result.message
     errors = ws.execute("SELECT DISTINCT status, error FROM transfers").rows
     assert errors == [("failed", "S3 bucket 'no-such-bucket' does not exist")]
+
+
+def test_kill_mid_upload_then_rerun_completes_without_duplicates(s3, tmp_path, hydra_cmd):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    data = tmp_path / "data"
+    data.mkdir()
+    con = duckdb.connect()
+    for i in range(6):
+        con.execute(f"COPY (SELECT r AS id, md5(r::VARCHAR) AS h FROM range({i} * 1000000, {i} * 1000000 + 300000) "
+                    f"t(r)) TO '{data}/part{i}.csv' (HEADER)")
+    con.close()
+    workspace = tmp_path / "ws.duckdb"
+    command = "EXTRACT MARKED TO 's3://landing/k/' (WORKERS 1, ROWS_PER_FILE 100000);"
+    proc = subprocess.Popen([*hydra_cmd, str(workspace), "-c", f"ATTACH '{data}' AS f; MARK f.*; {command}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+    deadline = time.time() + 60
+    while time.time() < deadline and not [k for k in keys(s3, "k/f/") if k.endswith("_manifest.json")]:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    manifests = [k for k in keys(s3, "k/f/") if k.endswith("_manifest.json")]
+    assert 1 <= len(manifests) < 6
+    rerun = subprocess.run([*hydra_cmd, str(workspace), "-c", command + " RECONCILE LAST;"],
+                           capture_output=True, text=True, timeout=180, env=os.environ.copy())
+    assert "0 failed" in rerun.stderr and "all passed" in rerun.stderr, rerun.stderr[-2000:]
+    total = 0
+    for key in keys(s3, "k/f/"):
+        if key.endswith(".parquet"):
+            total += pq.read_table(io.BytesIO(s3.get_object(Bucket="landing", Key=key)["Body"].read())).num_rows
+    assert total == 6 * 300_000  # stale parts of the killed element were replaced, not added to
