@@ -1,9 +1,14 @@
--- Hydra's demo on the bundled sample data: enumerate, investigate, mark.
--- Run it with:  hydra demo.duckdb -f samples/demo.sql
+-- Hydra's demo on the bundled sample data:
+-- enumerate, profile, investigate, mark, extract, reconcile.
+-- Run it with:  hydra demo.duckdb -f samples/demo.sql     (it can be run again: it starts over)
 ATTACH OR REPLACE 'samples/data' AS shop;
 
 -- 1. enumerate: every file is an element; the messy one is listed with its error
 SELECT ref, kind, row_count, row_count_exact, column_count, error FROM elements ORDER BY ref;
+
+-- 2. profile: exact figures computed at the source, kept for reconciliation
+PROFILE shop.*;
+SELECT ref, row_count FROM stats WHERE column_name IS NULL ORDER BY ref;
 
 -- 3. investigate with plain SQL, across elements
 SELECT c.country, count(*) AS orders, round(sum(o.amount), 2) AS amount
@@ -11,8 +16,18 @@ FROM shop."orders.csv" o JOIN shop."customers.csv" c USING (customer_id)
 WHERE o.status = 'shipped'
 GROUP BY ALL ORDER BY orders DESC LIMIT 5;
 
--- 4. mark what to take: all clean files, and only 2024 orders
+-- 4. mark what to take: every clean file, and only the 2024 orders
+UNMARK MARKED;
 MARK shop.*;
 UNMARK shop."legacy/suppliers_messy.csv";
 MARK shop."orders.csv" WHERE order_date >= DATE '2024-01-01';
-SELECT source, ref, filter FROM marks ORDER BY ref;
+
+-- 5. extract to ./out as Parquet (parts, SHA-256 manifests); a second run skips what is complete
+EXTRACT MARKED TO 'out' (OVERWRITE true);
+SELECT ref, status, rows, files FROM transfers
+WHERE run_id = (SELECT max(run_id) FROM transfers) ORDER BY ref;
+
+-- 6. reconcile the copy against the source: every check should pass
+RECONCILE LAST;
+SELECT status, count(*) AS checks FROM reconciliations
+WHERE run_id = (SELECT max(run_id) FROM reconciliations) GROUP BY status;
