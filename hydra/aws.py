@@ -28,6 +28,7 @@ of text and no secrets in it. boto3 and pyarrow are imported inside the function
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from typing import TYPE_CHECKING, Any
@@ -110,15 +111,14 @@ def resolve_endpoint(service: str = "s3", endpoint: str | None = None,
     return None
 
 
-def known_regions(service: str) -> set[str]:
+@functools.cache
+def known_regions(service: str) -> frozenset[str]:
     """Regions botocore knows for ``service`` in every partition (aws, aws-cn, aws-us-gov, …)."""
-    import boto3
-
-    session = boto3.Session()
+    session = boto3_session()
     regions: set[str] = set()
     for partition in session.get_available_partitions():
         regions.update(session.get_available_regions(service, partition_name=partition))
-    return regions
+    return frozenset(regions)
 
 
 def check_region(region: str | None, service: str = "s3") -> None:
@@ -139,9 +139,9 @@ def client(service: str, profile: str | None = None, region: str | None = None,
            endpoint: str | None = None, session: boto3.Session | None = None,
            anonymous: bool = False, **config: Any):
     """A boto3 client with Hydra's settings (retries in standard mode, modest timeouts)."""
+    session = session or boto3_session(profile, region)  # first: a missing boto3 is one line
     from botocore.config import Config
 
-    session = session or boto3_session(profile, region)
     kwargs: dict[str, Any] = {}
     url = resolve_endpoint(service, endpoint, session)
     if url:
