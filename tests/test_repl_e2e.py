@@ -46,6 +46,18 @@ class Terminal:
                 return self.child.after
             self.child.send("\x1b[1;1R")
 
+    def wait_until_running(self, timeout: float = 20) -> None:
+        """Wait until the shell has left the prompt (the terminal is back in cooked mode, where
+        Ctrl-C sends SIGINT): the statement typed is running."""
+        import termios
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if termios.tcgetattr(self.child.child_fd)[3] & termios.ISIG:
+                return
+            time.sleep(0.05)
+        raise AssertionError("the shell did not start the statement")
+
     def prompt(self) -> None:
         self.expect("hydra>")
 
@@ -123,8 +135,8 @@ def test_ctrl_c_cancels_a_long_query_in_a_terminal(tmp_path, env):
     term.send("CREATE TABLE kept AS SELECT 42 AS answer;\r")
     term.prompt()
     term.send("SELECT sum(hash(i)) FROM range(100000000000) t(i);\r")
-    term.expect("\x1b[?2004l")  # the prompt is done: the statement runs
-    time.sleep(1.0)
+    term.wait_until_running()
+    time.sleep(0.5)
     started = time.monotonic()
     term.child.sendintr()
     term.expect("Error: interrupted")
