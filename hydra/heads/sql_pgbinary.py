@@ -277,7 +277,9 @@ class Decoder:
             return None, None  # only a false row start can run past the block
         if self.fixed:
             window = _gather(a, starts, self.prefix)
-            regular = (window[:, self.len_slots] == self.len_expect).all(axis=1)
+            regular = np.ones(n, dtype=bool)
+            for o, w in self.value_offsets:  # each length field, viewed in place as a big-endian int32
+                regular &= window[:, o - 4:o].view(">i4")[:, 0] == w
             irregular = np.flatnonzero(~regular)
             for i, (o, w) in zip(self.fixed, self.value_offsets):
                 fields[i] = [window[:, o:o + w], np.zeros(n, dtype=bool)]
