@@ -83,10 +83,42 @@ def _jsonl(columns, rows, out, **_):
 
 def _cell(value, max_width: int | None) -> str:
     text = NULL if value is None else to_text(value)
-    text = text.replace("\n", "\\n").replace("\t", " ")
-    if max_width and len(text) > max_width:
-        text = text[: max_width - 1] + "…"
+    text = text.replace("\n", "\\n").replace("\t", " ").replace("\r", "\\r")
+    if max_width and width(text) > max_width:
+        text = _clip(text, max_width - 1) + "…"
     return text
+
+
+def width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: wide (CJK) characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    import unicodedata
+
+    total = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        total += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return total
+
+
+def _clip(text: str, columns: int) -> str:
+    if text.isascii():
+        return text[:columns]
+    out, used = [], 0
+    for ch in text:
+        w = width(ch)
+        if used + w > columns:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out)
+
+
+def _pad(text: str, columns: int, right: bool = False) -> str:
+    gap = " " * max(0, columns - width(text))
+    return gap + text if right else text + gap
 
 
 ELLIPSIS = "…"
@@ -117,7 +149,7 @@ def _table(columns, rows, out, max_width=40, max_rows=None, screen_width=None, *
     cells = [[_cell(v, max_width) for v in row] for row in shown]
     numeric = [any(_is_number(row[i]) for row in shown) and all(row[i] is None or _is_number(row[i]) for row in shown)
                for i in range(len(columns))]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(heads)]
+    widths = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(heads)]
     keep = _columns_that_fit(widths, screen_width)
     hidden_columns = [columns[i] for i in range(len(columns)) if i not in keep]
     order: list[int | None] = sorted(keep)
@@ -132,7 +164,7 @@ def _table(columns, rows, out, max_width=40, max_rows=None, screen_width=None, *
                 parts.append(values[None] if None in values else ELLIPSIS)
                 continue
             text = values[i]
-            parts.append(text.rjust(widths[i]) if align and numeric[i] else text.ljust(widths[i]))
+            parts.append(_pad(text, widths[i], right=align and numeric[i]))
         return "| " + " | ".join(parts) + " |\n"
 
     rule = "+" + "+".join("-" * ((widths[i] if i is not None else 1) + 2) for i in order) + "+\n"
@@ -192,12 +224,12 @@ def _markdown(columns, rows, out, **_):
 
 
 def _line(columns, rows, out, **_):
-    width = max((len(c) for c in columns), default=0)
+    label = max((width(c) for c in columns), default=0)
     for i, row in enumerate(rows):
         if i:
             out.write("\n")
         for c, v in zip(columns, row):
-            out.write(f"{c.rjust(width)} = {_cell(v, None)}\n")
+            out.write(f"{_pad(c, label, right=True)} = {_cell(v, None)}\n")
 
 
 WRITERS = {"table": _table, "csv": _csv, "tsv": _tsv, "json": _json, "jsonl": _jsonl,

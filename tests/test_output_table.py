@@ -69,3 +69,12 @@ def test_empty_result():
 def test_line_mode_shows_every_column_of_every_row():
     text = render(Result(columns=["id", "long_name"], rows=[(1, None), (2, "x")]), "line")
     assert text == "       id = 1\nlong_name = NULL\n\n       id = 2\nlong_name = x\n"
+
+
+def test_wide_characters_keep_the_columns_aligned():
+    text = table(["city", "n"], [("東京", 1), ("Zürich", 2)])
+    lines = text.splitlines()[:5]
+    assert lines[3] == "| 東京   | 1 |"  # two columns per CJK character
+    assert lines[4] == "| Zürich | 2 |"
+    clipped = table(["c"], [("日本語テキスト",)], max_width=6)
+    assert "| 日本… |" in clipped  # clipped by screen columns, not characters
