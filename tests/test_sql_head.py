@@ -393,9 +393,10 @@ def test_split_follows_the_histogram_of_a_skewed_key(pg):
 @pytest.mark.parametrize("bulk", ["binary", "client", "copy", "cursor"])
 def test_read_refused_by_the_server_is_one_line(pg, bulk):
     """A login without SELECT rights: every transport reports the server's refusal in one line."""
-    role = f"hydra_noread_{bulk}"
+    import uuid as _uuid
+
+    role = f"hydra_noread_{bulk}_{_uuid.uuid4().hex[:8]}"  # roles are cluster-wide: unique per run
     with psycopg.connect(pg, autocommit=True) as con:
-        con.execute(f"DROP ROLE IF EXISTS {role}")
         con.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-{bulk}-123'")
         con.execute(f'GRANT USAGE ON SCHEMA "Sales Ops" TO {role}')
     try:
