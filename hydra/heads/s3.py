@@ -312,10 +312,10 @@ class S3Head(Head):
         fmt, hive, rels = found
         return fmt, hive, [f"{base}/{rel}" for rel in rels], base
 
-    def _dataset(self, element: Element):
+    def _dataset(self, element: Element, files: tuple | None = None):
         import pyarrow.dataset as ds
 
-        fmt, hive, paths, base = self._files(element)
+        fmt, hive, paths, base = files or self._files(element)
         fs = self.filesystem()
         if fmt == "json" and _json_is_array(fs, paths[0]):
             return ds.dataset(_read_json_arrays(fs, paths))
@@ -354,6 +354,44 @@ class S3Head(Head):
         schema = self._arrow_schema(element)
         return [Column(name=f.name, type=t, source_type=str(f.type), nullable=f.nullable)
                 for f, t in zip(schema, duckdb_types(schema))]
+
+    def split(self, element: Element, parts: int) -> list[list[exp.Expression]] | None:
+        """Hive datasets split on their first partition key: ``key IN (…)`` groups of values
+        (plus ``key IS NULL`` for the default partition), each read with partition pruning."""
+        from urllib.parse import unquote
+
+        import pyarrow as pa
+        from sqlglot import exp
+
+        if element.kind != "dataset" or parts < 2:
+            return None
+        files = self._files(element)
+        _fmt, hive, paths, base = files
+        if not hive:
+            return None
+        cut = len(base) + 1
+        first = [p[cut:].split("/", 1)[0].split("=", 1) for p in paths]
+        key = first[0][0]
+        values = sorted({unquote(v) for _k, v in first})
+        if len(values) < 2:
+            return None
+        field = self._dataset(element, files).schema.field(key)
+        column = exp.column(key, quoted=True)
+        has_null = "__HIVE_DEFAULT_PARTITION__" in values
+        values = [v for v in values if v != "__HIVE_DEFAULT_PARTITION__"]
+        if pa.types.is_integer(field.type):
+            literals = [exp.Literal.number(int(v)) for v in sorted(values, key=int)]
+        elif pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            literals = [exp.Literal.string(v) for v in values]
+        else:
+            return None
+        groups = min(parts, len(literals)) or 1
+        size = -(-len(literals) // groups)
+        ranges = [[exp.In(this=column.copy(), expressions=literals[i:i + size])]
+                  for i in range(0, len(literals), size)]
+        if has_null:
+            ranges.append([exp.Is(this=column.copy(), expression=exp.Null())])
+        return ranges
 
     def can_filter(self, element: Element, predicate: exp.Expression) -> bool:
         try:
