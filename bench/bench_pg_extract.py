@@ -8,7 +8,7 @@ Builds (once) a mixed-type table ``t`` of N rows in database ``hydra_bench_<N>``
 * hydra: ``SqlHead.split(t, workers)`` key ranges read concurrently with ``SqlHead.read`` and
   written to zstd Parquet with ``pyarrow.parquet.ParquetWriter`` (what the outbound engine does),
   for each bulk transport (``binary`` = binary COPY via psql, the default; ``client`` = CSV COPY via
-  psql; ``copy`` = CSV COPY via psycopg). Timed from ``split()`` to the last file closed — the head
+  psql; ``copy`` = binary COPY via psycopg, the fallback without psql). Timed from ``split()`` to the last file closed — the head
   is opened before, as the EXTRACT statement is timed after ATTACH;
 * hydra EXTRACT: the workspace's ``EXTRACT`` statement, when the outbound engine provides it;
 * peer: ConnectorX (``partition_on=id``, same number of partitions) to Parquet, if installed.
@@ -217,7 +217,7 @@ def main() -> None:
     print(f"PostgreSQL extract of {args.rows:,} rows (mixed types) to Parquet, {args.workers} workers")
     label = "psql \\copy to /dev/null (1 stream)"
     print(f"  {label:44s} {base:7.2f} s   1.00x")
-    labels = {"hydra:binary": "hydra SqlHead split+read, binary COPY (auto)", "hydra:client": "hydra SqlHead split+read, CSV COPY via psql", "hydra:copy": "hydra SqlHead split+read, psycopg COPY",
+    labels = {"hydra:binary": "hydra SqlHead split+read, binary COPY (auto)", "hydra:client": "hydra SqlHead split+read, CSV COPY via psql", "hydra:copy": "hydra SqlHead split+read, binary via psycopg",
               "extract": "hydra EXTRACT statement", "connectorx": "ConnectorX (peer)"}
     for name in names:
         r = results[name]

@@ -48,16 +48,18 @@ def read_sorted(url, bulk, table, **kw):
         h.close()
 
 
+@pytest.mark.parametrize("bulk", ["binary", "copy"])  # through psql, through psycopg
 @pytest.mark.parametrize("block", [64, 1000, 1 << 22])
-def test_binary_equals_cursor_across_block_sizes(pg, monkeypatch, block):
+def test_binary_equals_cursor_across_block_sizes(pg, monkeypatch, block, bulk):
     expected = read_sorted(pg, "cursor", "mixed")
     monkeypatch.setattr(sql_pgbinary, "BLOCK", block)
-    got = read_sorted(pg, "binary", "mixed")
+    got = read_sorted(pg, bulk, "mixed")
     assert len(got) == 1500
     assert got == expected
 
 
-def test_user_data_imitating_the_row_marker(pg, monkeypatch):
+@pytest.mark.parametrize("bulk", ["binary", "copy"])
+def test_user_data_imitating_the_row_marker(pg, monkeypatch, bulk):
     """A bytea holding exactly the bytes that start a row must not be taken for a row."""
     ncols = 1 + 3  # the marker column, then id, payload, tail
     fake = struct.pack(">hi", ncols, 8) + sql_pgbinary.MAGIC
@@ -68,7 +70,7 @@ def test_user_data_imitating_the_row_marker(pg, monkeypatch):
             cur.executemany("INSERT INTO tricky VALUES (%s, %s, %s)", rows)
     for block in (128, 4096, 1 << 22):
         monkeypatch.setattr(sql_pgbinary, "BLOCK", block)
-        got = read_sorted(pg, "binary", "tricky")
+        got = read_sorted(pg, bulk, "tricky")
         assert [(r["id"], r["payload"], r["tail"]) for r in got] == rows
 
 

@@ -18,9 +18,9 @@
 
 Options: ``SCHEMAS 'a,b'`` limits the scan (for MySQL the URL's database is the default);
 ``SYSTEM true`` includes system schemas; ``BULK 'auto'|'binary'|'client'|'copy'|'cursor'`` picks the
-bulk transport (``binary`` = PostgreSQL binary COPY via psql; ``client`` = CSV from psql / mysql;
-``copy`` = CSV COPY via psycopg; ``cursor`` = DB-API streaming cursor; ``auto`` = the measured
-fastest one available: binary for PostgreSQL, client for MySQL); ``BATCH_ROWS n`` sets the cursor
+bulk transport (``binary`` = PostgreSQL binary COPY via psql; ``copy`` = binary COPY via psycopg;
+``client`` = CSV from psql / mysql; ``cursor`` = DB-API streaming cursor; ``auto`` = the measured
+fastest one available: binary via psql, else via psycopg, for PostgreSQL; client for MySQL); ``BATCH_ROWS n`` sets the cursor
 batch size.
 """
 

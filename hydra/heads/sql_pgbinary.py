@@ -402,13 +402,16 @@ class Decoder:
             carry = bytes(data[stop:]) if not eof else b""
 
 
-def read(head: SqlHead, element, columns=None, predicates=None, limit=None):
-    """A RecordBatchReader over a binary COPY of the element, through a psql child process."""
+def read(head: SqlHead, element, columns=None, predicates=None, limit=None, transport: str = "psql"):
+    """A RecordBatchReader over a binary COPY of the element.
+
+    ``transport``: 'psql' (a child process; libpq's per-row work off the GIL, the fastest) or
+    'psycopg' (psycopg's ``Copy.read()`` on a pooled connection, when psql is not installed)."""
     import subprocess
 
     import pyarrow as pa
 
-    from hydra.heads.sql_postgres import _cleanup, _client_command
+    from hydra.heads.sql_postgres import _CopyStream, _cleanup, _client_command
 
     cols = head._columns(element, columns)
     plans = plan(head, cols)
@@ -418,20 +421,31 @@ def read(head: SqlHead, element, columns=None, predicates=None, limit=None):
                                 expressions=[f"{MAGIC_SQL} AS hydra_row"] + [plans[i].expr for i in decoder.order])
     sql = f"COPY ({select}) TO STDOUT WITH (FORMAT binary)"
     ref = ".".join(element.parts)
-    argv, env = _client_command(head, sql)
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, bufsize=0)
+    proc = raw = cm = None
+    if transport == "psql":
+        argv, env = _client_command(head, sql)
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, bufsize=0)
+        stream = proc.stdout  # the raw pipe: read straight into the blocks
+    else:
+        try:
+            raw = head.engine.raw_connection()
+            cm = raw.driver_connection.cursor().copy(sql)
+            stream = _CopyStream(cm.__enter__())
+        except Exception as err:  # noqa: BLE001
+            _cleanup(None, raw, cm, failed=True)
+            raise HeadError(f"{head.name}: cannot read {ref}: {head._clean(err)}") from None
 
     def batches():
         failed = True
         try:
-            yield from decoder.batches(proc.stdout)  # raw pipe: read straight into the blocks
+            yield from decoder.batches(stream)
             failed = False
         except Exception as err:  # noqa: BLE001
-            stderr = _cleanup(proc, None, None, failed=True)
+            stderr = _cleanup(proc, raw, cm, failed=True)
             raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or str(err))}") from None
         finally:
-            stderr = _cleanup(proc, None, None, failed=failed)
-        if proc.returncode != 0:
+            stderr = _cleanup(proc, raw, cm, failed=failed)
+        if proc is not None and proc.returncode != 0:
             raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or 'psql failed')}")
 
     return pa.RecordBatchReader.from_batches(schema, batches())

@@ -1,7 +1,7 @@
 """PostgreSQL CSV bulk path: ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` decoded by Arrow's CSV reader.
 
-(The default is the binary COPY of ``sql_pgbinary``; this path serves ``BULK 'client'``/``'copy'``
-and is the fallback when ``psql`` is not installed.)
+(The default is the binary COPY of ``sql_pgbinary``, through psql or — ``BULK 'copy'`` or without
+psql — through psycopg; this CSV path serves ``BULK 'client'``.)
 
 The SELECT casts awkward types on the server into text Arrow parses natively (timestamptz at UTC,
 money as numeric) and the reader gets explicit column types from the catalog, so nothing is
@@ -9,14 +9,14 @@ inferred and no Python runs per value except for rare types (arrays, intervals, 
 
 Two transports carry the CSV bytes:
 
-* ``copy``: psycopg 3's ``Copy.read()`` on a pooled connection (always available);
+* psycopg 3's ``Copy.read()`` on a pooled connection (always available; ``BULK 'client'`` without
+  psql);
 * ``client``: a ``psql -c "COPY … TO STDOUT"`` child process whose stdout is read by Arrow in large
   blocks, so libpq's per-row work happens in C in another process instead of a Python loop. The
   password goes to the child through ``PGPASSWORD`` (never the command line); ``.pgpass`` and every
   libpq variable keep working.
 
-``BULK 'auto'`` uses the binary path when psql is installed (measured fastest, see
-bench/bench_pg_extract.py), else ``copy``.
+The binary path is measured fastest (see bench/bench_pg_extract.py).
 """
 
 from __future__ import annotations
@@ -137,6 +137,11 @@ class _CopyStream:
     def seekable(self) -> bool:
         return False
 
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
     def read(self, n: int = -1) -> bytes:
         buf, read = self._buf, self._read
         while not self._eof and (n < 0 or len(buf) < n):
@@ -207,10 +212,13 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    if head.bulk in ("auto", "binary") and shutil.which("psql") and head._columns(element, columns):
+    if head.bulk in ("auto", "binary", "copy") and head._columns(element, columns):
         from hydra.heads import sql_pgbinary
 
-        return sql_pgbinary.read(head, element, columns, predicates, limit)
+        if head.bulk != "copy" and shutil.which("psql"):
+            return sql_pgbinary.read(head, element, columns, predicates, limit, transport="psql")
+        if head.engine.url.get_driver_name() == "psycopg":
+            return sql_pgbinary.read(head, element, columns, predicates, limit, transport="psycopg")
 
     sql, plans = copy_sql(head, element, columns, predicates, limit)
     schema = _schema(plans)
