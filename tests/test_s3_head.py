@@ -323,6 +323,9 @@ def test_hive_dataset_read_with_partition_filter(small_lake):
     assert table.column_names == ["id", "v"]
     assert set(table.column("v").to_pylist()) == {2}
     assert head.read(sales).read_all().num_rows == 3000
+    counted = head.read(sales, []).read_all()  # count(*): only the partition key, from the paths
+    assert counted.column_names == ["v"] and counted.num_rows == 3000
+    assert head.read(_elements(head)[("raw/2024/orders.csv",)], []).read_all().column_names == ["id"]
 
 
 def test_dataset_pushdown_and_limit(small_lake):

@@ -412,8 +412,11 @@ class S3Head(Head):
             projection = None
             if columns is not None:
                 projection = [names[c.lower()] for c in columns if c.lower() in names]
-                if not projection and len(schema):
-                    projection = [schema[0].name]
+                if not projection and len(schema):  # count(*): one column, a partition
+                    # key when there is one (its values come from the paths, not the files)
+                    partitioning = getattr(dataset, "partitioning", None)
+                    keys = [f.name for f in partitioning.schema] if partitioning is not None else []
+                    projection = [keys[0] if keys else schema[0].name]
             expression = None
             for predicate in predicates or []:
                 converted = to_arrow_expression(predicate, schema)
