@@ -221,8 +221,10 @@ class Shell:
             out.flush()
             previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the pager now
             try:
+                env = dict(os.environ)
+                env.setdefault("LESSCHARSET", "utf-8")  # the table's … and any non-ASCII data
                 pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, encoding="utf-8",
-                                         errors="replace")
+                                         errors="replace", env=env)
                 try:
                     pager.communicate(text)
                 except BrokenPipeError:  # the user quit the pager early
