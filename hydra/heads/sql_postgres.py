@@ -138,9 +138,29 @@ class _CopyStream:
         return False
 
     def readinto(self, b) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
+        """Fill ``b`` straight from the COPY chunks (one memcpy per row, no intermediate buffer)."""
+        view = memoryview(b).cast("B")
+        n, filled = len(view), 0
+        if self._buf:
+            filled = min(n, len(self._buf))
+            view[:filled] = self._buf[:filled]
+            del self._buf[:filled]
+        read = self._read
+        while filled < n and not self._eof:
+            chunk = read()
+            if not chunk:
+                self._eof = True
+                break
+            end = filled + len(chunk)
+            if end <= n:
+                view[filled:end] = chunk
+                filled = end
+            else:
+                take = n - filled
+                view[filled:] = chunk[:take]
+                self._buf += chunk[take:]
+                filled = n
+        return filled
 
     def read(self, n: int = -1) -> bytes:
         buf, read = self._buf, self._read
