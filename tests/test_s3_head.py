@@ -383,6 +383,20 @@ def test_flat_dataset_and_single_files(small_lake):
     assert people.column("name").to_pylist() == ["bob"]
 
 
+def test_anonymous_access(small_lake, monkeypatch):
+    """ANONYMOUS true sends unsigned requests (public buckets), for the listing and the reads."""
+    for v in (1, 2, 3):  # public objects: moto, like S3, refuses unsigned reads of private ones
+        _s3().put_object_acl(Bucket=BUCKET, Key=f"sales/v={v}/part-0.parquet", ACL="public-read")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    head = _head(ANONYMOUS="true")
+    assert head.head_tables()["s3_objects"].num_rows == 13
+    sales = _elements(head)[("sales",)]
+    assert head.read(sales, ["v"], [_where("v = 1")]).read_all().num_rows == 1000
+
+
 def test_element_rebuilt_from_catalog_fields_alone(small_lake):
     """A reopened workspace knows only parts/kind/path: reads work from those."""
     head = _head()
