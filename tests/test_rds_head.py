@@ -255,6 +255,10 @@ def test_statements_end_to_end(crm, ws, monkeypatch):
     options = ws.execute("SELECT options::VARCHAR FROM sources WHERE name = 'crm'").rows[0][0]
     assert "trust-auth-ignores-it" not in options and "CRM_PW" in options
     assert ws.execute("SELECT count(*) FROM rds_instances WHERE source = 'crm'").rows == [(1,)]
+    ws.execute("REFRESH crm")
+    assert ws.execute("SELECT count(*) FROM crm.public.orders WHERE amount > 600").rows == [(100,)]
+    ws.execute("DETACH crm")
+    assert ws.execute("SELECT count(*) FROM rds_instances WHERE source = 'crm'").rows == [(0,)]
 
     ws.execute(f"ATTACH 'rds://{REGION}/crm-db' AS crm_iam (HOST '127.0.0.1', DATABASE '{crm}', "
                f"USER '{crm.user}', AUTH 'iam', SSLMODE 'disable')")

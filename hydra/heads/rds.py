@@ -156,6 +156,7 @@ class RdsHead(Head):
     def open(self) -> None:
         from hydra import aws
 
+        self.close()  # REFRESH opens the same head again: no second engine left behind
         region, self.identifier = parse_rds_uri(self.uri)
         aws.check_region(region, "rds")
         self._session = aws.boto3_session(self.options.get("PROFILE"), region)
@@ -169,6 +170,8 @@ class RdsHead(Head):
             self._rows = [instance_row(db, self.region) for db in self._describe()]
             return
         found = self._describe(self.identifier)
+        if not found:
+            raise HeadConnectionError(f"RDS instance '{self.identifier}' not found in {self.region}")
         db = found[0]
         self._rows = [instance_row(db, self.region)]
         self._open_instance(db)
