@@ -238,6 +238,7 @@ class Session:
                 self.pager(buffer.getvalue())
             else:
                 write_result(result, out, self.format, **options)
+            out.flush()  # before the message on stderr, so that the two interleave in order
             if self.once is not None:
                 self.once.close()
                 self.once = None
