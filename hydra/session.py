@@ -120,7 +120,7 @@ class Session:
         self.pager_command: str | None = None  # .pager: None or "on" ($PAGER or less), "off", or a command
         self.after_statement: Callable[[Statement], None] | None = None
         # False while a fresh ``:memory:`` workspace has not created its catalog tables yet (start-up
-        # time: see ``open_workspace``); created before the first statement that could see them
+        # time: see ``cli.main``); they are created before the first statement that could see them
         self.catalog_ready = True
 
     def ensure_catalog(self) -> None:
@@ -172,10 +172,10 @@ class Session:
 
         Start-up time: ``hydra -c "SELECT …"`` should not pay for importing sqlglot (about half
         of DuckDB's own import time). DuckDB's own parser decides: exactly one statement, of type
-        SELECT, starting with a word no Hydra statement uses, that names no attached source (any
-        source name appearing anywhere in the text sends it the normal way), and — while the
-        catalog tables are not created yet — that reads no table and no table function at all.
-        Anything else, including text DuckDB cannot parse, takes the normal path.
+        SELECT, starting with a word no Hydra statement uses, whose tables (DuckDB's
+        ``get_table_names``) name no attached source, and — while the catalog tables are not
+        created yet — that reads no table and no table function at all. Anything else, including
+        text DuckDB cannot parse, takes the normal path (sqlglot, federation).
         """
         words = text.split(None, 1)
         if not words or words[0].upper().rstrip(";") not in _PLAIN_FIRST_WORDS:
