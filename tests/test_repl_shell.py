@@ -206,3 +206,15 @@ def test_completion_is_refreshed_after_the_catalog_changes(ws, folder, tmp_path)
         (";\r", ran("0 rows")),
     ])
     assert typist.failures == []
+
+
+def test_pager_setting_is_valid_in_scripts_too():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "hydra", ":memory:", "-c", ".pager off", "-c", ".pager less -S",
+                          "-c", "SELECT 1 AS one"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "one\n1\n"
+    bad = subprocess.run([sys.executable, "-m", "hydra", ":memory:", "-c", ".pager"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "usage: .pager on|off|COMMAND" in bad.stderr
