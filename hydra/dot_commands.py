@@ -28,6 +28,8 @@ def help_(session, args):
     lines.append("Dot commands:")
     for command in sorted({c.name: c for c in DOT_COMMANDS.values()}.values(), key=lambda c: c.name):
         lines.append(f"  {command.usage:<34} {command.help}")
+    lines.append("In the shell: Enter runs a statement ending with ; (Alt-Enter runs it as it is), Tab completes,")
+    lines.append("  Ctrl-R searches the history, Ctrl-C cancels the running statement, Ctrl-D leaves.")
     session.target().write("\n".join(lines) + "\n")
 
 
