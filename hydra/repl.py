@@ -94,6 +94,10 @@ class Shell:
                 continue
             except EOFError:  # Ctrl-D
                 return 0
+            history = self.prompt.history
+            if getattr(history, "warning", None):
+                self._print_error(history.warning)
+                history.warning = ""  # said once
             if not text.strip():
                 continue
             try:

@@ -98,12 +98,24 @@ class MaskedFileHistory(FileHistory):
     the file never sees a secret.
     """
 
+    warning: str | None = None  # why the history could not be written, once
+
     def store_string(self, string: str) -> None:
         masked = mask_secrets_in_sql(string) if not string.lstrip().startswith(".") else string
         if masked is None:
             return
-        folder = os.path.dirname(os.fsdecode(self.filename)) or "."
-        os.makedirs(folder, exist_ok=True)
-        fd = os.open(self.filename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.close(fd)
-        super().store_string(masked)
+        try:
+            folder = os.path.dirname(os.fsdecode(self.filename)) or "."
+            os.makedirs(folder, exist_ok=True)
+            fd = os.open(self.filename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.close(fd)
+            super().store_string(masked)
+        except OSError as err:  # a read-only folder must not end the session
+            if self.warning is None:
+                self.warning = f"history not saved to {os.fsdecode(self.filename)}: {err.strerror}"
+
+    def load_history_strings(self):
+        try:
+            yield from super().load_history_strings()
+        except OSError:
+            return

@@ -89,3 +89,23 @@ def test_history_is_read_back_in_the_next_session(tmp_path):
         assert typist.failures == []
     finally:
         ws.close()
+
+
+def test_an_unwritable_history_file_does_not_end_the_session(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    ws = Workspace.open(":memory:")
+    try:
+        typist = Typist(new_session(ws), tmp_path)
+        typist.shell.prompt.history.filename = str(folder / "sub" / "history")
+        os.chmod(folder, 0o500)
+        if os.access(folder, os.W_OK):  # root ignores permissions: use a path under a file instead
+            typist.shell.prompt.history.filename = str(tmp_path / "history_is_a_file" / "x")
+            (tmp_path / "history_is_a_file").write_text("")
+        typist.run([("SELECT 1 AS a;\r", ran("| a |")), ("SELECT 2 AS b;\r", ran("| b |"))])
+        assert typist.failures == []
+        assert "history not saved to" in typist.err
+        assert typist.err.count("history not saved") == 1
+    finally:
+        os.chmod(folder, 0o700)
+        ws.close()
