@@ -66,13 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     # only when a statement could see them: `hydra :memory: -c "SELECT 1"` starts fast.
     lazy_catalog = args.workspace == ":memory:" and not args.read_only and not interactive
     try:
-        from hydra.workspace import Workspace
-
         if lazy_catalog:
             import duckdb
 
-            ws = Workspace(duckdb.connect(":memory:"), ":memory:")
+            ws = _LazyWorkspace(duckdb.connect(":memory:"))
         else:
+            from hydra.workspace import Workspace
+
             ws = Workspace.open(args.workspace, read_only=args.read_only)
     except HydraError as err:
         return _fail(err, args.debug)
@@ -127,6 +127,36 @@ def main(argv: list[str] | None = None) -> int:
             interrupter.close()
         session.close()
         ws.close()
+
+
+class _LazyWorkspace:
+    """A fresh ``:memory:`` workspace for a script: the connection now, the ``Workspace`` object
+    (and the modules behind it: heads, refs, secrets…) on first use. A plain ``-c "SELECT …"``
+    never needs it (``Session._plain_query``), so it starts faster."""
+
+    path = ":memory:"
+    snapshot_of = None
+    read_only = False
+
+    def __init__(self, con):
+        self.con = con
+        self._workspace = None
+
+    def _real(self):
+        if self._workspace is None:
+            from hydra.workspace import Workspace
+
+            self._workspace = Workspace(self.con, ":memory:")
+        return self._workspace
+
+    def __getattr__(self, name):  # anything else: the real Workspace
+        return getattr(self._real(), name)
+
+    def close(self) -> None:
+        if self._workspace is not None:
+            self._workspace.close()
+        else:
+            self.con.close()
 
 
 def _read_file(path: str) -> str:
