@@ -538,7 +538,7 @@ class HydraCompleter(Completer):
 
     def _columns_in_statement(self, catalog: Catalog, significant: list[Tok]) -> list[tuple[str, str, str | None]]:
         columns, seen = [], set()
-        for alias, target in _relations(catalog, significant).items():
+        for target in _relations(catalog, significant).values():
             for name, type_ in self.cache.columns(*target):
                 if name not in seen:
                     seen.add(name)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from test_repl_helpers import folder  # noqa: F401 - a fixture
+from test_repl_helpers import make_folder
 
 from hydra.repl_completion import CatalogCache, HydraCompleter, is_complete, lex
 from hydra.workspace import Workspace
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return make_folder(tmp_path / "data")
 
 
 @pytest.fixture

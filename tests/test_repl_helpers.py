@@ -7,8 +7,6 @@ import io
 import threading
 import time
 
-import pytest
-
 
 def make_folder(root):
     (root / "sub dir").mkdir(parents=True)
@@ -16,11 +14,6 @@ def make_folder(root):
     (root / "orders.csv").write_text("order_id,customer_id,amount\n10,1,9.5\n11,2,3.25\n")
     (root / "sub dir" / "cities.csv").write_text("city,country\nOslo,NO\n")
     return root
-
-
-@pytest.fixture
-def folder(tmp_path):
-    return make_folder(tmp_path / "data")
 
 
 class Typist:
@@ -66,7 +59,7 @@ class Typist:
             for keys, until in steps:
                 self.input.send_text(keys)
                 if until is not None:
-                    self._wait(lambda: until(self), repr(keys))
+                    self._wait(lambda until=until: until(self), repr(keys))
             self.input.send_text("\x04")
 
         thread = threading.Thread(target=type_all, daemon=True)

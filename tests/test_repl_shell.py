@@ -8,9 +8,14 @@ import threading
 import time
 
 import pytest
-from test_repl_helpers import Typist, catalog_has, folder, menu, new_session, ran, shows  # noqa: F401 - folder is a fixture
+from test_repl_helpers import Typist, catalog_has, make_folder, menu, new_session, ran, shows
 
 from hydra.workspace import Workspace
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return make_folder(tmp_path / "data")
 
 
 @pytest.fixture
@@ -98,11 +103,6 @@ def test_ctrl_c_cancels_a_running_query_and_keeps_the_workspace(ws, tmp_path):
     session = new_session(ws)
     typist = Typist(session, tmp_path)
     started = {}
-
-    def send_sigint_when_running(t):
-        if "t" not in started and "long" in t.shell.prompt.default_buffer.text:
-            return False
-        return True
 
     def interrupt_soon(t):
         if "sent" not in started:
