@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     base, ours = medians.values()
     ratio = ours / base
     verdict = "PASS" if ratio <= LIMIT else "FAIL"
-    print(f"ratio (hydra / import duckdb): {ratio:.2f}  (limit {LIMIT})  {verdict}")
+    fastest = min(times[list(commands)[1]]) / min(times[list(commands)[0]])
+    print(f"ratio of medians (hydra / import duckdb): {ratio:.2f}  (limit {LIMIT})  {verdict}")
+    print(f"ratio of fastest runs (less sensitive to a busy machine): {fastest:.2f}")
     return 0 if ratio <= LIMIT else 1
 
 
