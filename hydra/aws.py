@@ -265,40 +265,50 @@ def list_objects_table(s3_client, bucket: str, prefix: str = "", fast: bool = Tr
     """
     import pyarrow as pa
 
-    columns: dict[str, list] = {"key": [], "size": [], "etag": [], "last_modified": [],
-                                "storage_class": []}
+    schema = pa.schema([("bucket", pa.string()), ("key", pa.string()), ("size", pa.int64()),
+                        ("etag", pa.string()), ("last_modified", pa.timestamp("us", tz="UTC")),
+                        ("storage_class", pa.string())])
+    batches = []  # one Arrow batch per page: memory stays columnar for millions of keys
     params: dict[str, Any] = {"Bucket": bucket, "MaxKeys": 1000}
     if prefix:
         params["Prefix"] = prefix
     while True:
-        page = _fast_page(s3_client, params) if fast else None
-        if page is None:
-            fast = False
+        batch = None
+        if fast:
+            page = _fast_page(s3_client, params)
+            if page is not None:
+                try:
+                    batch = _page_batch(schema, bucket, page["columns"])
+                except Exception:  # noqa: BLE001 - unexpected text: this page through boto3
+                    batch = None
+            fast = batch is not None
+        if batch is None:
             page = _boto_page(s3_client, params)
-        for name, values in page["columns"].items():
-            columns[name].extend(values)
+            batch = _page_batch(schema, bucket, page["columns"])
+        batches.append(batch)
         token = page["token"]
         if not token:
             break
         params["ContinuationToken"] = token
-    n = len(columns["key"])
-    modified = columns["last_modified"]
-    if modified and isinstance(modified[0], str):  # ISO 8601 text from the fast path
-        modified_array = pa.array(modified, pa.string()).cast(pa.timestamp("ms", tz="UTC"))
-        modified_array = modified_array.cast(pa.timestamp("us", tz="UTC"))
-    else:
-        modified_array = pa.array(modified, pa.timestamp("us", tz="UTC"))
-    sizes = columns["size"]
-    sizes_array = (pa.array(sizes, pa.string()).cast(pa.int64())
-                   if sizes and isinstance(sizes[0], str) else pa.array(sizes, pa.int64()))
-    return pa.table({
-        "bucket": pa.array([bucket] * n, pa.string()),
-        "key": pa.array(columns["key"], pa.string()),
-        "size": sizes_array,
-        "etag": pa.array(columns["etag"], pa.string()),
-        "last_modified": modified_array,
-        "storage_class": pa.array(columns["storage_class"], pa.string()),
-    })
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def _page_batch(schema, bucket: str, cols: dict[str, list]):
+    """One page's columns as a RecordBatch (sizes and dates may be text from the fast path)."""
+    import pyarrow as pa
+
+    n = len(cols["key"])
+    modified, sizes = cols["last_modified"], cols["size"]
+    text = bool(n) and isinstance(modified[0], str)
+    return pa.RecordBatch.from_arrays([
+        pa.array([bucket] * n, pa.string()),
+        pa.array(cols["key"], pa.string()),
+        pa.array(sizes, pa.string()).cast(pa.int64()) if text else pa.array(sizes, pa.int64()),
+        pa.array(cols["etag"], pa.string()),
+        (pa.array(modified, pa.string()).cast(schema.field("last_modified").type) if text
+         else pa.array(modified, schema.field("last_modified").type)),
+        pa.array(cols["storage_class"], pa.string()),
+    ], schema=schema)
 
 
 def _boto_page(s3_client, params: dict[str, Any]) -> dict[str, Any]:
