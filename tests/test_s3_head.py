@@ -290,6 +290,20 @@ def test_fast_listing_equals_boto3_listing(big_lake):
     assert list_objects_table(head._client, BUCKET, "odd/").num_rows == 2
 
 
+def test_listing_error_after_attach_is_one_line(aws_env):
+    """A bucket that disappears after ATTACH: the fast path steps aside, boto3's error is reported."""
+    s3 = _s3()
+    s3.create_bucket(Bucket="short-lived")
+    s3.put_object(Bucket="short-lived", Key="a.csv", Body=b"a\n1\n")
+    head = _head("s3://short-lived")
+    s3.delete_object(Bucket="short-lived", Key="a.csv")
+    s3.delete_bucket(Bucket="short-lived")
+    with pytest.raises(HeadConnectionError) as err:
+        head.list_objects()
+    assert str(err.value).startswith("listing s3://short-lived: NoSuchBucket")
+    assert "\n" not in str(err.value) and "X-Amz" not in str(err.value)
+
+
 def test_one_listing_per_scan(small_lake, caplog):
     import logging
 
