@@ -81,7 +81,7 @@ def mark(ws, stmt) -> Result:
         "INSERT INTO marks (source, ref, filter, marked_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (source, ref) DO UPDATE SET filter = excluded.filter, marked_at = excluded.marked_at",
         rows)
-    total = ws.con.execute("SELECT count(*) FROM marks").fetchone()[0]
+    total = ws.query("SELECT count(*) FROM marks")[0][0]
     return Result(message=f"marked {len(rows)} element{'s' * (len(rows) != 1)} ({total} marked in all)")
 
 
@@ -108,7 +108,7 @@ def unmark(ws, stmt) -> Result:
     if predicate is not None:
         raise StatementError("UNMARK takes no WHERE")
     if selections is None:
-        count = ws.con.execute("SELECT count(*) FROM marks").fetchone()[0]
+        count = ws.query("SELECT count(*) FROM marks")[0][0]
         ws.con.execute("DELETE FROM marks")
     else:
         refs = [(source, ref_text(source, e.parts)) for source, e in ws.select(selections)]

@@ -18,8 +18,6 @@ from hydra.refs import quote_ident, written_names
 from hydra.statements import Result, Statement
 
 WRITES = ("Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "TruncateTable")
-QUERIES = ("SELECT", "FROM", "WITH", "VALUES", "TABLE", "DESCRIBE", "SHOW", "SUMMARIZE", "PRAGMA",
-           "CALL", "EXPLAIN", "PIVOT", "UNPIVOT", "(")
 # parents where a scan must be a subquery rather than a table function
 SUBQUERY_PARENTS = ("Summarize", "Describe", "Copy", "Pivot", "Unpivot")
 
@@ -39,27 +37,24 @@ class Read:
 
 
 def run_sql(ws, stmt: Statement, con: duckdb.DuckDBPyConnection | None = None) -> Result:
-    """Run a DuckDB statement, serving the element refs in it."""
+    """Run a DuckDB statement, serving the element refs in it. The result streams: the Arrow
+    views the statement reads stay registered until its rows have been read."""
     con = con or ws.con
     text, views = rewrite(ws, stmt, con)
-    try:
-        cursor = con.execute(text)
-        if cursor.description is None:
-            return Result(message=None)
-        columns = [d[0] for d in cursor.description]
-        types = [str(d[1]) for d in cursor.description]
-        rows = cursor.fetchall()
-        if columns in (["Count"], ["Success"]) and stmt.keyword not in QUERIES:
-            # DDL, DML and COPY report a status, not data: a message, so piped output stays data only
-            if columns == ["Count"] and rows:
-                return Result(message=f"{stmt.keyword.lower()}: {rows[0][0]} row{'s' * (rows[0][0] != 1)}")
-            return Result()
-        return Result(columns=columns, rows=rows, types=types)
-    except duckdb.Error as err:
-        raise HydraError(one_line(err)) from None
-    finally:
+
+    def unregister():
         for view in views:
             con.unregister(view)
+
+    try:
+        cursor = con.execute(text)
+    except duckdb.Error as err:
+        unregister()
+        raise HydraError(one_line(err)) from None
+    except BaseException:
+        unregister()
+        raise
+    return Result.from_cursor(cursor, stmt.keyword, on_close=unregister)
 
 
 def mentions_source(ws, stmt: Statement) -> bool:
@@ -204,7 +199,8 @@ def needed_columns(ws, tree, read: Read) -> list[str] | None:
         if func.name.lower() == "columns":
             return None
     picked = [c.name for c in known if c.name.lower() in used]
-    return picked or None
+    # no column named (count(*), SELECT 1 …): read one column; rows are all that count
+    return picked or [known[0].name]
 
 
 def _is_direct_source(select, table) -> bool:

@@ -51,7 +51,9 @@ def write_result(result, out: TextIO, fmt: str = "table", max_width: int | None 
     screen; the footer says what was hidden.
     """
     if result.columns:
-        WRITERS[fmt](result.columns, result.rows, out, max_width=max_width, max_rows=max_rows,
+        # line-by-line formats stream the rows; table and json need them all
+        rows = result.rows if fmt in ("table", "json") else result.iter_rows()
+        WRITERS[fmt](result.columns, rows, out, max_width=max_width, max_rows=max_rows,
                      screen_width=screen_width)
 
 

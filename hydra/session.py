@@ -61,11 +61,7 @@ def _run_plain(con, query: str):
     from hydra.statements import Result
 
     try:
-        cursor = con.execute(query)
-        if cursor.description is None:
-            return Result()
-        return Result(columns=[d[0] for d in cursor.description], rows=cursor.fetchall(),
-                      types=[str(d[1]) for d in cursor.description])
+        return Result.from_cursor(con.execute(query), "SELECT")
     except duckdb.Error as err:
         raise HydraError(one_line(err)) from None
 
@@ -152,7 +148,11 @@ class Session:
                 result = _run_plain(self.ws.con, stmt.text)
             else:
                 self.ensure_catalog()
-                result = self.ws.run(stmt)
+                result = self.ws.run(stmt, stream=True)
+            try:
+                self.show(result)  # streams the rows: errors met while reading them count too
+            finally:
+                result.close()
         except (Quit, StatementFailed):
             raise
         except HydraError as err:
@@ -163,7 +163,6 @@ class Session:
             self.last_elapsed = time.perf_counter() - started
             if self.after_statement is not None:
                 self.after_statement(stmt)
-        self.show(result)
         if self.timer:
             self.err.write(f"Run Time: {self.last_elapsed:.3f} s\n")
 

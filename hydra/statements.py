@@ -12,7 +12,7 @@ To add a statement: write ``def run(ws, stmt) -> Result`` in any module listed i
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from hydra.errors import StatementError
@@ -21,14 +21,89 @@ from hydra.errors import StatementError
 STATEMENT_MODULES = ("hydra.commands", "hydra.outbound")
 
 
-@dataclass
-class Result:
-    """What a statement returns: rows with column names, and/or a message for the user."""
+# first words of statements whose result is data; DuckDB answers others with a status row
+QUERIES = frozenset({"SELECT", "FROM", "WITH", "VALUES", "TABLE", "DESCRIBE", "SHOW", "SUMMARIZE",
+                     "PRAGMA", "CALL", "EXPLAIN", "PIVOT", "UNPIVOT", "("})
+FETCH_ROWS = 10_000
 
-    columns: list[str] = field(default_factory=list)
-    rows: list[tuple] = field(default_factory=list)
-    message: str | None = None
-    types: list[str] = field(default_factory=list)
+
+class Result:
+    """What a statement returns: rows with column names, and/or a message for the user.
+
+    A result made ``from_cursor`` streams: ``iter_rows()`` fetches in chunks (so piping a huge
+    query to CSV keeps memory flat), while ``rows`` fetches everything. Either reads it once, and
+    then runs ``on_close`` (e.g. unregistering the Arrow views the query read).
+    """
+
+    def __init__(self, columns=None, rows=None, message=None, types=None):
+        self.columns: list[str] = list(columns or [])
+        self.message: str | None = message
+        self.types: list[str] = list(types or [])
+        self._rows: list[tuple] | None = list(rows or [])
+        self._cursor = None
+        self._on_close = None
+
+    @classmethod
+    def from_cursor(cls, cursor, keyword: str, on_close=None) -> Result:
+        """The result of a DuckDB cursor that has just executed a statement starting with
+        ``keyword``. DDL, DML and COPY report a status, not data: that becomes a message, so
+        piped output stays data only."""
+        try:
+            description = cursor.description
+            if description is None:
+                return cls()
+            columns = [d[0] for d in description]
+            if columns in (["Count"], ["Success"]) and keyword not in QUERIES:
+                rows = cursor.fetchall()
+                if columns == ["Count"] and rows:
+                    return cls(message=f"{keyword.lower()}: {rows[0][0]} row{'s' * (rows[0][0] != 1)}")
+                return cls()
+        except BaseException:
+            if on_close:
+                on_close()
+            raise
+        result = cls(columns=columns, types=[str(d[1]) for d in description])
+        result._rows, result._cursor, result._on_close = None, cursor, on_close
+        return result
+
+    @property
+    def rows(self) -> list[tuple]:
+        if self._rows is None:
+            self._rows = [row for chunk in self._chunks() for row in chunk]
+        return self._rows
+
+    def iter_rows(self):
+        if self._rows is not None:
+            yield from self._rows
+            return
+        self._rows = []  # read once: the rows are streamed, not kept
+        for chunk in self._chunks():
+            yield from chunk
+
+    def _chunks(self):
+        import duckdb
+
+        from hydra.errors import HydraError, one_line
+
+        try:
+            while chunk := self._cursor.fetchmany(FETCH_ROWS):
+                yield chunk
+        except duckdb.Error as err:
+            raise HydraError(one_line(err)) from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Release what a streaming result holds (safe to call twice)."""
+        on_close, self._on_close, self._cursor = self._on_close, None, None
+        if on_close is not None:
+            on_close()
+
+    def __eq__(self, other):  # for tests: results are equal when they show the same thing
+        return isinstance(other, Result) and (self.columns, self.rows, self.message) == (other.columns, other.rows, other.message)
+
+    def __repr__(self):
+        return f"Result(columns={self.columns!r}, message={self.message!r})"
 
     @property
     def has_rows(self) -> bool:

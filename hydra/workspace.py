@@ -130,10 +130,16 @@ class Workspace:
             raise StatementError(f"expected one statement, got {len(statements)}")
         return self.run(statements[0])
 
-    def run(self, statement):
+    def run(self, statement, stream: bool = False):
+        """Run one parsed statement. ``stream=True`` returns a result whose rows are fetched as
+        they are read (the shell's output does that); otherwise they are all fetched now, so the
+        result stays valid whatever runs next."""
         from hydra.statements import run_statement
 
-        return run_statement(self, statement)
+        result = run_statement(self, statement)
+        if not stream:
+            result.rows  # noqa: B018 - fetch now
+        return result
 
     def run_script(self, text: str) -> list:
         """Run every statement of a script in order; stops at the first error (it raises)."""
@@ -152,13 +158,14 @@ class Workspace:
 
     def source_row(self, name: str) -> dict:
         cur = self.con.execute("SELECT * FROM sources WHERE lower(name) = lower(?)", [name])
-        row = cur.fetchone()
+        rows = cur.fetchall()  # fetch all: an unfinished result would block Arrow registrations
+        row = rows[0] if rows else None
         if row is None:
             raise StatementError(f"no source named {name!r}{_suggest(name, self.source_names())}")
         return dict(zip([d[0] for d in cur.description], row))
 
     def has_source(self, name: str) -> bool:
-        return bool(self.con.execute("SELECT 1 FROM sources WHERE lower(name) = lower(?)", [name]).fetchone())
+        return bool(self.query("SELECT 1 FROM sources WHERE lower(name) = lower(?)", [name]))
 
     def attach(self, uri: str, name: str, options: dict[str, str], replace: bool = False) -> tuple[int, str | None]:
         """Attach a source and enumerate it into the catalog. All or nothing: on any error the
@@ -191,7 +198,7 @@ class Workspace:
         if secrets.MASK in stored_uri and secrets.MASK not in uri:
             note = ("the password is not stored: write it as ${ENV_VAR} so that a reopened "
                     "workspace can reconnect")
-        count = self.con.execute("SELECT element_count FROM sources WHERE name = ?", [name]).fetchone()[0]
+        count = self.query("SELECT element_count FROM sources WHERE name = ?", [name])[0][0]
         return count, note
 
     def _check_new_name(self, name: str) -> None:
@@ -321,11 +328,11 @@ class Workspace:
         row = self.source_row(name)
         head = self.head(row["name"])
         self._scan_into_catalog(head)
-        return self.con.execute("SELECT element_count FROM sources WHERE name = ?", [row["name"]]).fetchone()[0]
+        return self.query("SELECT element_count FROM sources WHERE name = ?", [row["name"]])[0][0]
 
     def _table_exists(self, table: str) -> bool:
-        return bool(self.con.execute(
-            "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [table]).fetchone())
+        return bool(self.query(
+            "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [table]))
 
     def head(self, name: str) -> Head:
         """The open head of a source, re-opening it (secrets from the environment) if needed."""

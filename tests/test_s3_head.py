@@ -536,8 +536,6 @@ def test_statement_missing_bucket(small_lake, ws):
     assert ws.execute("SELECT count(*) FROM sources WHERE name = 'nope'").rows == [(0,)]
 
 
-@pytest.mark.xfail(strict=False, reason="spine: Workspace.source_row leaves a DuckDB result unfinished "
-                   "(fetchone), so the first Arrow register after a re-open fails with ResourceInUse")
 def test_reopened_workspace_reads_s3(small_lake, tmp_path):
     from hydra.workspace import Workspace
 

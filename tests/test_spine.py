@@ -376,3 +376,24 @@ def test_redact_uri_masks_passwords_but_keeps_placeholders():
     assert redact_uri("postgresql://u:${PGPASS}@h/db") == "postgresql://u:${PGPASS}@h/db"
     assert redact_uri("mssql+pyodbc://u:p%40ss@dsn?driver=ODBC") == "mssql+pyodbc://u:***@dsn?driver=ODBC"
     assert redact_uri("/data/a b") == "/data/a b"
+
+
+def test_counting_rows_reads_a_single_column(rec):
+    assert rec.execute("SELECT count(*) FROM r.s.t").rows == [(100,)]
+    assert RecordingHead.calls == [(["id"], [], None)]
+
+
+def test_piped_results_stream_and_keep_their_views_until_read(ws, tmp_path):
+    from hydra.session import Session
+    import io
+
+    (tmp_path / "n.csv").write_text("n\n" + "".join(f"{i}\n" for i in range(50_000)))
+    ws.execute(f"ATTACH '{tmp_path}' AS f")
+    result = ws.run(split_statements('SELECT n FROM f."n.csv" ORDER BY n')[0], stream=True)
+    assert result._rows is None  # nothing fetched yet
+    first = next(result.iter_rows())
+    assert first == (0,)
+    result.close()
+    out = io.StringIO()
+    Session(ws, "csv", out=out, err=io.StringIO()).run_text('SELECT n FROM f."n.csv" ORDER BY n')
+    assert out.getvalue().count("\n") == 50_001
