@@ -9,18 +9,7 @@ import boto3
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-
-
-def make_folder(root, rows=200_000):
-    root.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    con.execute(f"""COPY (SELECT i AS id, 'name_' || (i % 1000) AS name, round(i * 1.25, 2)::DECIMAL(18,2) AS amount,
-                    DATE '2020-01-01' + (i % 700)::INTEGER AS day,
-                    CASE WHEN i % 10 = 0 THEN NULL ELSE 'cat' || (i % 7) END AS cat
-                    FROM range({rows}) t(i)) TO '{root / "big.csv"}' (HEADER)""")
-    con.close()
-    (root / "small.csv").write_text("id,name\n1,Ann\n2,\n3,Cy\n")
-    return root
+from outbound_data import make_client_folder
 
 
 @pytest.fixture
@@ -36,7 +25,7 @@ def keys(client, prefix=""):
 
 
 def test_extract_to_s3_writes_parquet_objects_and_reconciles_clean(ws, s3, tmp_path):
-    folder = make_folder(tmp_path / "data")
+    folder = make_client_folder(tmp_path / "data")
     ws.execute(f"ATTACH '{folder}' AS f")
     ws.execute("MARK f.*")
     result = ws.execute("EXTRACT MARKED TO 's3://landing/hydra/'")
@@ -61,7 +50,7 @@ def test_extract_to_s3_writes_parquet_objects_and_reconciles_clean(ws, s3, tmp_p
 
 
 def test_s3_tampering_is_detected(ws, s3, tmp_path):
-    folder = make_folder(tmp_path / "data", rows=5000)
+    folder = make_client_folder(tmp_path / "data", rows=5000)
     ws.execute(f"ATTACH '{folder}' AS f")
     ws.execute("EXTRACT f.\"big.csv\" TO 's3://landing/x' (FORMAT csv)")
     key = "x/f/big.csv/part-00000.csv"
@@ -75,7 +64,7 @@ def test_s3_tampering_is_detected(ws, s3, tmp_path):
 
 
 def test_a_missing_bucket_fails_each_element_with_one_line(ws, s3, tmp_path):
-    folder = make_folder(tmp_path / "data", rows=10)
+    folder = make_client_folder(tmp_path / "data", rows=10)
     ws.execute(f"ATTACH '{folder}' AS f")
     result = ws.execute("EXTRACT f.* TO 's3://no-such-bucket/hydra/'")
     assert [r[1] for r in result.rows] == ["failed", "failed"]

@@ -13,7 +13,7 @@ import pytest
 
 from hydra.errors import HydraError, ReadOnlyError, StatementError
 from hydra.heads.base import Column, Element, Head
-from hydra.refs import quote_ident, ref_text
+from hydra.refs import quote_ident
 from hydra.statements import split_statements
 from hydra.workspace import CORE_TABLES, Workspace, ddl_folder
 
