@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from hydra.errors import StatementError
 from hydra.heads.base import Element
-from hydra.refs import quote_ident, ref_text
+from hydra.refs import ref_text
 
 NESTED = ("STRUCT", "MAP", "UNION")
 NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
