@@ -105,10 +105,6 @@ class Result:
     def __repr__(self):
         return f"Result(columns={self.columns!r}, message={self.message!r})"
 
-    @property
-    def has_rows(self) -> bool:
-        return bool(self.columns)
-
 
 @dataclass
 class Statement:
@@ -343,14 +339,6 @@ class Cursor:
             if self.accept(")"):
                 return found
             self.expect(",")
-
-    def rest(self) -> list:
-        rest = self.tokens[self.i:]
-        self.i = len(self.tokens)
-        return rest
-
-    def text_from(self, token) -> str:
-        return self.stmt.text[token.start:]
 
     def done(self) -> None:
         if not self.at_end():

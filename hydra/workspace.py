@@ -141,12 +141,6 @@ class Workspace:
             result.rows  # noqa: B018 - fetch now
         return result
 
-    def run_script(self, text: str) -> list:
-        """Run every statement of a script in order; stops at the first error (it raises)."""
-        from hydra.statements import split_statements
-
-        return [self.run(s) for s in split_statements(text)]
-
     def query(self, sql: str, params=None) -> list[tuple]:
         """Rows of a plain query on the workspace database (no Hydra statements, no refs)."""
         return self.con.execute(sql, params).fetchall()
@@ -388,13 +382,10 @@ class Workspace:
 
     def find_source(self, written: Name) -> str | None:
         """The source a written first identifier names, or None when it names none."""
-        for name in self._source_cache():
+        for name in self.source_names():
             if written.matches(name):
                 return name
         return None
-
-    def _source_cache(self) -> list[str]:
-        return self.source_names()
 
     def resolve(self, written: list[Name]) -> tuple[str, Element]:
         """The element a written ref names; a missing one is an error that suggests the nearest."""
