@@ -397,3 +397,29 @@ def test_piped_results_stream_and_keep_their_views_until_read(ws, tmp_path):
     out = io.StringIO()
     Session(ws, "csv", out=out, err=io.StringIO()).run_text('SELECT n FROM f."n.csv" ORDER BY n')
     assert out.getvalue().count("\n") == 50_001
+
+
+def test_long_listings_show_a_live_count_on_a_terminal_only(monkeypatch):
+    import io
+    import sys
+    import time
+
+    from hydra.workspace import _with_progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    def slow():
+        for i in range(4):
+            time.sleep(0.1)
+            yield i
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    assert list(_with_progress(slow(), "listing f", after=0.15)) == [0, 1, 2, 3]
+    assert "listing f:" in screen.getvalue() and "elements" in screen.getvalue()
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    assert list(_with_progress(slow(), "listing f", after=0.0)) == [0, 1, 2, 3]
+    assert pipe.getvalue() == ""
