@@ -75,3 +75,64 @@ def mask_secrets(text: str, secrets: list[str]) -> str:
         if secret and len(secret) >= 3:
             text = text.replace(secret, MASK)
     return text
+
+
+# option / setting names whose string value is a secret (ATTACH options, CREATE SECRET, SET …)
+SECRET_WORDS = frozenset({
+    "PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "SESSION_TOKEN", "SECRET_ACCESS_KEY",
+    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "S3_SECRET_ACCESS_KEY", "S3_SESSION_TOKEN",
+    "ACCOUNT_KEY", "CONNECTION_STRING", "API_KEY", "APIKEY", "SAS", "SAS_TOKEN", "CLIENT_SECRET",
+    "PRIVATE_KEY", "PERSONAL_ACCESS_TOKEN", "PAT", "BEARER_TOKEN", "KEY",
+})
+SKIP_BETWEEN = frozenset({"EQ", "COLON", "EQUAL", "DCOLON"})  # PASSWORD = '…', password: '…'
+
+
+def mask_sql(text: str) -> str | None:
+    """``text`` with passwords in string literals masked; None when it cannot be tokenized
+    (then it must not be stored: we cannot tell where its secrets are)."""
+    from hydra.statements import tokenize
+
+    try:
+        tokens = tokenize(text)
+    except HydraError:
+        return None
+    except Exception:  # noqa: BLE001 - any tokenizer failure: do not store
+        return None
+    replacements = []
+    for i, token in enumerate(tokens):
+        if token.token_type.name not in ("STRING", "RAW_STRING", "NATIONAL_STRING", "BYTE_STRING", "HEX_STRING"):
+            continue
+        value = token.text
+        masked = redact_uri(value)
+        if _follows_secret_word(tokens, i) and value and not has_placeholders(value):
+            masked = MASK
+        elif masked == value:
+            masked = _redact_embedded(value)
+        if masked != value:
+            replacements.append((token.start, token.end + 1, "'" + masked.replace("'", "''") + "'"))
+    for start, end, literal in reversed(replacements):
+        text = text[:start] + literal + text[end:]
+    return text
+
+
+def _follows_secret_word(tokens, i: int) -> bool:
+    j = i - 1
+    while j >= 0 and tokens[j].token_type.name in SKIP_BETWEEN:
+        j -= 1
+    return j >= 0 and tokens[j].text.upper() in SECRET_WORDS and tokens[j].token_type.name != "STRING"
+
+
+def _redact_embedded(value: str) -> str:
+    """Key=value connection strings (``host=h password=s3cret``; ``…;Password=s3cret;…``)."""
+    for sep in (";", " "):
+        if sep not in value or "=" not in value:
+            continue
+        pieces = value.split(sep)
+        for n, piece in enumerate(pieces):
+            key, eq, val = piece.partition("=")
+            if eq and key.strip().lower() in SECRET_KEYS and val and not has_placeholders(val):
+                pieces[n] = f"{key}={MASK}"
+        joined = sep.join(pieces)
+        if joined != value:
+            return joined
+    return value

@@ -21,7 +21,12 @@ class StatementFailed(HydraError):
 
     def __init__(self, error: Exception, statement: Statement, origin: str):
         self.error, self.statement, self.origin = error, statement, origin
-        first = statement.text.strip().splitlines()[0] if statement.text.strip() else ""
+        from hydra.secrets import mask_sql
+
+        # the statement is quoted back with passwords masked (an ATTACH may carry one)
+        text = statement.text if statement.dot else mask_sql(statement.text)
+        text = (text if text is not None else statement.text.split(None, 1)[0] + " …").strip()
+        first = text.splitlines()[0] if text else ""
         if len(first) > 70:
             first = first[:69] + "…"
         super().__init__(f"{origin}:{statement.line}: {error} (in: {first})")

@@ -93,3 +93,12 @@ def test_dot_commands_work_in_scripts(hydra_cmd, tmp_path, data):
     assert out.returncode == 0, out.stderr
     assert out.stdout == '{"id": 1}\n{"id": 2}\n'
     assert target.read_text() == '{"seven": 7}\n'
+
+
+def test_a_failing_attach_never_echoes_its_password(hydra_cmd, tmp_path):
+    out = hydra(hydra_cmd, str(tmp_path / "w.duckdb"), "-c",
+                "ATTACH 'postgresql://nobody:pw-s3cret-42@127.0.0.1:5999/x' AS crm")
+    assert out.returncode == 1
+    assert "pw-s3cret-42" not in out.stderr + out.stdout
+    assert "postgresql://nobody:***@127.0.0.1:5999/x" in out.stderr
+    assert b"pw-s3cret-42" not in (tmp_path / "w.duckdb").read_bytes()

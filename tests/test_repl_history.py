@@ -7,7 +7,8 @@ import os
 import pytest
 from test_repl_helpers import Typist, new_session, ran, shows
 
-from hydra.repl_history import history_path, mask_secrets_in_sql
+from hydra.repl_history import history_path
+from hydra.secrets import mask_sql
 from hydra.workspace import Workspace
 
 
@@ -29,11 +30,11 @@ from hydra.workspace import Workspace
     ("SELECT 'nothing secret', \"postgresql://a:b@c\" FROM t;", "SELECT 'nothing secret', \"postgresql://a:b@c\" FROM t;"),
 ])
 def test_secrets_are_masked(typed, stored):
-    assert mask_secrets_in_sql(typed) == stored
+    assert mask_sql(typed) == stored
 
 
 def test_text_that_cannot_be_tokenized_is_not_stored():
-    assert mask_secrets_in_sql("ATTACH 'postgresql://u:s3cret@h/db AS x;") is None
+    assert mask_sql("ATTACH 'postgresql://u:s3cret@h/db AS x;") is None
 
 
 def test_history_file_sits_next_to_the_workspace(tmp_path, monkeypatch):
