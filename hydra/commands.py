@@ -52,17 +52,27 @@ def refresh(ws, stmt) -> Result:
     return Result(message=f"refreshed {name}: {count} element{'s' * (count != 1)}")
 
 
-def selection_and_where(stmt):
-    """Split ``<selection> [WHERE <predicate>]`` into the selection and the predicate text."""
+def leading_selection(stmt, stop: str):
+    """The selection after a statement's keyword, up to the first token of type ``stop``
+    (``WHERE``, ``L_PAREN``…): (selections, None for MARKED), and the index in ``stmt.tokens``
+    of that token, or None when the statement ends first."""
     tokens = stmt.tokens[1:]
-    where = next((i for i, t in enumerate(tokens) if t.token_type.name == "WHERE"), None)
-    chosen = tokens if where is None else tokens[:where]
+    at = next((i for i, t in enumerate(tokens) if t.token_type.name == stop), None)
+    chosen = tokens if at is None else tokens[:at]
     if not chosen:
         raise StatementError(f"{stmt.keyword}: expected a ref, a glob or MARKED")
-    predicate = None if where is None else stmt.text[tokens[where].end + 1:].strip()
-    if where is not None and not predicate:
+    return parse_selection(chosen, stmt.text), (None if at is None else at + 1)
+
+
+def selection_and_where(stmt):
+    """Split ``<selection> [WHERE <predicate>]`` into the selection and the predicate text."""
+    selections, where = leading_selection(stmt, "WHERE")
+    if where is None:
+        return selections, None
+    predicate = stmt.text[stmt.tokens[where].end + 1:].strip()
+    if not predicate:
         raise StatementError(f"{stmt.keyword}: WHERE needs a predicate")
-    return parse_selection(chosen, stmt.text), predicate
+    return selections, predicate
 
 
 @statement(

@@ -27,20 +27,16 @@ def describe(con, expr: str) -> list[tuple[str, str]]:
 
 def parse_selection_options(stmt):
     """``<selection> [(OPTION value, …)]`` → (selections, options)."""
-    from hydra.refs import parse_selection
+    from hydra.commands import leading_selection
 
-    tokens = stmt.tokens[1:]
-    options_at = next((i for i, t in enumerate(tokens) if t.token_type.name == "L_PAREN"), None)
-    chosen = tokens if options_at is None else tokens[:options_at]
-    if not chosen:
-        raise HydraError(f"{stmt.keyword}: expected a ref, a glob or MARKED")
+    selections, options_at = leading_selection(stmt, "L_PAREN")
     options = {}
     if options_at is not None:
         cur = Cursor(stmt)
-        cur.i = 1 + options_at
+        cur.i = options_at
         options = cur.options()
         cur.done()
-    return parse_selection(chosen, stmt.text), options
+    return selections, options
 
 
 @statement(
