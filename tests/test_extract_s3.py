@@ -1,4 +1,7 @@
-"""EXTRACT to S3 and RECONCILE from it, against moto's server on 127.0.0.1 (real HTTP, no patching)."""
+"""EXTRACT to S3 and RECONCILE from it, against moto's server on 127.0.0.1 (real HTTP, no patching).
+
+moto is a simulation of S3's API, so these tests carry the ``simulated`` marker.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from outbound_data import make_client_folder
+
+pytestmark = pytest.mark.simulated
 
 
 @pytest.fixture
