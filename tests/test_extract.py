@@ -340,3 +340,22 @@ def test_an_empty_element_still_gets_one_part_with_its_columns(ws, tmp_path):
     part = pq.ParquetFile(out / "f" / "empty.csv" / "part-00000.parquet")
     assert part.metadata.num_rows == 0 and part.schema_arrow.names == ["id", "name"]
     assert ws.execute("RECONCILE LAST").message.endswith("all passed")
+
+
+def test_an_interrupt_while_an_element_commits_leaves_no_staging(ws, tmp_path, monkeypatch):
+    """Ctrl-C can land after an element's last range finished but before it was committed: the
+    element is then neither running nor done, and its staging must still be removed."""
+    from hydra.outbound import targets
+
+    folder = make_client_folder(tmp_path / "data", rows=1000)
+    out = tmp_path / "out"
+    ws.execute(f"ATTACH '{folder}' AS f")
+
+    def interrupted(self, rel, staging, manifest):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(targets.LocalTarget, "commit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ws.execute(f"EXTRACT f.* TO '{out}' (WORKERS 1)")
+    assert not list(out.glob(".hydra-staging/**/*.parquet"))
+    assert ws.query("SELECT DISTINCT status FROM transfers") == [("failed",)]

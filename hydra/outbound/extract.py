@@ -228,6 +228,10 @@ class Run:
                     job.status, job.error = "failed", "interrupted"
                     if job.pending == 0:
                         self._finish(job)
+                for job in self.jobs:  # caught between its last range and _finish, or in _prepare
+                    if job.status == "running":
+                        job.status, job.error = "failed", "interrupted"
+                        self._finish(job)
                 for job in queue:
                     self._fail(job, "interrupted before it started")
                 self._write_run_manifest(now())
