@@ -190,14 +190,23 @@ def needed_columns(ws, tree, read: Read) -> list[str] | None:
             return None  # SELECT *, t.*, COLUMNS(*) …
     used = set()
     for column in tree.find_all(exp.Column):
-        if column.table and column.table.lower() != alias:
-            continue
-        if not column.table and column.name.lower() == alias:
+        if column.table:
+            used.add(column.table.lower())  # `s.f` may be field f of a struct column s
+            if column.table.lower() != alias:
+                continue
+        elif column.name.lower() == alias:
             return None  # the table used as a value (a row struct)
         used.add(column.name.lower())
+    columns_expr = getattr(exp, "Columns", None)  # DuckDB's COLUMNS('regex') / COLUMNS(*)
+    if columns_expr is not None and any(True for _ in tree.find_all(columns_expr)):
+        return None
     for func in tree.find_all(exp.Anonymous):
         if func.name.lower() == "columns":
             return None
+    for join in tree.find_all(exp.Join):
+        if (join.args.get("method") or "").upper() == "NATURAL":
+            return None  # joins on every shared column
+        used.update(ident.name.lower() for ident in join.args.get("using") or ())
     picked = [c.name for c in known if c.name.lower() in used]
     # no column named (count(*), SELECT 1 …): read one column; rows are all that count
     return picked or [known[0].name]

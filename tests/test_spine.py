@@ -426,3 +426,20 @@ def test_long_listings_show_a_live_count_on_a_terminal_only(monkeypatch):
     monkeypatch.setattr(sys, "stderr", pipe)
     assert list(_with_progress(slow(), "listing f", after=0.0)) == [0, 1, 2, 3]
     assert pipe.getvalue() == ""
+
+
+def test_join_using_columns_are_read(rec):
+    result = rec.execute("SELECT count(*) FROM r.s.t a JOIN r.s.t b USING (id) WHERE a.w > 10")
+    assert result.rows == [(79,)]
+    assert all("id" in (columns or ["id"]) for columns, _, _ in RecordingHead.calls)
+
+
+def test_natural_join_reads_every_column(rec):
+    assert rec.execute("SELECT count(*) FROM r.s.t a NATURAL JOIN r.s.t b").rows == [(100,)]
+    assert RecordingHead.calls == [(None, [], None), (None, [], None)]
+
+
+def test_columns_regex_and_struct_fields_are_not_narrowed_away(rec):
+    assert rec.execute("SELECT COLUMNS('^(v|w)$') FROM r.s.t WHERE id = 2").rows == [("v2", 1.0)]
+    assert RecordingHead.calls[-1][0] is None
+    assert rec.execute("SELECT max(v) FROM r.s.t t").rows == [("v99",)]
