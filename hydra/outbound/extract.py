@@ -124,6 +124,7 @@ class Job:
     options: Options
     source_stats: list | None = None
     status: str = "pending"
+    ended: bool = False  # its outcome is final (recorded in transfers)
     error: str | None = None
     staging: str | None = None
     sink: ElementSink | None = None
@@ -212,33 +213,51 @@ class Run:
             queue = list(todo)
             try:
                 self._loop(pool, display, queue, running)
-            except KeyboardInterrupt:
-                # Ctrl-C: stop the readers, fail what is in flight (its staging is removed), and
-                # leave every complete element as it is; the same EXTRACT resumes later.
-                self.cancelled = True
-                for job in {id(j): j for j in running.values()}.values():
-                    for cursor in job.live:
-                        try:
-                            cursor.interrupt()
-                        except Exception:  # noqa: BLE001
-                            pass
-                wait(list(running))
-                for future, job in running.items():
-                    job.pending -= 1
-                    job.status, job.error = "failed", "interrupted"
-                    if job.pending == 0:
-                        self._finish(job)
-                for job in self.jobs:  # caught between its last range and _finish, or in _prepare
-                    if job.status == "running":
-                        job.status, job.error = "failed", "interrupted"
-                        self._finish(job)
-                for job in queue:
-                    self._fail(job, "interrupted before it started")
-                self._write_run_manifest(now())
+            except BaseException:
+                # Ctrl-C (a KeyboardInterrupt, or DuckDB's "interrupted" error when it landed in a
+                # bookkeeping query) or any failure of the loop itself. Ctrl-C arrives as both, one
+                # after the other, so the second may land inside the clean-up: it is simply redone.
+                while True:
+                    try:
+                        self._cancel(running)
+                        break
+                    except BaseException:  # noqa: BLE001
+                        continue
                 raise
         finished_at = now()
         self._write_run_manifest(finished_at)
         return self._result((finished_at - self.started_at).total_seconds())
+
+    def _cancel(self, running: dict) -> None:
+        """Stop the readers and fail every element that has not ended, removing its staging
+        before any bookkeeping; complete elements stay as they are, so the same EXTRACT resumes
+        later. Ctrl-C reaches here twice (DuckDB's interrupted query, then the KeyboardInterrupt
+        itself), and the workspace connection may be interrupted too: no step may stop the rest
+        of the clean-up."""
+        from hydra.workspace import now
+
+        def attempt(step) -> None:
+            try:
+                step()
+            except BaseException:  # noqa: BLE001 - see the docstring
+                pass
+
+        self.cancelled = True
+        for job in {id(j): j for j in running.values()}.values():
+            for cursor in job.live:
+                attempt(cursor.interrupt)
+        while any(not f.done() for f in running):
+            attempt(lambda: wait(list(running)))
+        for job in self.jobs:
+            if job.ended:
+                continue
+            job.error = "interrupted" if job.status != "pending" else "interrupted before it started"
+            job.status = "failed"
+            job.rows = job.bytes = job.files = 0
+            attempt(lambda: self.target.abort(job.rel, job.staging))  # noqa: B023 - runs now
+            attempt(lambda: self._cleanup_cursors(job))  # noqa: B023
+            attempt(lambda: self._record_end(job))  # noqa: B023
+        attempt(lambda: self._write_run_manifest(now()))
 
     def _loop(self, pool, display, queue: list, running: dict) -> None:
         # prepare lazily so that only a few elements hold open readers at a time
@@ -430,6 +449,7 @@ class Run:
     def _record_end(self, job: Job, finished_at=None) -> None:
         from hydra.workspace import now
 
+        job.ended = True
         self.ws.con.execute(
             "UPDATE transfers SET status = ?, rows = ?, bytes = ?, files = ?, finished_at = ?, error = ?, "
             "checksum = ? WHERE run_id = ? AND source = ? AND ref = ?",
