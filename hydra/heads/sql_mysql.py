@@ -202,27 +202,11 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
     except Exception as err:  # noqa: BLE001
         raise HeadError(f"{head.name}: cannot read {ref}: {failure(err)}") from None
 
-    holder = [reader]  # dropped as soon as the stream ends: Arrow's readahead thread must not
-    del reader         # outlive the stream (it aborts the interpreter at exit if it does)
+    from hydra.heads.sql_postgres import _cleanup, stream_batches
 
-    def batches():
-        from hydra.heads.sql_postgres import _cleanup
-
-        failed = True
-        try:
-            if holder[0] is not None:
-                for batch in holder[0]:
-                    yield pa.record_batch([_post(p, batch.column(i), schema.field(i)) for i, p in enumerate(plans)],
-                                          schema=schema)
-            failed = False
-        except HeadError:
-            raise
-        except Exception as err:  # noqa: BLE001
-            raise HeadError(f"{head.name}: reading {ref} failed: {failure(err)}") from None
-        finally:
-            holder.clear()
-            stderr = _cleanup(proc, None, None, failed=failed)
-        if proc.returncode != 0:
-            raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or 'mysql client failed')}")
-
-    return pa.RecordBatchReader.from_batches(schema, batches())
+    return stream_batches(
+        head, ref, reader, schema,
+        convert=lambda batch: pa.record_batch(
+            [_post(p, batch.column(i), schema.field(i)) for i, p in enumerate(plans)], schema=schema),
+        release=lambda failed: _cleanup(proc, None, None, failed=failed),
+        exit_code=lambda: proc.returncode, client="mysql client")

@@ -285,6 +285,21 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
         _cleanup(proc, raw, cm, failed=True)
         raise HeadError(f"{head.name}: cannot read {ref}: {message}") from None
 
+    return stream_batches(
+        head, ref, reader, schema,
+        convert=lambda batch: pa.record_batch(
+            [_post(p, batch.column(i), schema.field(i)) for i, p in enumerate(plans)], schema=schema),
+        release=lambda failed: _cleanup(proc, raw, cm, failed=failed),
+        exit_code=lambda: proc.returncode if proc is not None else None, client="psql")
+
+
+def stream_batches(head: SqlHead, ref: str, reader, schema, convert, release, exit_code, client: str):
+    """The record batches of a CSV ``reader`` over a client transport (``psql``, ``mysql``, a
+    COPY stream), each passed through ``convert``. ``release(failed)`` frees the transport once,
+    at the end, and returns the client's error text; a client that exits non-zero fails the
+    stream, so a truncated transfer is never mistaken for a complete one."""
+    import pyarrow as pa
+
     holder = [reader]  # dropped as soon as the stream ends: Arrow's readahead thread must not
     del reader         # outlive the stream (it aborts the interpreter at exit if it does)
 
@@ -293,19 +308,18 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
         try:
             if holder[0] is not None:
                 for batch in holder[0]:
-                    arrays = [_post(p, batch.column(i), schema.field(i)) for i, p in enumerate(plans)]
-                    yield pa.record_batch(arrays, schema=schema)
+                    yield convert(batch)
             failed = False
+        except HeadError:
+            raise
         except Exception as err:  # noqa: BLE001
-            if isinstance(err, HeadError):
-                raise
-            stderr = _cleanup(proc, raw, cm, failed=True)
+            stderr = release(True)
             raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or str(err))}") from None
         finally:
             holder.clear()
-            stderr = _cleanup(proc, raw, cm, failed=failed)
-        if proc is not None and proc.returncode != 0:
-            raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or 'psql failed')}")
+            stderr = release(failed)
+        if exit_code() not in (None, 0):
+            raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or f'{client} failed')}")
 
     return pa.RecordBatchReader.from_batches(schema, batches())
 
