@@ -45,10 +45,17 @@ class Interrupter:
                 except Exception:  # noqa: BLE001 - nothing running, or the connection closed
                     pass
 
+    def _on_sigint(self, signum, frame) -> None:
+        """Python's handler: mark the interrupt, then raise as the default handler does. DuckDB
+        checks for signals while it runs a query and may run this before the watcher thread
+        wakes: it then raises its own "Query interrupted", and ``fired`` must already say so."""
+        self.fired = True
+        raise KeyboardInterrupt
+
     def __enter__(self) -> Interrupter:
         self.fired = False
         if threading.current_thread() is threading.main_thread():
-            self._old_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+            self._old_handler = signal.signal(signal.SIGINT, self._on_sigint)
             self._old_fd = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
         self._active = True
         return self

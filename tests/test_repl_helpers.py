@@ -117,3 +117,25 @@ def catalog_has(source: str):
         catalog = t.shell.cache.peek()
         return t.prompt_ready() and catalog is not None and source in catalog.sources
     return ready
+
+
+def test_an_interrupt_is_marked_by_the_handler_that_sees_it():
+    """DuckDB may run Python's SIGINT handler itself (and raise "Query interrupted") before the
+    watcher thread wakes: the handler must mark the interrupt, or -c reports an internal error."""
+    import signal
+
+    import duckdb
+
+    from hydra.repl_interrupt import Interrupter
+
+    interrupter = Interrupter(duckdb.connect())
+    try:
+        with interrupter:
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                assert interrupter.fired  # at once, not when the watcher thread gets round to it
+            else:
+                raise AssertionError("SIGINT did not raise KeyboardInterrupt")
+    finally:
+        interrupter.close()
