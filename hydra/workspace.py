@@ -441,22 +441,30 @@ class Workspace:
              con: duckdb.DuckDBPyConnection | None = None) -> tuple[str, str | None]:
         """A DuckDB table expression that reads one element, and the name of the Arrow view it
         registered on ``con`` (to ``unregister`` after the statement), or None for native scans."""
-        if element.error and element.columns is None:
-            raise HeadError(f"{ref_text(source, element.parts)} cannot be read: {element.error}")
-        head = self.head(source)
-        native = head.scan_sql(element)
+        native = self.head(source).scan_sql(element)
         if native is not None:
+            self._check_readable(source, element)
             return native, None
-        con = con or self.con
+        reader = self.reader(source, element, columns, predicates, limit)
+        view = f"__hydra_scan_{next(self._scan_ids)}"
+        (con or self.con).register(view, reader)
+        return view, view
+
+    def reader(self, source: str, element: Element, columns=None, predicates=None, limit=None):
+        """The head's Arrow record batch reader over one element (for heads without a native scan)."""
+        self._check_readable(source, element)
+        head = self.head(source)
         try:
-            reader = head.read(element, columns, predicates or [], limit)
+            return head.read(element, columns, predicates or [], limit)
         except HydraError:
             raise
         except Exception as err:  # noqa: BLE001
             raise HeadError(f"{ref_text(source, element.parts)}: {secrets.mask_secrets(one_line(err), [head.uri])}") from None
-        view = f"__hydra_scan_{next(self._scan_ids)}"
-        con.register(view, reader)
-        return view, view
+
+    @staticmethod
+    def _check_readable(source: str, element: Element) -> None:
+        if element.error and element.columns is None:
+            raise HeadError(f"{ref_text(source, element.parts)} cannot be read: {element.error}")
 
 
 def _with_progress(items: Iterable, label: str, after: float = 0.5):

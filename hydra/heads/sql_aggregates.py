@@ -91,6 +91,9 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
             out["mean"] = f"AVG(CAST({q} AS FLOAT))"
         elif fam == "postgresql" and kind == "money":
             out["sum"], out["mean"] = f"SUM({q}::numeric)", f"AVG({q}::numeric)"
+        elif fam == "postgresql" and col.type.upper() == "FLOAT":
+            # SUM(real) is summed in real (7 digits): widen, as DuckDB sums floats in double
+            out["sum"], out["mean"] = f"SUM({q}::double precision)", f"AVG({q}::double precision)"
         else:
             out["sum"], out["mean"] = f"SUM({q})", f"AVG({q})"
     return out

@@ -4,13 +4,15 @@ An ``Item`` is one thing to move or check: a source element (with its mark's fil
 or a query (``EXTRACT (SELECT …)``). ``open_scan`` turns an item into a DuckDB table expression
 on a given connection: the head's native scan when it has one (``read_csv('…')``), else the head's
 Arrow reader registered as a view (with the filter's conjuncts pushed down where the head accepts
-them), else the rewritten query. The full filter is always re-applied in DuckDB.
+them), else the rewritten query. A filter is always re-applied in DuckDB; only key-range
+predicates a head accepted are exact (``Scan.exact``), which lets EXTRACT skip DuckDB for the data.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass, field
 
 from hydra.errors import StatementError
@@ -149,6 +151,8 @@ class Scan:
     views: list[str] = field(default_factory=list)
     pushed: list[str] = field(default_factory=list)  # predicates handed to the head (SQL)
     native: bool = False
+    reader: object = None  # the head's Arrow reader behind the view, for an Arrow-reader head
+    exact: bool = False  # the head applies every predicate asked for: DuckDB need not filter again
 
     def close(self) -> None:
         for view in self.views:
@@ -185,8 +189,13 @@ def open_scan(ws, item: Item, con, extra: list[str] | None = None, columns: list
                 pushed.append(conjunct)
         except Exception:  # noqa: BLE001 - a head that cannot judge a predicate does not get it
             continue
-    expr, view = ws.scan(item.source, item.element, columns, pushed, None, con=con)
-    return Scan(expr, con, [view] if view else [], [p.sql(dialect="duckdb") for p in pushed])
+    reader = ws.reader(item.source, item.element, columns, pushed, None)
+    view = f"__hydra_scan_{uuid.uuid4().hex}"
+    con.register(view, reader)
+    # only key ranges count as exact: a user's filter may compare differently at the source
+    # (collations, case-insensitive equality), so DuckDB applies it again
+    exact = not item.filter and len(pushed) == len(conjuncts)
+    return Scan(view, con, [view], [p.sql(dialect="duckdb") for p in pushed], reader=reader, exact=exact)
 
 
 def where_sql(*predicates: str | None) -> str:

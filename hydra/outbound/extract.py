@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from hydra.errors import HydraError, StatementError, one_line
 from hydra.heads.base import parse_bool
+from hydra.outbound import direct
 from hydra.outbound.common import (QUERY_SOURCE, Item, is_nested, is_numeric, items_for, open_scan, q,
                                    query_label, row_hash_sql, where_sql)
 from hydra.outbound.progress import Display
@@ -136,6 +137,7 @@ class Job:
     columns: list = field(default_factory=list)
     queries: list = field(default_factory=list)  # the extraction query of each range
     pushed: list = field(default_factory=list)
+    route: str = "duckdb"  # how rows reach the writer: through a DuckDB query, or 'direct' (outbound.direct)
     checksum: int = 0
     checksums: list = field(default_factory=list)  # one per range, appended by the workers
     schemas: list = field(default_factory=list)  # the Arrow schema each range read
@@ -330,18 +332,26 @@ class Run:
             del rel
             if self.options.partition_by and self.options.partition_by not in [n for n, _ in columns]:
                 raise HydraError(f"PARTITION_BY: no column {self.options.partition_by!r}")
-            sql = self._query(inner, columns)
-            job.queries.append(sql)
             if not job.columns:
                 job.columns, job.pushed = columns, scan.pushed
-            reader = con.sql(sql).to_arrow_reader(_batch_rows(columns))
             writer = job.sink.task()
-            for batch in reader:
+            if self.options.format == "parquet" and direct.passes_through(scan, columns):
+                job.queries.append(inner)
+                job.route = "direct"
+                batches = direct.hashed_batches(con, scan.reader, columns, _batch_rows(columns))
+                schema = scan.reader.schema
+            else:
+                sql = self._query(inner, columns)
+                job.queries.append(sql)
+                reader = con.sql(sql).to_arrow_reader(_batch_rows(columns))
+                batches = ((batch, None) for batch in reader)
+                schema = reader.schema
+            for batch, hash_sum in batches:
                 if job.status == "failed" or self.cancelled:
                     raise HydraError(job.error or ("interrupted" if self.cancelled else
                                                    "another part of this element failed"))
-                writer.write(batch)
-            job.schemas.append(reader.schema)
+                writer.write(batch, hash_sum)
+            job.schemas.append(schema)
             writer.close()
             job.checksums.append(writer.checksum)  # summed by the main thread when the element ends
         except BaseException:

@@ -13,9 +13,14 @@ import hydra
 from hydra.outbound.common import CHECKSUM_ALGORITHM
 
 MANIFEST_VERSION = 1
-CHECKSUM_TAKEN = ("on the stream during the write: DuckDB computes each row's hash in the same query "
-                  "that feeds the writer, and Hydra sums it batch by batch as the batches are written "
-                  "(one pass over the source)")
+CHECKSUM_TAKEN = {
+    "duckdb": ("on the stream during the write: DuckDB computes each row's hash in the same query "
+               "that feeds the writer, and Hydra sums it batch by batch as the batches are written "
+               "(one pass over the source)"),
+    "direct": ("on the stream during the write: the source's batches go straight to the writer, and "
+               "DuckDB sums the rows' hashes of each row group just before it is written "
+               "(one pass over the source)"),
+}
 
 
 def element_manifest(job, finished_at, seconds: float) -> dict:
@@ -41,6 +46,7 @@ def element_manifest(job, finished_at, seconds: float) -> dict:
             "mark_columns": item.columns,
             "pushed_to_source": job.pushed,
             "ranges": job.range_sql,
+            "route": job.route,
         },
         "columns": [{"name": n, "type": t} for n, t in job.columns],
         "key": item.key,
@@ -48,7 +54,7 @@ def element_manifest(job, finished_at, seconds: float) -> dict:
         "rows": sum(f["rows"] for f in files),
         "bytes": sum(f["bytes"] for f in files),
         "files": files,
-        "checksum": {"value": str(job.checksum), "algorithm": CHECKSUM_ALGORITHM, "taken": CHECKSUM_TAKEN},
+        "checksum": {"value": str(job.checksum), "algorithm": CHECKSUM_ALGORITHM, "taken": CHECKSUM_TAKEN[job.route]},
         "started_at": job.started_at.isoformat(),
         "finished_at": finished_at.isoformat(),
         "seconds": round(seconds, 3),

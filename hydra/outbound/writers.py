@@ -2,7 +2,8 @@
 
 Batches arrive from DuckDB with two extra columns Hydra adds to the extraction query:
 ``__hydra_hash`` (the row's 64-bit hash, summed into the element's checksum on the way) and, for
-JSON Lines, ``__hydra_line`` (the row as one JSON line, formatted by DuckDB). Every part is
+JSON Lines, ``__hydra_line`` (the row as one JSON line, formatted by DuckDB) — or straight from a
+head's reader with the sum of their hashes beside them (``direct``). Every part is
 written through a ``HashingWriter``, so its SHA-256 and size are known when it closes without
 reading it again. One ``ElementSink`` numbers the parts of an element; each parallel reader of
 the element has its own ``TaskWriter``.
@@ -122,7 +123,7 @@ class _Part:
         if self.sink.fmt == "jsonl":
             self.stream.write("".join(lines.to_pylist()).encode("utf-8"))
         else:
-            self.writer.write_batch(batch)
+            self.writer.write(batch)  # a record batch or a table
         self.rows += batch.num_rows if batch is not None else len(lines)
         size = self.out.size
         self.sink.progress.add(batch.num_rows if batch is not None else len(lines), size - self._written)
@@ -149,14 +150,16 @@ class TaskWriter:
         self._parts: dict[str | None, _Part] = {}
         self._schema = None
 
-    def write(self, batch) -> None:
+    def write(self, batch, hash_sum: int | None = None) -> None:
+        """Write a batch (or table) of rows: either with its ``__hydra_hash`` column, or without
+        it and with the sum of its rows' hashes given."""
         import pyarrow.compute as pc
 
         if batch.num_rows == 0:
             return
-        hashes = batch.column(HASH)
-        total = pc.sum(hashes).as_py() or 0
-        self.checksum = (self.checksum + total) % CHECKSUM_MOD
+        if hash_sum is None:
+            hash_sum = pc.sum(batch.column(HASH)).as_py() or 0
+        self.checksum = (self.checksum + hash_sum) % CHECKSUM_MOD
         self.rows += batch.num_rows
         data = batch.drop_columns([c for c in (HASH, LINE) if c in batch.schema.names])
         if self._schema is None:
