@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -183,8 +182,10 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
         column_types={n: p.csv_type for n, p in zip(names, plans)}, null_values=["NULL"],
         strings_can_be_null=True, quoted_strings_can_be_null=False,
     )
+    from hydra.heads.sql_postgres import start_client
+
     argv, env = command(head, sql)
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, bufsize=0)
+    proc = start_client(argv, env)
 
     def failure(err=None) -> str:
         from hydra.heads.sql_postgres import _cleanup

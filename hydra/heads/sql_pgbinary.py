@@ -412,11 +412,9 @@ def read(head: SqlHead, element, columns=None, predicates=None, limit=None, tran
 
     ``transport``: 'psql' (a child process; libpq's per-row work off the GIL, the fastest) or
     'psycopg' (psycopg's ``Copy.read()`` on a pooled connection, when psql is not installed)."""
-    import subprocess
-
     import pyarrow as pa
 
-    from hydra.heads.sql_postgres import _CopyStream, _cleanup, _client_command
+    from hydra.heads.sql_postgres import _CopyStream, _cleanup, _client_command, start_client
 
     cols = head._columns(element, columns)
     plans = plan(head, cols)
@@ -429,7 +427,7 @@ def read(head: SqlHead, element, columns=None, predicates=None, limit=None, tran
     proc = raw = cm = None
     if transport == "psql":
         argv, env = _client_command(head, sql)
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, bufsize=0)
+        proc = start_client(argv, env)
         stream = proc.stdout  # the raw pipe: read straight into the blocks
     else:
         try:
