@@ -34,6 +34,7 @@ SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 PG_EPOCH_US = 946_684_800_000_000
 PG_EPOCH_DAYS = 10_957
 BLOCK = 1 << 22
+_POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
 _FIXED = {"i2": (2, ">i2"), "i4": (4, ">i4"), "i8": (8, ">i8"), "f4": (4, ">f4"), "f8": (8, ">f8"),
           "bool": (1, None), "date": (4, ">i4"), "ts": (8, ">i8"), "time": (8, ">i8"), "uuid": (16, None),
           "interval": (16, None)}
@@ -150,8 +151,8 @@ def _numeric(block, start, length, null, typ):
     for j in range(top):
         digit = np.where(j < ndigits, words[:, 4 + j], 0)
         exponent = 4 * (weight - j) + typ.scale
-        up = np.power(10, np.clip(exponent, 0, 18), dtype=np.int64)
-        down = np.power(10, np.clip(-exponent, 0, 18), dtype=np.int64)
+        up = _POW10[np.clip(exponent, 0, 18)]
+        down = _POW10[np.clip(-exponent, 0, 18)]
         value += np.where(exponent >= 0, digit * up, digit // down)
     value = np.where(sign == 0x4000, -value, value)
     words = np.empty((n, 2), dtype=np.int64)
@@ -242,16 +243,15 @@ class Decoder:
         self.ncols = len(plans) + 1
         self.pattern = struct.pack(">hi", self.ncols, 8) + MAGIC
         self.rare = 6  # the first magic byte: rare in real data, filtered first
+        padded = np.frombuffer(self.pattern + b"\0\0", dtype=np.uint64)
+        mask = np.frombuffer(b"\xff" * 6 + b"\0\0", dtype=np.uint64)[0]
+        self.words = (padded[0], padded[1] & mask, mask)
         self.prefix = 14 + sum(4 + _FIXED[plans[i].kind][0] for i in self.fixed)
-        slots, expect, offs, o = [], [], [], 14
+        offs, o = [], 14
         for i in self.fixed:
             w = _FIXED[plans[i].kind][0]
-            slots += range(o, o + 4)
-            expect += struct.pack(">i", w)
             offs.append((o + 4, w))
             o += 4 + w
-        self.len_slots = np.array(slots, dtype=np.int64)
-        self.len_expect = np.frombuffer(bytes(expect), dtype=np.uint8)
         self.value_offsets = offs
 
     def starts(self, a: np.ndarray, end: int) -> np.ndarray:
@@ -262,8 +262,9 @@ class Decoder:
             return np.zeros(0, dtype=np.int64)
         cand = np.flatnonzero(a[self.rare:limit + self.rare] == pat[self.rare]).astype(np.int64)
         if len(cand):
-            ok = (_gather(a, cand, len(pat)) == np.frombuffer(pat, dtype=np.uint8)).all(axis=1)
-            cand = cand[ok]
+            # the 14 pattern bytes (and 2 more, masked) compared as two 64-bit words per candidate
+            words = _gather(a, cand, 16).view(np.uint64)
+            cand = cand[(words[:, 0] == self.words[0]) & ((words[:, 1] & self.words[2]) == self.words[1])]
         return cand
 
     def walk(self, a: np.ndarray, starts: np.ndarray):
