@@ -97,3 +97,45 @@ def test_plain_copy_writes_the_sources_batches_and_reconciles(ws, pg_database, t
     types = dict(files.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
                                f"read_parquet('{out}/db/public/wide/*.parquet'))").fetchall())
     assert (types["u"], types["ts"], types["n"]) == ("UUID", "TIMESTAMP WITH TIME ZONE", "DECIMAL(10,3)")
+
+
+def test_ctrl_c_during_a_postgres_extract_stops_the_transfers_and_resumes(pg_database, tmp_path, hydra_cmd):
+    """Ctrl-C in the middle of the direct route: the run stops, no staged part is left, no COPY
+    keeps running on the server, and the same EXTRACT then completes what is missing."""
+    import signal
+    import subprocess
+    import time
+
+    import duckdb
+    import psycopg
+
+    with psycopg.connect(pg_database, autocommit=True) as con:
+        for i in range(4):
+            con.execute(f"CREATE TABLE t{i} AS SELECT g AS id, md5(g::text) AS h, g * 0.5 AS x "
+                        f"FROM generate_series(1, 400000) g")
+            con.execute(f"ALTER TABLE t{i} ADD PRIMARY KEY (id)")
+    out, workspace = tmp_path / "out", tmp_path / "ws.duckdb"
+    script = f"ATTACH '{pg_database}' AS db; MARK db.*; EXTRACT MARKED TO '{out}' (WORKERS 1);"
+    proc = subprocess.Popen([*hydra_cmd, str(workspace), "-c", script],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(out.glob("db/public/*/_manifest.json")):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "Traceback" not in err, err
+    assert not list(out.glob(".hydra-staging/**/*.parquet"))
+    with psycopg.connect(pg_database, autocommit=True) as con:
+        for _ in range(100):  # the backends of killed clients notice within moments
+            copying = con.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                  "AND query LIKE 'COPY%'").fetchone()[0]
+            if not copying:
+                break
+            time.sleep(0.1)
+    assert copying == 0
+    rerun = subprocess.run([*hydra_cmd, str(workspace), "-c",
+                            f"EXTRACT MARKED TO '{out}' (WORKERS 1); RECONCILE LAST;"],
+                           capture_output=True, text=True, timeout=120)
+    assert "0 failed" in rerun.stderr and "all passed" in rerun.stderr, rerun.stderr
+    rows = duckdb.connect().execute(f"SELECT count(*), count(DISTINCT id) FROM read_parquet('{out}/db/public/*/*.parquet')")
+    assert rows.fetchall() == [(1_600_000, 400_000)]

@@ -161,6 +161,7 @@ class Scan:
             except Exception:  # noqa: BLE001 - the connection may already be closed
                 pass
         self.views = []
+        self.reader = None  # the last reference: the head's transfer stops (psql exits) now
 
 
 def open_scan(ws, item: Item, con, extra: list[str] | None = None, columns: list[str] | None = None) -> Scan:

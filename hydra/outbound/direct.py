@@ -37,7 +37,7 @@ def _stores_faithfully(arrow_type) -> bool:
         return arrow_type.extension_name in ("arrow.uuid", "arrow.json")
     return (t.is_integer(arrow_type) or t.is_float32(arrow_type) or t.is_float64(arrow_type)
             or t.is_decimal128(arrow_type) or t.is_boolean(arrow_type) or t.is_date32(arrow_type)
-            or t.is_timestamp(arrow_type) or t.is_time64(arrow_type)
+            or t.is_timestamp(arrow_type) or (t.is_time64(arrow_type) and arrow_type.unit == "us")
             or t.is_string(arrow_type) or t.is_large_string(arrow_type)
             or t.is_binary(arrow_type) or t.is_large_binary(arrow_type))
 

@@ -321,7 +321,7 @@ class Run:
     def _task(self, job: Job, con, range_predicate: str | None) -> None:
         """Read one range of an element and write its parts (a worker thread)."""
         item = job.item
-        scan = writer = None
+        scan = writer = batches = reader = None
         try:
             scan = job.pre_scan if item.is_query else open_scan(
                 self.ws, item, con, [range_predicate] if range_predicate else None, columns=item.columns)
@@ -359,6 +359,9 @@ class Run:
                 writer.abandon()
             raise
         finally:
+            # a failure's traceback keeps this frame alive: drop the readers now, so that the
+            # head's transfer stops (its client process exits) instead of waiting for the GC
+            batches = reader = None  # noqa: F841
             if scan is not None:
                 scan.close()
             try:
