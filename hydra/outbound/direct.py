@@ -42,16 +42,20 @@ def _stores_faithfully(arrow_type) -> bool:
             or t.is_binary(arrow_type) or t.is_large_binary(arrow_type))
 
 
-def hashed_batches(con, reader, columns: list[tuple[str, str]], rows_per_group: int) -> Iterator:
-    """(table, sum of its rows' hashes mod 2^64) for row groups of about ``rows_per_group`` rows."""
+def hashed_batches(con, reader, columns: list[tuple[str, str]], rows_per_group: int,
+                   bytes_per_group: int = 64 << 20) -> Iterator:
+    """(table, sum of its rows' hashes mod 2^64) for row groups of about ``rows_per_group`` rows
+    or ``bytes_per_group`` bytes of Arrow data, whichever comes first. A group is held in memory
+    until it is written: the bytes bound keeps wide rows from growing it."""
     import pyarrow as pa
 
     view = f"__hydra_rows_{id(reader):x}"
     sql = f"SELECT (coalesce(sum({row_hash_sql(columns, cast=False)}), 0) % {CHECKSUM_MOD})::UBIGINT FROM {view}"
-    pending, count = [], 0
+    pending: list = []
 
     def group():
         table = pa.Table.from_batches(pending, schema=reader.schema)
+        pending.clear()
         con.register(view, table)
         try:
             (total,), = con.execute(sql).fetchall()
@@ -59,11 +63,13 @@ def hashed_batches(con, reader, columns: list[tuple[str, str]], rows_per_group: 
             con.unregister(view)
         return table, int(total)
 
+    rows = size = 0
     for batch in reader:
         pending.append(batch)
-        count += batch.num_rows
-        if count >= rows_per_group:
+        rows += batch.num_rows
+        size += batch.nbytes
+        if rows >= rows_per_group or size >= bytes_per_group:
             yield group()
-            pending, count = [], 0
+            rows = size = 0
     if pending:
         yield group()

@@ -338,7 +338,7 @@ class Run:
             if self.options.format == "parquet" and direct.passes_through(scan, columns):
                 job.queries.append(inner)
                 job.route = "direct"
-                batches = direct.hashed_batches(con, scan.reader, columns, _batch_rows(columns))
+                batches = direct.hashed_batches(con, scan.reader, columns, _batch_rows(columns), BATCH_BYTES)
                 schema = scan.reader.schema
             else:
                 sql = self._query(inner, columns)
