@@ -7,6 +7,7 @@ with the mark's filter as the WHERE (its conjuncts also pushed to the head where
 (bounded memory) to pyarrow's Parquet/CSV writers (JSON Lines: lines formatted by DuckDB), which
 write through a SHA-256-computing stream into staging parts; the checksum is summed on the way.
 DuckDB's reader threads and the writer overlap, which is why this is as fast as DuckDB's own COPY.
+A plain copy from an Arrow-reader head skips the DuckDB round trip for the data (``direct``).
 
 Elements run in parallel (``WORKERS``); an element whose head can ``split`` it into key ranges is
 read by several workers at once, each into its own parts. Parts first, manifest last: an element
