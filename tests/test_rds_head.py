@@ -207,6 +207,25 @@ def test_iam_token_is_fresh_per_connection_and_never_stored(crm):
         head.close()
 
 
+
+def test_iam_token_is_fresh_for_every_bulk_read_by_a_client_program(crm):
+    """psql gets its password per read, so a transfer that outlives one token (15 minutes)
+    starts its next read with a new one instead of the token ATTACH was made with."""
+    from hydra.heads.sql_postgres import _client_command
+
+    head = RdsHead("crm", f"rds://{REGION}/crm-db",
+                   {"HOST": "127.0.0.1", "DATABASE": crm, "USER": crm.user, "AUTH": "iam", "SSLMODE": "disable"})
+    head.open()
+    try:
+        first = _client_command(head.inner, "SELECT 1")[1]["PGPASSWORD"]
+        assert "X-Amz-Signature" in first
+        tokens = iter(["token-2", "token-3"])
+        head._token = lambda args: next(tokens)
+        assert [_client_command(head.inner, "SELECT 1")[1]["PGPASSWORD"] for _ in range(2)] == ["token-2", "token-3"]
+        assert "token-3" not in head.uri and "token-3" not in str(head.inner.engine.url)
+    finally:
+        head.close()
+
 def test_mariadb_instance_attached(aws_env, mysql_database):
     """A MariaDB-engine instance maps to the mysql+pymysql driver; endpoint mapped to the local MariaDB."""
     import pymysql

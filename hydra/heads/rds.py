@@ -19,9 +19,10 @@ password, builds a SQLAlchemy URL and hands everything else (enumerate, read, pu
 aggregates) to ``hydra.heads.sql.SqlHead`` by composition. The password or token lives only in the
 inner head's in-memory URL: the workspace stores ``rds://region/identifier`` and the options, none of
 which is a secret. IAM tokens last 15 minutes, so a fresh token is generated for every new
-connection. ``HOST``/``PORT`` connect somewhere other than the instance's endpoint (an SSH tunnel,
-``aws ssm start-session`` port forwarding, or a local test server) while the IAM token is still
-signed for the instance's real endpoint.
+connection, and for every bulk read through ``psql`` or ``mysql``. ``HOST``/``PORT`` connect
+somewhere other than the instance's endpoint (an SSH tunnel, ``aws ssm start-session`` port
+forwarding, or a local test server) while the IAM token is still signed for the instance's real
+endpoint.
 
 ``AUTH`` defaults to ``secret`` when ``SECRET`` is given, ``password`` when ``PASSWORD_ENV`` is,
 and otherwise ``none`` (the driver's own means: ``.pgpass``, ``PGPASSWORD``…). ``AUTH 'secret'``
@@ -293,10 +294,15 @@ class RdsHead(Head):
             # IAM tokens expire after 15 minutes: every new pooled connection gets a fresh one
             @event.listens_for(inner.engine, "do_connect")
             def _fresh_token(dialect, conn_rec, cargs, cparams):  # noqa: ANN001, ARG001
+                cparams["password"] = fresh_token()
+
+            def fresh_token() -> str:
                 token = self._token(token_args)
                 self._secrets.append(token)
                 del self._secrets[:-8]
-                cparams["password"] = token
+                return token
+
+            inner.client_password = fresh_token  # psql / mysql bulk reads: one token per read
 
         self.inner = inner
         self.dialect = inner.dialect

@@ -97,6 +97,16 @@ class SqlHead(Head):
             self.batch_rows = int(self.options.get("BATCH_ROWS", 65536))
         except ValueError:
             raise HeadError("BATCH_ROWS must be a whole number") from None
+        # where the client programs (psql, mysql) get a password from, when not the URL's: a head
+        # whose password changes (RDS IAM tokens last 15 minutes) sets a function returning it
+        self.client_password = None
+
+    def password(self) -> str | None:
+        """The password a new connection of a client program should use, if any."""
+        if self.client_password is not None:
+            return self.client_password()
+        url = self.engine.url
+        return url.password or url.query.get("password") or None
 
     # -- choosing a head ------------------------------------------------------------------------
 

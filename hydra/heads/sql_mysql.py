@@ -153,8 +153,9 @@ def command(head: SqlHead, sql: str):
     if url.database:
         argv += ["-D", url.database]
     env = dict(os.environ)
-    if url.password:
-        env["MYSQL_PWD"] = str(url.password)
+    password = head.password()
+    if password:
+        env["MYSQL_PWD"] = str(password)
     else:
         env.pop("MYSQL_PWD", None)
     argv += ["-e", f"SET SESSION TRANSACTION READ ONLY; SET time_zone = '+00:00'; {sql}"]

@@ -207,7 +207,8 @@ def _client_command(head: SqlHead, sql: str):
     """argv and environment for ``psql`` reading the same database as the engine."""
     url = head.engine.url
     params = {k: v for k, v in url.query.items() if isinstance(v, str)}
-    password = url.password or params.pop("password", None)
+    params.pop("password", None)
+    password = head.password()
     for key, value in (("host", url.host), ("port", url.port), ("user", url.username), ("dbname", url.database)):
         if value is not None:
             params[key] = str(value)
