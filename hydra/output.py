@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import deque
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TextIO
@@ -51,8 +52,8 @@ def write_result(result, out: TextIO, fmt: str = "table", max_width: int | None 
     screen; the footer says what was hidden.
     """
     if result.columns:
-        # line-by-line formats stream the rows; table and json need them all
-        rows = result.rows if fmt in ("table", "json") else result.iter_rows()
+        # every format but json streams the rows (table mode keeps only those it shows)
+        rows = result.rows if fmt == "json" or (fmt == "table" and max_rows is None) else result.iter_rows()
         WRITERS[fmt](result.columns, rows, out, max_width=max_width, max_rows=max_rows,
                      screen_width=screen_width)
 
@@ -139,14 +140,7 @@ def _table(columns, rows, out, max_width=40, max_rows=None, screen_width=None, *
     ``max_width`` ends in …; a result taller than ``max_rows`` shows its first and last rows
     around a … row; one wider than ``screen_width`` shows its first and last columns around a …
     column. The footer counts rows and says what was not shown."""
-    total_rows = len(rows)
-    if max_rows is not None and total_rows > max_rows:
-        head = (max_rows + 1) // 2
-        tail = max_rows - head
-        shown = list(rows[:head]) + (list(rows[total_rows - tail:]) if tail else [])
-        gap_at = head  # a … row goes here
-    else:
-        shown, gap_at = rows, None
+    shown, total_rows, gap_at = _first_and_last(rows, max_rows)
     heads = [_cell(c, max_width) for c in columns]
     cells = [[_cell(v, max_width) for v in row] for row in shown]
     numeric = [any(_is_number(row[i]) for row in shown) and all(row[i] is None or _is_number(row[i]) for row in shown)
@@ -213,6 +207,23 @@ def _columns_that_fit(widths: list[int], screen_width: int | None) -> set[int]:
             right -= 1
         take_left = not take_left
     return keep
+
+
+def _first_and_last(rows, max_rows: int | None):
+    """(the rows to show, how many there were, where the … row goes or None), holding no more
+    than ``max_rows`` rows at a time: a huge result in table mode costs time, not memory."""
+    if max_rows is None:
+        rows = list(rows)
+        return rows, len(rows), None
+    head = (max_rows + 1) // 2
+    first, last, total = [], deque(maxlen=max_rows - head), 0
+    for row in rows:
+        total += 1
+        if len(first) < head:
+            first.append(row)
+        else:
+            last.append(row)
+    return first + list(last), total, (head if total > max_rows else None)
 
 
 def _markdown(columns, rows, out, **_):

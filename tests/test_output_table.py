@@ -78,3 +78,26 @@ def test_wide_characters_keep_the_columns_aligned():
     assert lines[4] == "| Zürich | 2 |"
     clipped = table(["c"], [("日本語テキスト",)], max_width=6)
     assert "| 日本… |" in clipped  # clipped by screen columns, not characters
+
+
+def test_a_huge_result_in_table_mode_keeps_only_the_rows_it_shows(ws):
+    """Table mode streams: 2M rows cost the rows shown, not 2M Python tuples."""
+    import io
+    import tracemalloc
+
+    from hydra.output import write_result
+    from hydra.statements import split_statements
+
+    (stmt,) = split_statements("SELECT range AS i, 'row ' || range AS s FROM range(2000000)")
+    result = ws.run(stmt, stream=True)
+    out = io.StringIO()
+    tracemalloc.start()
+    try:
+        write_result(result, out, "table", max_rows=10)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    text = out.getvalue()
+    assert "| row 0 " in text and "| row 1999999 " in text and "row 5 " not in text
+    assert text.endswith("2,000,000 rows (10 shown; .maxrows N to see more)\n")
+    assert peak < 64 << 20, f"peak {peak >> 20} MiB"
