@@ -15,20 +15,14 @@ Each contender runs in its own process; peak RSS is reported per contender.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import resource
 import subprocess
 import sys
-import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_pg_extract import rss_mb, write_parquet  # noqa: E402
+import sql_extract_harness as harness  # noqa: E402
 
 MAKE = """
 CREATE TABLE t (id BIGINT PRIMARY KEY, customer_id INT, amount DECIMAL(12,2), price DOUBLE, name VARCHAR(100),
@@ -74,49 +68,6 @@ def ensure_table(base: str, rows: int) -> str:
     return f"{base}/{name}"
 
 
-def run_hydra(url: str, workers: int, bulk: str, out: str) -> dict:
-    from concurrent.futures import ThreadPoolExecutor
-
-    import numpy  # noqa: F401 - imported before the clock starts, as a running shell has them
-    import pyarrow.compute  # noqa: F401
-    import pyarrow.parquet  # noqa: F401
-
-    from hydra.heads.sql import SqlHead
-
-    # timed like the EXTRACT statement, which runs after ATTACH: from split() to the last file closed
-    head = SqlHead("bench", url, {"BULK": bulk})
-    head.open()
-    element = next(e for e in head.enumerate() if e.parts[1] == "t")
-    start = time.perf_counter()
-    ranges = head.split(element, workers) or [[]]
-
-    def part(i_preds):
-        i, preds = i_preds
-        return write_parquet(head.read(element, None, preds, None), os.path.join(out, f"part-{i}.parquet"))
-
-    with ThreadPoolExecutor(len(ranges)) as pool:
-        rows = sum(pool.map(part, enumerate(ranges)))
-    head.close()
-    return {"seconds": time.perf_counter() - start, "rows": rows}
-
-
-def run_extract(url: str, workers: int, out: str) -> dict:
-    import duckdb
-
-    from hydra.workspace import Workspace
-
-    ws = Workspace.open(":memory:")
-    ws.execute(f"ATTACH '{url}' AS b")
-    db = url.rsplit("/", 1)[1]
-    start = time.perf_counter()
-    ws.execute(f"MARK b.{db}.t")
-    ws.execute(f"EXTRACT MARKED TO '{out}' (FORMAT parquet, WORKERS {workers})")
-    seconds = time.perf_counter() - start
-    rows = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{out}/**/*.parquet')").fetchone()[0]
-    ws.close()
-    return {"seconds": seconds, "rows": rows}
-
-
 def run_connectorx(url: str, workers: int, out: str) -> dict:
     import connectorx as cx
     import pyarrow.parquet as pq
@@ -126,35 +77,6 @@ def run_connectorx(url: str, workers: int, out: str) -> dict:
     table = cx.read_sql(cx_url, "SELECT * FROM t", return_type="arrow", partition_on="id", partition_num=workers)
     pq.write_table(table, os.path.join(out, "t.parquet"), compression="zstd")
     return {"seconds": time.perf_counter() - start, "rows": table.num_rows}
-
-
-def child(args) -> None:
-    out = tempfile.mkdtemp(prefix="hydra_bench_", dir="/tmp")
-    try:
-        if args.child == "connectorx":
-            result = run_connectorx(args.url, args.workers, out)
-        elif args.child == "extract":
-            result = run_extract(args.url, args.workers, out)
-        else:
-            result = run_hydra(args.url, args.workers, args.child.split(":")[1], out)
-        own, kids = rss_mb()
-        me, ch = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        result.update(rss_mb=own, children_rss_mb=kids, cpu=me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime)
-    except Exception as err:  # noqa: BLE001
-        result = {"error": f"{type(err).__name__}: {err}"}
-    finally:
-        subprocess.run(["rm", "-rf", out], check=False)
-    print(json.dumps(result))
-
-
-def contender(args, name: str) -> dict:
-    cmd = [sys.executable, __file__, "--child", name, "--url", args.url, "--workers", str(args.workers),
-           "--rows", str(args.rows)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    try:
-        return json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1]}
 
 
 def baseline(url: str) -> float:
@@ -167,47 +89,12 @@ def baseline(url: str) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--url", default=os.environ.get("HYDRA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306"))
-    ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--child", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        child(args)
-        return
-    args.url = ensure_table(args.url, args.rows)
-    names = ["hydra:auto", "hydra:cursor", "extract", "connectorx"]
-    results: dict[str, dict] = {}
-    base_times = []
-    for _ in range(args.repeat):
-        base_times.append(baseline(args.url))
-        for name in names:
-            r = contender(args, name)
-            best = results.get(name)
-            if best is None or ("error" in best and "error" not in r) or (
-                    "error" not in r and r["seconds"] < best["seconds"]):
-                results[name] = r
-    base = min(base_times)
-    print(f"MariaDB extract of {args.rows:,} rows (mixed types) to Parquet, {args.workers} workers")
-    label = 'mysql --batch -e "SELECT * FROM t" > /dev/null'
-    print(f"  {label:48s} {base:7.2f} s   1.00x")
-    labels = {"hydra:auto": "hydra SqlHead split+read, mysql client pipe",
-              "hydra:cursor": "hydra SqlHead split+read, PyMySQL SSCursor",
-              "extract": "hydra EXTRACT statement", "connectorx": "ConnectorX (peer)"}
-    for name in names:
-        r = results[name]
-        if "error" in r:
-            print(f"  {labels[name]:48s} skipped: {r['error'][:100]}")
-            continue
-        print(f"  {labels[name]:48s} {r['seconds']:7.2f} s   {r['seconds'] / base:4.2f}x   "
-              f"peak RSS {r['rss_mb']:.0f} MB (children {r['children_rss_mb']:.0f} MB)   rows {r['rows']:,}   "
-              f"client CPU {r.get('cpu', 0):.1f} s")
-
-    print(f"  load average at the end: {os.getloadavg()[0]:.1f} (2 cores; other work on the machine inflates every figure)")
-
-
 if __name__ == "__main__":
-    main()
+    harness.main(
+        __file__, "MariaDB extract", rows=1_000_000, repeat=1,
+        url=os.environ.get("HYDRA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306"),
+        ensure_table=ensure_table, baseline=('mysql --batch -e "SELECT * FROM t" > /dev/null', baseline),
+        peer=run_connectorx,
+        contenders={"split:auto": "hydra SqlHead split+read, mysql client pipe",
+                    "split:cursor": "hydra SqlHead split+read, PyMySQL SSCursor",
+                    "extract": "hydra EXTRACT statement", "peer": "ConnectorX (peer)"})
