@@ -53,7 +53,7 @@ def write_result(result, out: TextIO, fmt: str = "table", max_width: int | None 
     """
     if result.columns:
         # every format but json streams the rows (table mode keeps only those it shows)
-        rows = result.rows if fmt == "json" or (fmt == "table" and max_rows is None) else result.iter_rows()
+        rows = result.rows if fmt == "json" else result.iter_rows()
         WRITERS[fmt](result.columns, rows, out, max_width=max_width, max_rows=max_rows,
                      screen_width=screen_width)
 

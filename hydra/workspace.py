@@ -445,10 +445,14 @@ class Workspace:
         if native is not None:
             self._check_readable(source, element)
             return native, None
-        reader = self.reader(source, element, columns, predicates, limit)
+        view = self.register(self.reader(source, element, columns, predicates, limit), con)
+        return view, view
+
+    def register(self, reader, con: duckdb.DuckDBPyConnection | None = None) -> str:
+        """Register an Arrow reader as a view on ``con`` under a fresh name; the name."""
         view = f"__hydra_scan_{next(self._scan_ids)}"
         (con or self.con).register(view, reader)
-        return view, view
+        return view
 
     def reader(self, source: str, element: Element, columns=None, predicates=None, limit=None):
         """The head's Arrow record batch reader over one element (for heads without a native scan)."""

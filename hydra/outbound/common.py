@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 from dataclasses import dataclass, field
 
 from hydra.errors import StatementError
@@ -191,8 +190,7 @@ def open_scan(ws, item: Item, con, extra: list[str] | None = None, columns: list
         except Exception:  # noqa: BLE001 - a head that cannot judge a predicate does not get it
             continue
     reader = ws.reader(item.source, item.element, columns, pushed, None)
-    view = f"__hydra_scan_{uuid.uuid4().hex}"
-    con.register(view, reader)
+    view = ws.register(reader, con)
     # only key ranges count as exact: a user's filter may compare differently at the source
     # (collations, case-insensitive equality), so DuckDB applies it again
     exact = not item.filter and len(pushed) == len(conjuncts)
@@ -221,5 +219,6 @@ CHECKSUM_ALGORITHM = ("sum over rows of DuckDB hash(col1, col2, …) (columns ca
                       "recorded in the manifest), modulo 2^64; order-independent")
 
 
-def checksum_sql(columns: list[tuple[str, str]]) -> str:
-    return f"(coalesce(sum({row_hash_sql(columns)}), 0) % {CHECKSUM_MOD})::VARCHAR"
+def checksum_sql(columns: list[tuple[str, str]], cast: bool = True) -> str:
+    """The checksum of a relation's rows (as text): the sum of ``row_hash_sql`` modulo 2^64."""
+    return f"(coalesce(sum({row_hash_sql(columns, cast)}), 0) % {CHECKSUM_MOD})::VARCHAR"

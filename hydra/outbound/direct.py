@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from hydra.outbound.common import Scan, row_hash_sql
-
-CHECKSUM_MOD = 1 << 64
+from hydra.outbound.common import Scan, checksum_sql
 
 
 def passes_through(scan: Scan, columns: list[tuple[str, str]]) -> bool:
@@ -50,7 +48,7 @@ def hashed_batches(con, reader, columns: list[tuple[str, str]], rows_per_group: 
     import pyarrow as pa
 
     view = f"__hydra_rows_{id(reader):x}"
-    sql = f"SELECT (coalesce(sum({row_hash_sql(columns, cast=False)}), 0) % {CHECKSUM_MOD})::UBIGINT FROM {view}"
+    sql = f"SELECT {checksum_sql(columns, cast=False)} FROM {view}"
     pending: list = []
 
     def group():

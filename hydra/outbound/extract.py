@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from hydra.errors import HydraError, StatementError, one_line
 from hydra.heads.base import parse_bool
 from hydra.outbound import direct
-from hydra.outbound.common import (QUERY_SOURCE, Item, is_nested, is_numeric, items_for, open_scan, q,
+from hydra.outbound.common import (CHECKSUM_MOD, QUERY_SOURCE, Item, is_nested, is_numeric, items_for, open_scan, q,
                                    query_label, row_hash_sql, where_sql)
 from hydra.outbound.progress import Display
 from hydra.outbound.targets import TargetError, error_line, open_target
@@ -392,7 +392,7 @@ class Run:
         job.seconds = time.perf_counter() - job.started
         if job.status != "failed":
             try:
-                job.checksum = sum(job.checksums) % (1 << 64)
+                job.checksum = sum(job.checksums) % CHECKSUM_MOD
                 if not job.sink.files and job.schemas:
                     job.sink.empty_part(job.schemas[0])  # an empty element still has a file with its schema
                 manifest = element_manifest(job, finished_at, job.seconds)

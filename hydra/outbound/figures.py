@@ -43,7 +43,7 @@ def aggregate_sql(expr: str, columns: list[tuple[str, str]], where: str = "", di
             selects += [f"sum({c})::VARCHAR", f"avg({c})::DOUBLE"]
             layout += [(name, "sum_value"), (name, "mean_value")]
     if checksum:
-        selects.append(checksum_sql(columns) if cast else checksum_sql(columns))
+        selects.append(checksum_sql(columns))
         layout.append((None, "checksum"))
     return f"SELECT {', '.join(selects)} FROM {expr} AS __src{where}", layout
 

@@ -25,14 +25,13 @@ import time
 import uuid
 
 from hydra.errors import HydraError, StatementError, one_line
-from hydra.outbound.common import (QUERY_SOURCE, Item, is_integer, items_for, open_scan, q, row_hash_sql,
-                                   sql_string, where_sql)
+from hydra.outbound.common import (QUERY_SOURCE, Item, checksum_sql, is_integer, items_for, open_scan, q,
+                                   row_hash_sql, sql_string, where_sql)
 from hydra.outbound.figures import run_aggregates, same
 from hydra.outbound.targets import open_target
 from hydra.refs import parse_selection, ref_text
 from hydra.statements import Result, statement
 
-MOD = 1 << 64
 BUCKETS = 16
 LEAF_ROWS = 64
 MAX_RANGES = 8
@@ -380,8 +379,7 @@ def bisect(source: SourceSide, target: TargetSide, item: Item, columns) -> str:
     if scale.kind is None:
         return unkeyed(source, target, columns, f"key {key} is {types[key]}: cannot bisect by range")
     how = f"key {key} ({item.key_note or 'the element key'})"
-    row_hash = row_hash_sql(columns)
-    figures = f"count(*), (coalesce(sum({row_hash}), 0) % {MOD})::VARCHAR"
+    figures = f"count(*), {checksum_sql(columns)}"
     bounds = (source.query(f"min({scale.number}), max({scale.number}), count(*) FILTER (WHERE {scale.k} IS NULL)")
               + target.query(f"min({scale.number}), max({scale.number}), count(*) FILTER (WHERE {scale.k} IS NULL)"))
     notes = []

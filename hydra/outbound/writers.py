@@ -15,6 +15,7 @@ import threading
 import urllib.parse
 
 from hydra.errors import HydraError
+from hydra.outbound.common import CHECKSUM_MOD
 
 HASH = "__hydra_hash"
 LINE = "__hydra_line"
@@ -26,7 +27,6 @@ COMPRESSIONS = {
 }
 DEFAULT_COMPRESSION = {"parquet": "zstd", "csv": "none", "jsonl": "none"}
 TEXT_SUFFIX = {"none": "", "gzip": ".gz", "zstd": ".zst"}
-CHECKSUM_MOD = 1 << 64
 
 
 DICTIONARY_PAGE_BYTES = 64 * 1024
