@@ -28,6 +28,27 @@ def hydra_cmd():
 
 
 @pytest.fixture
+def ctrl_c_once_done(hydra_cmd):
+    """Run ``hydra <workspace> -c <script>``, press Ctrl-C as soon as a file matching ``done``
+    (a glob, e.g. a first element's manifest) exists, and return (exit code, stderr)."""
+    import signal
+    import subprocess
+    import time
+
+    def run(workspace, script: str, done) -> tuple[int, str]:
+        proc = subprocess.Popen([*hydra_cmd, str(workspace), "-c", script],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not list(done()):
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        return proc.returncode, err
+
+    return run
+
+
+@pytest.fixture
 def ws():
     """A fresh in-memory workspace."""
     from hydra.workspace import Workspace

@@ -301,7 +301,7 @@ def test_disk_full_mid_write_fails_the_element_and_cleans_up(ws, folder, tmp_pat
     assert not (out / ".hydra-staging").exists()
 
 
-def test_ctrl_c_stops_the_run_and_the_same_extract_resumes(tmp_path, hydra_cmd):
+def test_ctrl_c_stops_the_run_and_the_same_extract_resumes(tmp_path, hydra_cmd, ctrl_c_once_done):
     data = tmp_path / "data"
     data.mkdir()
     con = duckdb.connect()
@@ -310,15 +310,9 @@ def test_ctrl_c_stops_the_run_and_the_same_extract_resumes(tmp_path, hydra_cmd):
                     f"t(r)) TO '{data}/part{i}.csv' (HEADER)")
     con.close()
     out, workspace = tmp_path / "out", tmp_path / "ws.duckdb"
-    proc = subprocess.Popen([*hydra_cmd, str(workspace), "-c",
-                             f"ATTACH '{data}' AS f; MARK f.*; EXTRACT MARKED TO '{out}' (WORKERS 1);"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and not list(out.glob("f/*/_manifest.json")):
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode != 0
+    script = f"ATTACH '{data}' AS f; MARK f.*; EXTRACT MARKED TO '{out}' (WORKERS 1);"
+    returncode, err = ctrl_c_once_done(workspace, script, lambda: out.glob("f/*/_manifest.json"))
+    assert returncode != 0
     assert "Traceback" not in err
     assert not list(out.glob(".hydra-staging/**/*.parquet"))
     for element in (out / "f").iterdir():

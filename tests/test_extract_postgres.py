@@ -99,10 +99,10 @@ def test_plain_copy_writes_the_sources_batches_and_reconciles(ws, pg_database, t
     assert (types["u"], types["ts"], types["n"]) == ("UUID", "TIMESTAMP WITH TIME ZONE", "DECIMAL(10,3)")
 
 
-def test_ctrl_c_during_a_postgres_extract_stops_the_transfers_and_resumes(pg_database, tmp_path, hydra_cmd):
+def test_ctrl_c_during_a_postgres_extract_stops_the_transfers_and_resumes(pg_database, tmp_path, hydra_cmd,
+                                                                          ctrl_c_once_done):
     """Ctrl-C in the middle of the direct route: the run stops, no staged part is left, no COPY
     keeps running on the server, and the same EXTRACT then completes what is missing."""
-    import signal
     import subprocess
     import time
 
@@ -116,14 +116,8 @@ def test_ctrl_c_during_a_postgres_extract_stops_the_transfers_and_resumes(pg_dat
             con.execute(f"ALTER TABLE t{i} ADD PRIMARY KEY (id)")
     out, workspace = tmp_path / "out", tmp_path / "ws.duckdb"
     script = f"ATTACH '{pg_database}' AS db; MARK db.*; EXTRACT MARKED TO '{out}' (WORKERS 1);"
-    proc = subprocess.Popen([*hydra_cmd, str(workspace), "-c", script],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and not list(out.glob("db/public/*/_manifest.json")):
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode != 0 and "Traceback" not in err, err
+    returncode, err = ctrl_c_once_done(workspace, script, lambda: out.glob("db/public/*/_manifest.json"))
+    assert returncode != 0 and "Traceback" not in err, err
     assert not list(out.glob(".hydra-staging/**/*.parquet"))
     with psycopg.connect(pg_database, autocommit=True) as con:
         for _ in range(100):  # the backends of killed clients notice within moments
@@ -137,5 +131,6 @@ def test_ctrl_c_during_a_postgres_extract_stops_the_transfers_and_resumes(pg_dat
                             f"EXTRACT MARKED TO '{out}' (WORKERS 1); RECONCILE LAST;"],
                            capture_output=True, text=True, timeout=120)
     assert "0 failed" in rerun.stderr and "all passed" in rerun.stderr, rerun.stderr
-    rows = duckdb.connect().execute(f"SELECT count(*), count(DISTINCT id) FROM read_parquet('{out}/db/public/*/*.parquet')")
+    rows = duckdb.connect().execute(f"SELECT count(*), count(DISTINCT id) "
+                                    f"FROM read_parquet('{out}/db/public/*/*.parquet')")
     assert rows.fetchall() == [(1_600_000, 400_000)]
