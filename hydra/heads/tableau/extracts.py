@@ -90,7 +90,7 @@ def duckdb_type(sql_type) -> tuple[str, str | None]:
               "FLOAT": "FLOAT", "DOUBLE": "DOUBLE", "BYTES": "BLOB", "TEXT": "VARCHAR",
               "VARCHAR": "VARCHAR", "CHAR": "VARCHAR", "JSON": "VARCHAR", "DATE": "DATE",
               "INTERVAL": "INTERVAL", "TIME": "TIME", "TIMESTAMP": "TIMESTAMP",
-              "TIMESTAMP_TZ": "TIMESTAMPTZ"}
+              "TIMESTAMP_TZ": "TIMESTAMP WITH TIME ZONE"}  # DuckDB's own name for it
     if tag in simple:
         return simple[tag], "JSON read as text" if tag == "JSON" else None
     return "VARCHAR", f"Hyper type {sql_type} read as text"
@@ -108,7 +108,7 @@ def arrow_type(duck: str):
             "DOUBLE": pa.float64(), "BLOB": pa.binary(), "VARCHAR": pa.string(),
             "DATE": pa.date32(), "INTERVAL": pa.month_day_nano_interval(),
             "TIME": pa.time64("us"), "TIMESTAMP": pa.timestamp("us"),
-            "TIMESTAMPTZ": pa.timestamp("us", tz="UTC")}[duck]
+            "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC")}[duck]
 
 
 @contextmanager
@@ -321,7 +321,12 @@ class HyperExtract:
         out: dict[str, dict[str, Any]] = {c.name: {} for c in chosen}
         for (col, figure), value in zip(slots, values[1:]):
             figures = out[col.name]
-            value = _python(value, col.type == "TIMESTAMPTZ")
+            value = _python(value, col.type == "TIMESTAMP WITH TIME ZONE")
+            if isinstance(value, Decimal) and col.type.startswith("DECIMAL("):
+                # the Hyper API drops trailing zeros (410.00 -> 410): give the column's scale
+                # back, as DuckDB prints it
+                scale = int(col.type[:-1].split(",")[1])
+                value = value.quantize(Decimal(1).scaleb(-scale))
             if figure == "count":
                 figures["null_count"] = total - int(value)
             elif figure == "distinct":
@@ -345,7 +350,8 @@ def _figure_exprs(col: ExtractColumn) -> dict[str, str]:
     if col.note:  # geography, JSON and unknown types: counts only
         return out
     numeric = col.type in _NUMBERS or col.type.startswith("DECIMAL")
-    ordered = numeric or col.type in ("VARCHAR", "DATE", "TIME", "TIMESTAMP", "TIMESTAMPTZ")
+    ordered = numeric or col.type in ("VARCHAR", "DATE", "TIME", "TIMESTAMP",
+                                      "TIMESTAMP WITH TIME ZONE")
     if ordered or col.type == "BOOLEAN":
         out["distinct"] = f"count(DISTINCT {q})"
     if ordered:

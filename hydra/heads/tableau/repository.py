@@ -119,8 +119,8 @@ TABLE_QUERIES: dict[str, str] = {
         SELECT s.url_namespace AS site, c.luid::text AS connection_id,
                lower(c.owner_type) AS owner_type,
                coalesce(w.luid, d.luid)::text AS owner_id, coalesce(w.name, d.name) AS owner_name,
-               c.dbclass, c.server, c.port, c.dbname, c.username,
-               c.password AS embedded_password, c.has_extract,
+               c.dbclass, NULLIF(c.server, '') AS server, c.port, NULLIF(c.dbname, '') AS dbname,
+               NULLIF(c.username, '') AS username, c.password AS embedded_password, c.has_extract,
                coalesce(pd.luid, d.luid)::text AS published_datasource_id,
                coalesce(pd.name, d.name) AS published_datasource_name, c.id AS repository_id
         FROM public.data_connections c JOIN public.sites s ON s.id = c.site_id
@@ -213,8 +213,8 @@ VIEW_QUERIES: dict[str, str] = {
         FROM public._datasources d {_SITE.format(a='d')} ORDER BY d.id""",
     "tableau_connections": f"""
         SELECT s.url_namespace AS site, 'datasource' AS owner_type, d.name AS owner_name,
-               d.dbclass, d.server, d.port, d.dbname, d.username,
-               d.name AS published_datasource_name
+               d.dbclass, NULLIF(d.server, '') AS server, d.port, NULLIF(d.dbname, '') AS dbname,
+               NULLIF(d.username, '') AS username, d.name AS published_datasource_name
         FROM public._datasources d {_SITE.format(a='d')} ORDER BY d.id""",
     "tableau_users": f"""
         SELECT s.url_namespace AS site, u.name AS user_name, u.friendly_name AS full_name,
