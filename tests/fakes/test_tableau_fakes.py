@@ -8,20 +8,14 @@ checked column for column against the data dictionary on the real PostgreSQL.
 from __future__ import annotations
 
 import io
-import threading
 import tracemalloc
 import zipfile
 
 import pytest
 
-from fakes.tableau.fixtures import (  # noqa: F401 - fixtures
-    tableau_content_dir,
-    tableau_estate,
-    tableau_repository,
-    tableau_server,
-)
 from fakes.tableau.repository import is_view, load_dictionary, reference
 
+pytest_plugins = ["fakes.tableau.fixtures"]
 pytestmark = pytest.mark.simulated
 NS = "{http://tableau.com/api}"
 
@@ -268,7 +262,6 @@ def test_content_is_streamed_from_disk(tableau_server, tableau_estate, tmp_path)
         tracemalloc.stop()
     assert received == 48 << 20
     assert peak < 12 << 20, f"peak {peak >> 20} MiB while serving 48 MiB"
-    assert threading.active_count() < 20
 
 
 def test_content_without_its_extract_and_view_data(tableau_server, tableau_estate):
@@ -323,7 +316,7 @@ def test_repository_roles_read_what_tableau_documents(tableau_repository, tablea
     check = ("SELECT count(*) FILTER (WHERE has_table_privilege(%s, oid, 'SELECT'))"
              " FROM pg_class WHERE oid = ANY(%s::regclass[])")
     names = ['"' + n.replace(".", '"."', 1) + '"' for n in dictionary]
-    views = [n for n, name in zip(names, dictionary) if is_view(name)]
+    views = [n for n, name in zip(names, dictionary, strict=True) if is_view(name)]
     with psycopg.connect(tableau_repository.url()) as con:
         assert con.execute(check, (tableau_repository.readonly_role, names)).fetchone()[0] == \
             len(names)

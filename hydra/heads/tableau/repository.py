@@ -250,7 +250,8 @@ def inventory(conn, source: str, mode: str | None = None) -> dict[str, list[Row]
     return out
 
 
-def connect_error(err: BaseException, host: str, port: int | None, user: str | None) -> TableauError:
+def connect_error(err: BaseException, host: str, port: int | None,
+                  user: str | None) -> TableauError:
     """One line for a failed connection to the repository, saying what the admin must do.
     ``err`` is the driver's (or SQLAlchemy's) error; the caller raises the result ``from err``."""
     text = str(err)

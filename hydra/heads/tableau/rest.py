@@ -231,7 +231,7 @@ class SiteSession:
                                              ("datasource", datasources, srv.datasources)):
             for owner in owners:
                 self.call(f"the connections of {owner_type} '{owner.name}'",
-                          lambda: endpoint.populate_connections(owner))
+                          lambda e=endpoint, o=owner: e.populate_connections(o))
                 for c in owner.connections:
                     add("tableau_connections", connection_id=c.id, owner_type=owner_type,
                         owner_id=owner.id, owner_name=owner.name, dbclass=c.connection_type,
@@ -270,7 +270,7 @@ class SiteSession:
             target_id = ids[0] if len(ids) == 1 else None
             error = None
             if j.status in ("Failed", "Cancelled"):
-                detail = self.call(f"job {j.id}", lambda: self.server.jobs.get_by_id(j.id))
+                detail = self.call(f"job {j.id}", lambda i=j.id: self.server.jobs.get_by_id(i))
                 error = "; ".join(n for n in detail.notes or [] if n) or None
                 target_id = detail.workbook_id or detail.datasource_id or target_id
             rows.append(row("tableau_extract_refreshes", self.source, "rest", self.site,
@@ -429,7 +429,10 @@ def _tsc_reason(err: BaseException) -> str:
 
 
 def _raise_for(response, namespace, url: str) -> None:
-    from tableauserverclient.server.endpoint.exceptions import FailedSignInError, ServerResponseError
+    from tableauserverclient.server.endpoint.exceptions import (
+        FailedSignInError,
+        ServerResponseError,
+    )
 
     cls = FailedSignInError if response.status_code == 401 else ServerResponseError
     try:

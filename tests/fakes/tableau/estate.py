@@ -334,7 +334,7 @@ def build_estate() -> Estate:
 
     d_default = project(default, "Default", "admin")
     sales = project(default, "Sales", "alice")
-    f_default = project(finance, "Default", "admin")
+    project(finance, "Default", "admin")  # every site has one; this one stays empty
     reports = project(finance, "Reports", "carol")
     monthly = project(finance, "Monthly", "carol", parent=reports)
 
@@ -395,7 +395,8 @@ def build_estate() -> Estate:
              Extract("Regional Sales.hyper", (ExtractTable("Extract", "Extract", "orders", 12),)))
     workbook(default, sales, "alice", "Customer Churn", views(("Churn", "view")),
              (published(customers),))
-    workbook(default, d_default, "admin", "Server Health", views(("Load", "view"), ("Disk", "view")),
+    workbook(default, d_default, "admin", "Server Health",
+             views(("Load", "view"), ("Disk", "view")),
              (conn("postgres", "localhost", 8060, "workgroup", "readonly", True, False),))
     workbook(default, sales, "bob", "Pipeline", views(("Pipeline", "view")),
              (conn("mysql", "mysql.client.local", 3306, "sales", "bi", False, False),))
@@ -449,7 +450,8 @@ def build_estate() -> Estate:
     e.event_types = types
     alice_d, carol_f = user(default, "alice"), user(finance, "carol")
     close = e.workbook("Quarterly Close")
-    specs = [(types[0], alice_d, {}, False, None), (types[2], alice_d, {"workbook": regional}, False, None),
+    specs = [(types[0], alice_d, {}, False, None),
+             (types[2], alice_d, {"workbook": regional}, False, None),
              (types[1], alice_d, {"workbook": regional, "view": regional.views[0]}, False, None),
              (types[3], alice_d, {"datasource": orders}, False, None),
              (types[4], user(default, "bob"), {"workbook": regional}, False, None),

@@ -34,10 +34,11 @@ KINDS: dict[str, list[tuple[str, str, str]]] = {
         ("order_date", "DATE", "DATE '2024-01-01' + CAST(g AS INTEGER)"),
         ("shipped_at", "TIMESTAMP", "CASE WHEN g % 4 = 0 THEN NULL ELSE "
                                     "TIMESTAMP '2024-01-01 08:00:00' + g * INTERVAL '1 hour' END"),
-        ("paid_at", "TIMESTAMPTZ", "TIMESTAMPTZ '2024-01-01 08:00:00+00' + g * INTERVAL '90 minute'"),
+        ("paid_at", "TIMESTAMPTZ",
+         "TIMESTAMPTZ '2024-01-01 08:00:00+00' + g * INTERVAL '90 minute'"),
         ("returned", "BOOLEAN", "CASE WHEN g % 11 = 0 THEN NULL ELSE g % 6 = 0 END"),
         ("location", "GEOGRAPHY", "CASE WHEN g % 4 = 0 THEN NULL ELSE "
-                                  "CAST('POINT(' || (g % 90) || ' ' || (g % 45) || ')' AS GEOGRAPHY) END"),
+         "CAST('POINT(' || (g % 90) || ' ' || (g % 45) || ')' AS GEOGRAPHY) END"),
     ],
     "ledger": [
         ("entry_id", "INTEGER NOT NULL", "CAST(g AS INTEGER)"),
@@ -49,7 +50,7 @@ KINDS: dict[str, list[tuple[str, str, str]]] = {
     "accounts": [
         ("account", "TEXT NOT NULL", "'A' || g"),
         ("name", "TEXT", "CASE g WHEN 1 THEN 'Cash' WHEN 2 THEN 'Receivables' WHEN 3 THEN "
-                         "'Payables' WHEN 4 THEN 'Revenue' WHEN 5 THEN 'Expenses' ELSE 'Equity' END"),
+         "'Payables' WHEN 4 THEN 'Revenue' WHEN 5 THEN 'Expenses' ELSE 'Equity' END"),
         ("is_balance_sheet", "BOOLEAN", "g IN (1, 2, 3, 6)"),
     ],
     "sequence": [  # the big extract: narrow enough to build fast, wide enough in types

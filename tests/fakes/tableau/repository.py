@@ -1,4 +1,4 @@
-"""Tableau Server's repository (``workgroup``) on the real PostgreSQL, built from the data dictionary.
+"""Tableau Server's repository (``workgroup``) on the real PostgreSQL, from the data dictionary.
 
 Every table of ``reference/tableau/data_dictionary_2025.3.json`` becomes a table with exactly its
 columns and types (the dictionary's types are PostgreSQL's ``information_schema`` names, so they are
@@ -156,6 +156,10 @@ def _kind(obj: Workbook | Datasource) -> str:
     return "Workbook" if isinstance(obj, Workbook) else "Datasource"
 
 
+JOB_NAMES = {"RefreshExtracts": "Refresh Extracts", "IncrementExtracts": "Increment Extracts",
+             "RefreshThumbnails": "Refresh Thumbnails"}
+
+
 def estate_rows(e: Estate) -> dict[str, list[dict]]:
     """The estate as ``{"schema.table": [row, …]}``; unnamed columns stay NULL."""
     rows: dict[str, list[dict]] = {}
@@ -241,9 +245,7 @@ def estate_rows(e: Estate) -> dict[str, list[dict]]:
         add("public.background_jobs", id=j.id, job_type=j.job_type,
             progress=100 if j.completed_at else 0, notes=j.notes, created_at=j.created_at,
             updated_at=j.completed_at or j.started_at, completed_at=j.completed_at,
-            started_at=j.started_at, job_name={"RefreshExtracts": "Refresh Extracts",
-                                               "IncrementExtracts": "Increment Extracts",
-                                               "RefreshThumbnails": "Refresh Thumbnails"}[j.job_type],
+            started_at=j.started_at, job_name=JOB_NAMES[j.job_type],
             finish_code=j.finish_code, priority=50, title=j.target.name if j.target else None,
             subtitle=("Workbook" if isinstance(j.target, Workbook) else "Data Source")
             if j.target else None, site_id=j.site.id, luid=j.luid,

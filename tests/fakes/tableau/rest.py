@@ -169,6 +169,10 @@ class TableauServer:
     def set_content(self, luid: str, path: Path) -> None:
         self.content[luid] = Path(path)
 
+    def record(self, entry: Logged) -> None:
+        with self._lock:
+            self.log.append(entry)
+
     def requests_after_sign_in(self) -> list[Logged]:
         first = next((i for i, r in enumerate(self.log) if r.path == "/auth/signin"), len(self.log))
         return self.log[first + 1:]
@@ -303,8 +307,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = [unquote(p) for p in split.path.split("/") if p]
         query = parse_qs(split.query)
         entry = Logged(method, "/" + "/".join(parts[2:]), query)
-        with self.tableau._lock:
-            self.tableau.log.append(entry)
+        self.tableau.record(entry)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             if len(parts) < 3 or parts[0] != "api":
@@ -316,13 +319,11 @@ class _Handler(BaseHTTPRequestHandler):
                                                el("summary", text=err.summary),
                                                el("detail", text=err.detail))))
 
-    def _send(self, status: int, payload: bytes, content_type: str = "application/xml;charset=utf-8",
-              headers: dict | None = None) -> None:
+    def _send(self, status: int, payload: bytes,
+              content_type: str = "application/xml;charset=utf-8") -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
         self.end_headers()
         self.wfile.write(payload)
 

@@ -17,16 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from fakes.tableau.fixtures import (  # noqa: F401 - fixtures
-    tableau_content_dir,
-    tableau_estate,
-    tableau_repository,
-    tableau_server,
-)
 from hydra.heads.tableau import extracts, repository, rest
 from hydra.heads.tableau.errors import TableauConnectionError, TableauError
 from hydra.heads.tableau.rows import TABLES
 
+pytest_plugins = ["fakes.tableau.fixtures"]
 SECRET_ENV = "HYDRA_TEST_TAB_PAT"
 
 
@@ -345,7 +340,8 @@ def test_extract_columns_batches_and_figures(tableau_server, tableau_estate, pat
     assert types == {"order_id": "BIGINT", "customer": "VARCHAR", "region": "VARCHAR",
                      "quantity": "INTEGER", "priority": "SMALLINT", "amount": "DECIMAL(18,2)",
                      "discount": "DOUBLE", "order_date": "DATE", "shipped_at": "TIMESTAMP",
-                     "paid_at": "TIMESTAMP WITH TIME ZONE", "returned": "BOOLEAN", "location": "VARCHAR"}
+                     "paid_at": "TIMESTAMP WITH TIME ZONE", "returned": "BOOLEAN",
+                     "location": "VARCHAR"}
     assert reader.schema.field("paid_at").type == pa.timestamp("us", tz="UTC")
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
