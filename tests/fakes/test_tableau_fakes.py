@@ -61,11 +61,10 @@ def test_every_kind_of_rest_response_validates_against_the_xsd(tableau_server, t
     from lxml import etree
 
     e, server = tableau_estate, tableau_server
-    signin_pat, token, site = _sign_in(server, e, "finance")
-    signin_password, _, _ = _sign_in(server, e, "", pat=False)
     ledger, close = e.datasource("Ledger"), e.workbook("Quarterly Close")
     failed_job = next(j for j in e.jobs if j.finish_code == 1)
-    _, default_token, default_site = _sign_in(server, e, "")
+    signin_password, default_token, default_site = _sign_in(server, e, "", pat=False)
+    signin_pat, token, site = _sign_in(server, e, "finance")
     s = f"/sites/{site}"
     responses = {
         "signin with a token": signin_pat,
@@ -216,6 +215,18 @@ def test_one_site_per_sign_in_with_a_password(tableau_server, tableau_estate):
     assert doc.find(f"{NS}pagination").get("totalAvailable") == "5"
     other = _get(tableau_server, f"/sites/{e.site('finance').luid}/workbooks", token)
     assert other.status_code == 403
+
+
+def test_a_personal_access_token_holds_one_session(tableau_server, tableau_estate):
+    """Signing in again with the same token ends its first session (401002); a password
+    session is not touched."""
+    e, server = tableau_estate, tableau_server
+    _, by_password, default = _sign_in(server, e, "", pat=False)
+    _, first, finance = _sign_in(server, e, "finance")
+    _, second, _ = _sign_in(server, e, "")
+    assert _get(server, f"/sites/{finance}/projects", first).status_code == 401
+    assert _get(server, f"/sites/{default}/projects", second).status_code == 200
+    assert _get(server, f"/sites/{default}/projects", by_password).status_code == 200
 
 
 def test_tokens_expire_mid_walk(tableau_server, tableau_estate):

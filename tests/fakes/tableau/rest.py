@@ -21,6 +21,9 @@ Decisions where the published material is silent or contradicts the wire:
   server; a request naming an unknown site id gets 404000.
 - An expired token is 401 with code 401002 ("Unauthorized Access"), the code Tableau Server
   returns for a token it no longer accepts (tableau/server-client-python issue 1351).
+- A personal access token holds one session at a time: signing in with it again ends its
+  previous session (Tableau's knowledge base on PAT sign-ins), so a walk over every site has to
+  go one site after the other.
 
 Switches for tests: ``expire_tokens(after, every_sign_in)`` makes tokens expire mid-walk;
 ``set_content(luid, path)`` serves a given file as a workbook's or datasource's content. Every
@@ -81,6 +84,7 @@ class Session:
     user: User
     remaining: int | None = None  # requests left before the token expires; None: never
     expired: bool = False
+    by_token: bool = False  # signed in with the personal access token
 
 
 def _text(value) -> str | None:
@@ -198,8 +202,12 @@ class TableauServer:
         if not (by_token or by_password) or site is None:
             raise ApiError(*SIGNIN_FAILED)
         user = next(u for u in e.users if u.site == site and u.system_user.name == e.username)
-        session = Session(uuid.uuid4().hex + "|" + site.luid, site, user, self.token_budget)
+        session = Session(uuid.uuid4().hex + "|" + site.luid, site, user, self.token_budget,
+                          by_token=by_token)
         with self._lock:
+            if by_token:  # one session per personal access token: the older one ends
+                for other in self.sessions.values():
+                    other.expired = other.expired or other.by_token
             self.sessions[session.token] = session
         return document(el("credentials", {"token": session.token,
                                            "estimatedTimeToExpiration": "239:59:59"},
