@@ -39,12 +39,16 @@ FORMULAS = {
 
 class DominoServer:
     def __init__(self, databases: list[FxDatabase], *, users: dict[str, str] | None = None,
-                 forbidden: set[str] | None = None, page_cap: int = 5, token_seconds: int = 3600):
+                 forbidden: set[str] | None = None, page_cap: int = 5, token_seconds: int = 3600,
+                 delay: float = 0.0):
         self.databases = {db.path: db for db in databases}
         self.users = users if users is not None else {"alice": "wonderland"}
         self.forbidden = set(forbidden if forbidden is not None else {"apps/hr.nsf"})
         self.page_cap = page_cap
         self.token_seconds = token_seconds
+        self.delay = delay  # seconds each request takes, to observe a client's concurrency
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.tokens: dict[str, tuple[str, float]] = {}  # bearer -> (user, expiry)
         self.requests: list[dict] = []
         self.responses: list[dict] = []  # everything answered, for the spec tests
@@ -124,6 +128,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
+        with self.domino._lock:
+            self.domino.in_flight += 1
+            self.domino.max_in_flight = max(self.domino.max_in_flight, self.domino.in_flight)
+        try:  # counted while the request is "worked on", before its answer can reach the client
+            if self.domino.delay:
+                _time.sleep(self.domino.delay)
+        finally:
+            with self.domino._lock:
+                self.domino.in_flight -= 1
+        self._answer(method)
+
+    def _answer(self, method: str) -> None:
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         length = int(self.headers.get("Content-Length") or 0)
