@@ -55,8 +55,10 @@ _DUCKDB = {
     "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMPTZ", "richtext": "VARCHAR", "raw": "VARCHAR",
 }
 _DATETIME_KINDS = frozenset({"date", "time", "timestamp", "timestamptz"})
-#: rows per record batch: 8k rows of a few dozen items stay in the low megabytes
-BATCH_ROWS = 8192
+#: rows per record batch. Measured on bench_notes_dxl.py's Order form (rich text, ~1 kB a row):
+#: peak RSS 183 MiB at 8192 rows, 136 MiB at 2048, 132 MiB at 1024, of which ~60 MiB is pyarrow's
+#: allocator on first use; the rows are Python objects until converted, so smaller is leaner
+BATCH_ROWS = 2048
 
 
 @dataclass
