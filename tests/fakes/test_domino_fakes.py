@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 import jsonschema
 import pytest
 from lxml import etree
+from openapi_core.exceptions import OpenAPIError
 
 from fakes.domino import dxl as dxl_writer
 from fakes.domino import specs
@@ -143,9 +144,9 @@ def test_spec_checks_reject_what_the_specs_forbid(server):
 
     bad = json.loads(rest["body"])
     bad[0]["alias"] = []  # the spec's ListDesignItem says 'aliases' and allows nothing else
-    with pytest.raises(Exception, match="alias"):
+    with pytest.raises(OpenAPIError, match="alias"):
         specs.check_rest({**rest, "body": json.dumps(bad).encode()})
-    with pytest.raises(Exception):
+    with pytest.raises(OpenAPIError):
         specs.check_rest({**rest, "status": 418})
 
     entries = json.loads(das["body"])
@@ -160,7 +161,7 @@ def test_spec_checks_reject_what_the_specs_forbid(server):
         specs.check_das({**das, "method": "PATCH"})
 
 
-# -- DXL fixtures -----------------------------------------------------------------------------------
+# -- DXL fixtures ----------------------------------------------------------------------------------
 
 _DXL_DATETIME = re.compile(r"^(\d{8}(T\d{6},\d{2}([+-]\d{2}(\d{2})?)?)?|T\d{6},\d{2})$")
 _VALUE_TYPES = {"text", "textlist", "number", "numberlist", "datetime", "datetimelist",
@@ -183,7 +184,7 @@ def test_dxl_fixtures_follow_the_dxl_reference(tmp_path):
     documents = root.findall(f"{DXL}document")
     assert len(documents) == len(crm.documents)
     seen_types, seen_flags = set(), set()
-    for elem, doc in zip(documents, crm.documents):
+    for elem, doc in zip(documents, crm.documents, strict=True):
         info = elem.find(f"{DXL}noteinfo")
         assert info.get("unid") == doc.unid and int(info.get("noteid"), 16) == doc.noteid
         assert info.get("sequence")
@@ -255,5 +256,6 @@ def test_view_fixtures_and_time_rendering():
     """The fake's own renderings used above: DAS instants in UTC with 'Z'."""
     from fakes.domino.server import _das_time
 
-    assert _das_time(datetime(2009, 6, 2, 16, 50, 55, tzinfo=timezone.utc)) == "2009-06-02T16:50:55Z"
+    noon = datetime(2009, 6, 2, 16, 50, 55, tzinfo=timezone.utc)
+    assert _das_time(noon) == "2009-06-02T16:50:55Z"
     assert many_documents(3).documents[2].item("N").value == 2.0

@@ -73,6 +73,8 @@ def parse(path: str | Path, *, keep_file_data: bool = False) -> Iterator[Event]:
                 yield event
             return
         except etree.XMLSyntaxError as err:
+            if isinstance(source, _Resumed):
+                source.close()
             nsmap = state.nsmap or nsmap
             error = _locate(err, lines, resume_at, prefix)
             if error.offset not in seen:
@@ -248,7 +250,7 @@ class _Resumed(io.RawIOBase):
 
     def __init__(self, path: str, prefix: bytes, offset: int):
         self._prefix = prefix
-        self._fp = open(path, "rb")  # noqa: SIM115 - closed by close(), which lxml calls at EOF
+        self._fp = open(path, "rb")  # noqa: SIM115 - closed at EOF, by close(), or by IOBase.__del__
         self._fp.seek(offset)
 
     def readable(self) -> bool:
@@ -258,7 +260,10 @@ class _Resumed(io.RawIOBase):
         if self._prefix:
             out, self._prefix = self._prefix, b""
             return out
-        return self._fp.read(size)
+        data = self._fp.read(size)
+        if not data:
+            self._fp.close()
+        return data
 
     def close(self) -> None:
         self._fp.close()

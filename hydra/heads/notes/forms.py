@@ -194,7 +194,7 @@ def _resolve(seen: _Seen) -> tuple[str, str | None]:
     return "text", f"item type varies between documents ({types}): read as text"
 
 
-# -- pass 2: stream rows ----------------------------------------------------------------------------
+# -- pass 2: stream rows ---------------------------------------------------------------------------
 
 
 def form_batches(documents: Iterable[Document], schema: FormSchema,
@@ -207,7 +207,7 @@ def form_batches(documents: Iterable[Document], schema: FormSchema,
         if form_of(doc) != schema.form:
             continue
         items = {name.lower(): item for name, item in doc.items.items()}
-        for values, spec in zip(rows, schema.columns):
+        for values, spec in zip(rows, schema.columns, strict=True):
             values.append(_cell(doc, items, spec))
         count += 1
         if count == batch_rows:
@@ -224,8 +224,8 @@ def form_reader(documents: Iterable[Document], schema: FormSchema,
 
 
 def _batch(rows: list[list[Any]], schema: pa.Schema) -> pa.RecordBatch:
-    return pa.RecordBatch.from_arrays([pa.array(v, type=f.type) for v, f in zip(rows, schema)],
-                                      schema=schema)
+    arrays = [pa.array(v, type=f.type) for v, f in zip(rows, schema, strict=True)]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _cell(doc: Document, items: dict[str, Item], spec: ColumnSpec) -> Any:
@@ -262,7 +262,7 @@ def as_text(value: Any) -> str | None:
     return str(value)
 
 
-# -- views ------------------------------------------------------------------------------------------
+# -- views -----------------------------------------------------------------------------------------
 
 #: view entry columns before the view's own
 VIEW_META = (
@@ -297,7 +297,7 @@ def view_batches(entries: Iterable[dict[str, Any]], view: View,
     rows: list[list[Any]] = [[] for _ in specs]
     count = 0
     for entry in entries:
-        for values, spec in zip(rows, specs):
+        for values, spec in zip(rows, specs, strict=True):
             value = entry.get(spec.name if spec.role == "meta" else spec.item)
             if spec.role == "meta":
                 values.append(None if value is None else str(value))
@@ -312,7 +312,57 @@ def view_batches(entries: Iterable[dict[str, Any]], view: View,
         yield _batch(rows, schema)
 
 
-# -- the head's own tables --------------------------------------------------------------------------
+def selection_forms(selection: str | None) -> frozenset[str] | None:
+    """The forms a view's selection formula picks, None for every document. A DXL export holds no
+    view index, so its views are computed here, and only for the selections views mostly have:
+    ``SELECT @All`` and ``SELECT Form = "A" | Form = "B"`` (parentheses allowed). Anything else
+    raises ValueError: the view is listed, but not read."""
+    text = (selection or "SELECT @All").strip().rstrip(";")
+    if text[:6].upper() != "SELECT":
+        raise ValueError(f"view selection is not a SELECT formula: {text}")
+    body = text[6:].replace("(", " ").replace(")", " ").strip()
+    if body.lower() == "@all":
+        return None
+    picked = set()
+    for term in body.split("|"):
+        left, equals, right = term.partition("=")
+        right = right.strip()
+        if (not equals or left.strip().lower() != "form" or len(right) < 2
+                or right[0] != '"' or right[-1] != '"' or '"' in right[1:-1]):
+            raise ValueError(f"view selection formula not evaluable from a DXL export: {text}")
+        picked.add(right[1:-1])
+    return frozenset(picked)
+
+
+def dxl_view_entries(view: View, documents: Iterable[Document]) -> Iterator[dict[str, Any]]:
+    """A view's entries computed from exported documents (see ``selection_forms``), in export
+    order rather than the view's sort order. A column showing an item (no formula, or a formula
+    that is just an item name) gets that item's value; a computed column is NULL."""
+    picked = selection_forms(view.selection)
+    shows = {c.name: _bare_item(c.formula) if c.formula else c.name for c in view.columns}
+    position = 0
+    for doc in documents:
+        form = doc.items.get("Form")
+        form_name = form.values[0] if form is not None and form.values else doc.form
+        if picked is not None and form_name not in picked:
+            continue
+        position += 1
+        items = {name.lower(): item for name, item in doc.items.items()}
+        entry: dict[str, Any] = {"@unid": doc.unid, "@noteid": doc.noteid,
+                                 "@position": str(position)}
+        for column, item_name in shows.items():
+            item = items.get(item_name.lower()) if item_name else None
+            entry[column] = item.value if item is not None else None
+        yield entry
+
+
+def _bare_item(formula: str) -> str | None:
+    """The item a formula names when it is nothing but an item name, else None."""
+    name = formula.strip()
+    return name if name and all(c.isalnum() or c in "_$" for c in name) else None
+
+
+# -- the head's own tables -------------------------------------------------------------------------
 
 
 def database_row(database: str, db: Database) -> dict[str, Any]:

@@ -108,7 +108,7 @@ def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-# -- paging and concurrency -------------------------------------------------------------------------
+# -- paging and concurrency ------------------------------------------------------------------------
 
 
 def pages(fetch: Callable[[int, int], tuple[list, int | None]], page_size: int) -> Iterator[Any]:
@@ -242,7 +242,7 @@ def _when(text: Any) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
-# -- Domino Access Services -------------------------------------------------------------------------
+# -- Domino Access Services ------------------------------------------------------------------------
 
 
 class DasClient:
@@ -334,7 +334,7 @@ def _content_range_total(value: str | None) -> int | None:
     return int(total) if total.isdigit() else None
 
 
-# -- Domino REST API --------------------------------------------------------------------------------
+# -- Domino REST API -------------------------------------------------------------------------------
 
 
 class DominoRestClient:

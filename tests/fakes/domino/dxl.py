@@ -96,7 +96,8 @@ def _richtext(rt: FxRichText):
             else:  # an attachment icon: a picture with its caption, none of it text
                 ref = etree.SubElement(par, "attachmentref", name=run[1], displayname=run[1])
                 pic = etree.SubElement(ref, "picture", height="34px", width="61px")
-                etree.SubElement(pic, "notesbitmap").text = base64.b64encode(b"\x00icon\xff").decode()
+                icon = base64.b64encode(b"\x00icon\xff").decode()
+                etree.SubElement(pic, "notesbitmap").text = icon
                 etree.SubElement(pic, "caption").text = run[1]
     return elem
 

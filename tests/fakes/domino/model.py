@@ -147,8 +147,8 @@ def sample_crm() -> FxDatabase:
     contract = FxFile("contract.pdf", b"%PDF-1.4\n" + _bytes(1, 5000) + b"\n%%EOF\n",
                       datetime(2011, 2, 3, 4, 5, 6, tzinfo=tz(1)),
                       datetime(2011, 2, 3, 4, 5, 7, tzinfo=tz(1)))
-    photo = FxFile("photo 1.png", bytes(range(256)) * 40, datetime(2012, 5, 6, 7, 8, 9, tzinfo=tz(0)),
-                   datetime(2012, 5, 6, 7, 8, 9, tzinfo=tz(0)))
+    taken = datetime(2012, 5, 6, 7, 8, 9, tzinfo=tz(0))
+    photo = FxFile("photo 1.png", bytes(range(256)) * 40, taken, taken)
     names = frozenset({"summary", "names"})
     readers = frozenset({"summary", "readers"})
     authors = frozenset({"summary", "authors"})

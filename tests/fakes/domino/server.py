@@ -52,7 +52,7 @@ class DominoServer:
         self.tokens: dict[str, tuple[str, float]] = {}  # bearer -> (user, expiry)
         self.requests: list[dict] = []
         self.responses: list[dict] = []  # everything answered, for the spec tests
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
 
     # -- life cycle -----------------------------------------------------------------------------
@@ -86,11 +86,11 @@ class DominoServer:
         return f"http://{host}:{port}"
 
     def expire_tokens(self) -> None:
-        with self._lock:
+        with self.lock:
             self.tokens = {t: (u, 0.0) for t, (u, _) in self.tokens.items()}
 
     def log(self, entry: dict) -> None:
-        with self._lock:
+        with self.lock:
             self.requests.append(entry)
 
     def by_scope(self, name: str) -> FxDatabase | None:
@@ -98,8 +98,8 @@ class DominoServer:
 
 
 class _Reply(Exception):
-    def __init__(self, status: int, body=None, headers: dict | None = None, raw: bytes | None = None,
-                 content_type: str = "application/json"):
+    def __init__(self, status: int, body=None, headers: dict | None = None,
+                 raw: bytes | None = None, content_type: str = "application/json"):
         super().__init__(status)
         self.status, self.body, self.headers, self.raw = status, body, headers or {}, raw
         self.content_type = content_type
@@ -128,14 +128,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
-        with self.domino._lock:
+        with self.domino.lock:
             self.domino.in_flight += 1
             self.domino.max_in_flight = max(self.domino.max_in_flight, self.domino.in_flight)
         try:  # counted while the request is "worked on", before its answer can reach the client
             if self.domino.delay:
                 _time.sleep(self.domino.delay)
         finally:
-            with self.domino._lock:
+            with self.domino.lock:
                 self.domino.in_flight -= 1
         self._answer(method)
 
@@ -156,7 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.domino.log({"method": method, "path": url.path, "query": query,
                          "status": reply.status})
         data = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
-        with self.domino._lock:
+        with self.domino.lock:
             self.domino.responses.append({
                 "method": method, "path": url.path, "query": query, "status": reply.status,
                 "headers": dict(reply.headers), "content_type": reply.content_type,
@@ -169,7 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    # -- Domino Access Services ---------------------------------------------------------------------
+    # -- Domino Access Services -------------------------------------------------------------------
 
     def _das_user(self) -> str:
         auth = self.headers.get("Authorization") or ""
@@ -198,7 +198,8 @@ class _Handler(BaseHTTPRequestHandler):
         if db is None:
             raise _Reply(404, {"code": 404, "text": "Database not found"})
         if db.path in self.domino.forbidden:
-            raise _Reply(403, {"code": 403, "text": "You are not authorized to access this database"})
+            raise _Reply(403, {"code": 403,
+                               "text": "You are not authorized to access this database"})
         parts = [unquote(p) for p in rest.split("/")]
         href = f"{base}/{db.path}/api/data"
         if parts == ["collections"]:
@@ -272,7 +273,7 @@ class _Handler(BaseHTTPRequestHandler):
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    # -- Domino REST API ----------------------------------------------------------------------------
+    # -- Domino REST API --------------------------------------------------------------------------
 
     def _rest(self, method: str, path: str, query: dict, body: bytes) -> _Reply:
         if path == "/auth" and method == "POST":
@@ -307,8 +308,8 @@ class _Handler(BaseHTTPRequestHandler):
         if len(parts) == 2 and parts[0] == "lists":
             view = db.view(parts[1])
             if view is None:
-                raise _Reply(404, {"status": 404,
-                                   "message": f"The list {parts[1]} is not configured for this database"})
+                message = f"The list {parts[1]} is not configured for this database"
+                raise _Reply(404, {"status": 404, "message": message})
             docs = db.view_documents(view)
             start = int(query.get("start") or 0)
             count = int(query.get("count") or 1000)
@@ -352,7 +353,7 @@ class _Handler(BaseHTTPRequestHandler):
         if user is None or self.domino.users.get(user) != password:
             raise _Reply(401, {"status": 401, "message": "Invalid credentials or account locked"})
         token = secrets.token_hex(16)
-        with self.domino._lock:
+        with self.domino.lock:
             self.domino.tokens[token] = (user, _time.time() + self.domino.token_seconds)
         return _Reply(200, {"bearer": token,
                             "claims": {"iss": "FakeDomino", "sub": f"CN={user}/O=Acme",
@@ -363,7 +364,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _rest_user(self) -> str:
         auth = self.headers.get("Authorization") or ""
         token = auth[7:] if auth.startswith("Bearer ") else ""
-        with self.domino._lock:
+        with self.domino.lock:
             user, expiry = self.domino.tokens.get(token, (None, 0.0))
         if user is None or expiry < _time.time():
             raise _Reply(401, {"status": 401, "message": "Invalid or expired JWT token"})
@@ -465,11 +466,10 @@ def _field(item: FxItem) -> dict:
         flag = next((k for k in ("readers", "authors", "names") if k in item.flags), None)
         fmt = flag or _FORMATS.get(type(sample), "string")
         typ = "number" if isinstance(sample, float) else "string"
-    out = {"name": item.name, "type": typ, "format": fmt, "multivalue": isinstance(item.value, list)}
-    if isinstance(item.value, list):
-        out = {"name": item.name, "type": "array", "format": fmt, "multivalue": True,
-               "items": {"type": typ, "format": fmt}}
-    return out
+    if not isinstance(item.value, list):
+        return {"name": item.name, "type": typ, "format": fmt, "multivalue": False}
+    return {"name": item.name, "type": "array", "format": fmt, "multivalue": True,
+            "items": {"type": typ, "format": fmt}}
 
 
 def _keep_database(db: FxDatabase) -> dict:

@@ -66,7 +66,7 @@ def _match(template: str, path: str) -> dict | None:
     if len(t_parts) != len(p_parts):
         return None
     params = {}
-    for t, p in zip(t_parts, p_parts):
+    for t, p in zip(t_parts, p_parts, strict=True):
         if t.startswith("{") and t.endswith("}"):
             params[t[1:-1]] = p
         elif t != p:
@@ -107,7 +107,8 @@ def das_validate_body(schema: dict, body) -> None:
 
 
 def check_das(exchange: dict) -> None:
-    """Raise AssertionError (or jsonschema's ValidationError) when a DAS exchange breaks the spec."""
+    """Raise AssertionError (or jsonschema's ValidationError) when a DAS exchange breaks the
+    spec."""
     method, path, status = exchange["method"], exchange["path"], exchange["status"]
     template, operation = _das_operation(method, path)
     declared = _das_params(operation)

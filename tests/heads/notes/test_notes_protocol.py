@@ -13,7 +13,6 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pyarrow as pa
 import pytest
-
 from fakes.domino import dxl as dxl_writer
 from fakes.domino.model import (
     FxDocument,
@@ -25,6 +24,7 @@ from fakes.domino.model import (
     unid_for,
 )
 from fakes.domino.server import DominoServer
+
 from hydra.heads.base import HeadConnectionError, HeadError
 from hydra.heads.notes import dxl, forms, model, rest
 from hydra.heads.notes.model import Database, Document, DxlError, Form, View
@@ -43,7 +43,7 @@ def crm_dxl(tmp_path):
     return dxl_writer.write_database(sample_crm(), tmp_path / "crm.dxl")
 
 
-# -- DXL values -------------------------------------------------------------------------------------
+# -- DXL values ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("text, value", [
@@ -139,7 +139,7 @@ def test_database_design_notes_and_info(crm_dxl):
     assert fields["DocReaders"] == ("readers", True) and fields["Age"] == ("number", False)
 
 
-# -- malformed DXL ----------------------------------------------------------------------------------
+# -- malformed DXL ---------------------------------------------------------------------------------
 
 
 def test_malformed_dxl_reports_where_and_keeps_the_other_documents(tmp_path):
@@ -239,7 +239,7 @@ def test_parsing_memory_does_not_grow_with_the_file(tmp_path):
     assert out["grew_kb"] * 1024 < written["bytes"] / 4
 
 
-# -- documents to tables ----------------------------------------------------------------------------
+# -- documents to tables ---------------------------------------------------------------------------
 
 
 def test_one_table_per_form_typed_from_the_items(crm_dxl):
@@ -341,7 +341,7 @@ def test_rows_of_the_head_tables(crm_dxl):
         "modified": datetime(2011, 2, 3, 4, 5, 7, tzinfo=tz(1))}
 
 
-# -- paging (pure) ----------------------------------------------------------------------------------
+# -- paging (pure) ---------------------------------------------------------------------------------
 
 
 def _fetcher(total, cap, *, with_total):
@@ -370,7 +370,7 @@ def test_paging_stops_at_the_total_or_a_short_page(total, cap, page, with_total,
     assert asked == requests
 
 
-# -- REST, against the local Domino simulation ------------------------------------------------------
+# -- REST, against the local Domino simulation -----------------------------------------------------
 
 
 @pytest.fixture
@@ -528,10 +528,30 @@ def test_iso_values_over_http():
     assert rest.parse_iso("1975-05-21") == date(1975, 5, 21)
     assert rest.parse_iso("16:50:55.48") == time(16, 50, 55, 480000)
     assert rest.parse_iso("2011-03-04T09:15:00") == datetime(2011, 3, 4, 9, 15)
-    assert rest.html_plain("<html><body><p>a<br>b</p><p><img alt='x'></p></body></html>") == "a\nb\n"
+    html = "<html><body><p>a<br>b</p><p><img alt='x'></p></body></html>"
+    assert rest.html_plain(html) == "a\nb\n"
 
 
 def test_fixture_unids_are_stable():
     assert unid_for("crm", 1) == sample_crm().documents[0].unid
     assert FxDocument(unid_for("x"), 1, "F", datetime.now(timezone.utc),
                       datetime.now(timezone.utc), [FxItem("A", "text", "a")]).item("A").value == "a"
+
+
+def test_views_of_a_dxl_export_are_computed_where_the_formulas_allow(crm_dxl):
+    """DXL holds no view index: entries are computed for SELECT @All and Form = "…" selections;
+    columns that show an item get its value, computed columns are NULL; other selections refuse."""
+    evs = events(crm_dxl)
+    docs = [e for e in evs if isinstance(e, Document)]
+    views = {v.name: v for v in evs if isinstance(v, View)}
+    rows = pa.Table.from_batches(list(forms.view_batches(
+        forms.dxl_view_entries(views["Contacts"], docs), views["Contacts"]))).to_pylist()
+    assert [(r["@position"], r["Name"], r["Age"], r["Initial"]) for r in rows] == [
+        ("1", ["Ada Lovelace"], ["41"], None), ("2", ["Grace Hopper"], ["42"], None)]
+    assert len(list(forms.dxl_view_entries(views["($All)"], docs))) == 7
+    assert [e["Name"] for e in forms.dxl_view_entries(views["Companies"], docs)] == [
+        "Acme Corp", "Globex"]
+    assert forms.selection_forms('SELECT (Form = "Customer")') == {"Customer"}
+    assert forms.selection_forms(None) is None
+    with pytest.raises(ValueError, match="not evaluable"):
+        forms.selection_forms('SELECT Form = "A" & Status = "Open"')
