@@ -53,6 +53,13 @@ REST_PAGE = 1000
 #: documents fetched at once: polite to a production mail server, and already hides latency
 CONCURRENCY = 2
 _SUMMARY = frozenset({"summary"})
+#: items that DXL writes as parts of <noteinfo>'s siblings (<updatedby>, <revisions>), not as
+#: items: left out here too, so that HTTP and DXL give the same columns
+_NOT_ITEMS = frozenset({"$updatedby", "$revisions"})
+
+
+class Unauthorized(HeadConnectionError):
+    """The server refused the credentials or the token (HTTP 401)."""
 
 
 def http_url(uri: str) -> str:
@@ -95,8 +102,8 @@ class _Http:
     def _error(self, status: int, what: str) -> HeadError:
         who = f"user {self.user!r}" if self.user else "anonymous access"
         if status == 401:
-            return HeadConnectionError(f"{self.url}: the server refused the credentials of {who} "
-                                       "(HTTP 401)")
+            return Unauthorized(f"{self.url}: the server refused the credentials of {who} "
+                                "(HTTP 401)")
         if status == 403:
             return HeadError(f"{what}: {who} may not open it (HTTP 403)")
         if status == 404:
@@ -316,7 +323,7 @@ class DasClient:
                        form=body.get("@form"), created=_when(body.get("@created")),
                        modified=_when(body.get("@modified")), parent=body.get("@parentid"))
         for name, value in body.items():
-            if not name.startswith("@"):
+            if not name.startswith("@") and name.lower() not in _NOT_ITEMS:
                 doc.items[name] = _json_item(name, value)
         return doc
 
@@ -368,8 +375,8 @@ class DominoRestClient:
                 if raw:
                     return self._http.request("/api/v1" + path, query, headers, what)
                 return self._http.json("/api/v1" + path, query, headers, what)
-            except HeadConnectionError as err:
-                if attempt == 2 or "HTTP 401" not in str(err):
+            except Unauthorized:
+                if attempt == 2:
                     raise
                 with self._lock:  # the token expired: log in again, once
                     if self._token == token:
@@ -435,7 +442,7 @@ class DominoRestClient:
                        modified=_when(meta.get("lastmodified")))
         fields = self.schema(scope).get(form, {})
         for name, value in body.items():
-            if name.startswith("@"):
+            if name.startswith("@") or name.lower() in _NOT_ITEMS:
                 continue
             if name.upper() == "$REF":
                 doc.parent = value[0] if isinstance(value, list) and value else value

@@ -235,6 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
                    "@modified": _das_time(doc.modified), "@form": doc.form}
             if doc.parent:
                 out["@parentid"] = doc.parent  # DAS names a response's parent so
+            if query.get("hidden") == "true":  # '$' items, as the spec's hidden parameter says
+                out["$UpdatedBy"] = "CN=Ada Lovelace/O=Acme"
             for item in doc.items:
                 rendered = _das_value(item, strong)
                 if rendered is not _SKIP:
