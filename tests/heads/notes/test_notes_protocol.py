@@ -16,6 +16,7 @@ import pytest
 from fakes.domino import dxl as dxl_writer
 from fakes.domino.model import (
     FxDocument,
+    FxFile,
     FxItem,
     many_documents,
     sample_crm,
@@ -555,3 +556,15 @@ def test_views_of_a_dxl_export_are_computed_where_the_formulas_allow(crm_dxl):
     assert forms.selection_forms(None) is None
     with pytest.raises(ValueError, match="not evaluable"):
         forms.selection_forms('SELECT Form = "A" & Status = "Open"')
+
+
+def test_an_attachment_beyond_libxml2s_text_limit(tmp_path):
+    """libxml2 refuses text nodes over 10 MB unless told otherwise (huge_tree): a 12 MB file."""
+    crm = sample_crm()
+    data = bytes(range(256)) * (48 << 10)
+    doc = crm.documents[3]
+    doc.files.append(FxFile("big.bin", data, doc.created, doc.modified))
+    path = dxl_writer.write_database(crm, tmp_path / "huge.dxl")
+    [got] = [a for d in documents(path, keep_file_data=True) for a in d.attachments
+             if a.name == "big.bin"]
+    assert got.size == len(data) == 12 << 20 and got.read_bytes() == data
