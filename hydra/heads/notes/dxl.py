@@ -22,6 +22,7 @@ import io
 import struct
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from lxml import etree
@@ -273,8 +274,31 @@ class _Resumed(io.RawIOBase):
 # -- elements to objects ------------------------------------------------------------------------
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def _local(tag) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    """'{http://www.lotus.com/dxl}item' → 'item' (cached: a file has a few dozen distinct tags)."""
+    try:
+        return _LOCAL_NAMES[tag]
+    except KeyError:
+        name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+        if isinstance(tag, str):
+            _LOCAL_NAMES[tag] = name
+        return name
+
+
+_FLAG_NAMES = frozenset(FLAGS)
+_FLAG_SETS: dict[tuple, frozenset[str]] = {}
+
+
+def _flags(attrib) -> frozenset[str]:
+    """The item flags set to 'true', as one shared frozenset per combination."""
+    key = tuple(k for k, v in attrib.items() if v == "true" and k in _FLAG_NAMES)
+    flags = _FLAG_SETS.get(key)
+    if flags is None:
+        flags = _FLAG_SETS[key] = frozenset(key)
+    return flags
 
 
 def _int(text: str | None) -> int | None:
@@ -371,7 +395,7 @@ def _document(elem, keep_file_data: bool) -> Document:
         if _local(child.tag) != "item":
             continue
         name = child.get("name") or ""
-        flags = frozenset(f for f in FLAGS if child.get(f) == "true")
+        flags = _flags(child.attrib)
         value = next((v for v in child if isinstance(v.tag, str)), None)
         kind = _local(value.tag) if value is not None else "text"
         if kind == "object":
@@ -522,14 +546,15 @@ def parse_datetime(text: str) -> date | time | datetime:
         raise ValueError("empty datetime")
     if text[0] == "T":
         return _clock(text[1:])[0]
-    if "T" not in text:
-        if len(text) != 8 or not text.isdigit():
-            raise ValueError(f"bad DXL date {text!r}")
-        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-    day_part, _, clock_part = text.partition("T")
-    day = parse_datetime(day_part)
+    day, _, clock_part = text.partition("T")
+    if len(day) != 8 or not day.isdigit():
+        raise ValueError(f"bad DXL date {text!r}")
+    year, month, mday = int(day[:4]), int(day[4:6]), int(day[6:8])
+    if not clock_part:
+        return date(year, month, mday)
     clock, zone = _clock(clock_part)
-    return datetime.combine(day, clock, zone)
+    return datetime(year, month, mday, clock.hour, clock.minute, clock.second, clock.microsecond,
+                    zone)
 
 
 def _clock(text: str) -> tuple[time, timezone | None]:
@@ -547,6 +572,7 @@ def _clock(text: str) -> tuple[time, timezone | None]:
     return time(int(whole[:2]), int(whole[2:4]), int(whole[4:6]), micro), zone
 
 
+@lru_cache(maxsize=256)
 def _zone(text: str) -> timezone:
     if text == "Z":
         return timezone.utc
