@@ -197,24 +197,58 @@ def _resolve(seen: _Seen) -> tuple[str, str | None]:
 # -- pass 2: stream rows ---------------------------------------------------------------------------
 
 
+class _Batcher:
+    """Rows of one form, turned into a record batch every ``batch_rows`` documents."""
+
+    def __init__(self, schema: FormSchema, batch_rows: int):
+        self.schema, self.batch_rows = schema, batch_rows
+        self.arrow_schema = schema.arrow_schema
+        self._new()
+
+    def _new(self) -> None:
+        self.rows: list[list[Any]] = [[] for _ in self.schema.columns]
+        self.count = 0
+
+    def add(self, doc: Document) -> pa.RecordBatch | None:
+        items = {name.lower(): item for name, item in doc.items.items()}
+        for values, spec in zip(self.rows, self.schema.columns, strict=True):
+            values.append(_cell(doc, items, spec))
+        self.count += 1
+        return self.flush() if self.count == self.batch_rows else None
+
+    def flush(self) -> pa.RecordBatch | None:
+        if not self.count:
+            return None
+        batch = _batch(self.rows, self.arrow_schema)
+        self._new()
+        return batch
+
+
 def form_batches(documents: Iterable[Document], schema: FormSchema,
                  batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """The documents of ``schema.form`` (others are skipped) as record batches."""
-    arrow_schema = schema.arrow_schema
-    rows: list[list[Any]] = [[] for _ in schema.columns]
-    count = 0
+    batcher = _Batcher(schema, batch_rows)
     for doc in documents:
-        if form_of(doc) != schema.form:
-            continue
-        items = {name.lower(): item for name, item in doc.items.items()}
-        for values, spec in zip(rows, schema.columns, strict=True):
-            values.append(_cell(doc, items, spec))
-        count += 1
-        if count == batch_rows:
-            yield _batch(rows, arrow_schema)
-            rows, count = [[] for _ in schema.columns], 0
-    if count:
-        yield _batch(rows, arrow_schema)
+        if form_of(doc) == schema.form and (batch := batcher.add(doc)) is not None:
+            yield batch
+    if (batch := batcher.flush()) is not None:
+        yield batch
+
+
+def all_form_batches(documents: Iterable[Document], schemas: dict[str, FormSchema],
+                     batch_rows: int = BATCH_ROWS) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """Every form's batches in ONE pass over the documents, as (form, batch): for extracting a
+    whole database without parsing it once per form. Holds one partial batch per form. A
+    document of a form pass 1 did not see (the file changed in between) is skipped."""
+    batchers = {form: _Batcher(schema, batch_rows) for form, schema in schemas.items()}
+    for doc in documents:
+        form = form_of(doc)
+        batcher = batchers.get(form)
+        if batcher is not None and (batch := batcher.add(doc)) is not None:
+            yield form, batch
+    for form, batcher in batchers.items():
+        if (batch := batcher.flush()) is not None:
+            yield form, batch
 
 
 def form_reader(documents: Iterable[Document], schema: FormSchema,

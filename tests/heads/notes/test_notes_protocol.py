@@ -568,3 +568,15 @@ def test_an_attachment_beyond_libxml2s_text_limit(tmp_path):
     [got] = [a for d in documents(path, keep_file_data=True) for a in d.attachments
              if a.name == "big.bin"]
     assert got.size == len(data) == 12 << 20 and got.read_bytes() == data
+
+
+def test_all_forms_in_one_pass_equal_one_pass_per_form(crm_dxl):
+    docs = documents(crm_dxl)
+    schemas = forms.learn_schemas(docs)
+    together: dict[str, list] = {}
+    for form, batch in forms.all_form_batches(docs, schemas, batch_rows=2):
+        assert batch.num_rows <= 2
+        together.setdefault(form, []).append(batch)
+    for form, schema in schemas.items():
+        alone = forms.form_reader(docs, schema).read_all()
+        assert pa.Table.from_batches(together[form]).equals(alone), form
