@@ -1,0 +1,161 @@
+"""DXL benchmark: a large Notes export parsed as a stream, in bounded memory.
+
+    python bench/bench_notes_dxl.py [--size 2G] [--path export.dxl] [--keep]
+
+Writes a DXL export of ``--size`` bytes (default 2 GB; '200M' for a quick run) with the test
+fixtures' streaming writer: two forms of documents with every common item type, rich text, and a
+64 kB attachment every 40 documents (about half the bytes are attachments' base64). Then, each in
+a fresh process so that peak RSS is its own:
+
+* baseline: lxml's iterparse over the file, clearing each document (the least any streaming
+  parse of DXL can cost);
+* pass 1: Hydra's parse into documents, learning every form's columns (what ATTACH needs);
+* pass 2: Hydra's parse streaming the largest form's rows into Arrow record batches (one
+  element's read);
+* attachments: Hydra's parse keeping file data, every attachment decoded to a file with its
+  SHA-256 (what EXTRACT of the attachments does).
+
+Prints throughput, peak RSS and the ratio of each pass's time to the baseline's. Bounded memory is
+the point: peak RSS must not follow the file size (compare a 200M and a 2G run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_PRELUDE = """
+import json, resource, sys, time
+path = sys.argv[1]
+def report(documents, **extra):
+    print(json.dumps({"seconds": time.perf_counter() - started, "documents": documents,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      **extra}))
+"""
+
+PASSES = {
+    "baseline: lxml iterparse + clear": """
+from lxml import etree
+started = time.perf_counter()
+n = 0
+for _, el in etree.iterparse(path, tag="{*}document", huge_tree=True):
+    n += 1
+    el.clear()
+    parent = el.getparent()
+    while el.getprevious() is not None:
+        del parent[0]
+report(n)
+""",
+    "pass 1: documents + form columns": """
+from hydra.heads.notes import dxl, forms
+from hydra.heads.notes.model import Document
+started = time.perf_counter()
+learner = forms.SchemaLearner()
+n = 0
+for e in dxl.parse(path):
+    if isinstance(e, Document):
+        learner.add(e)
+        n += 1
+schemas = learner.schemas()
+report(n, forms={k: len(v.columns) for k, v in schemas.items()})
+""",
+    "pass 2: largest form -> Arrow batches": """
+from hydra.heads.notes import dxl, forms
+from hydra.heads.notes.model import Document
+docs = lambda: (e for e in dxl.parse(path) if isinstance(e, Document))
+schemas = forms.learn_schemas(docs())  # pass 1, not timed here
+form = max(schemas.values(), key=lambda s: s.documents)
+started = time.perf_counter()
+rows = 0
+for batch in forms.form_batches(docs(), form):
+    rows += batch.num_rows
+report(rows, form=form.form)
+""",
+    "attachments: decoded to files + SHA-256": """
+import os, tempfile
+from hydra.heads.notes import dxl
+from hydra.heads.notes.model import Document
+started = time.perf_counter()
+n = files = size = 0
+with tempfile.TemporaryDirectory() as out:
+    for e in dxl.parse(path, keep_file_data=True):
+        if isinstance(e, Document):
+            n += 1
+            for a in e.attachments:
+                with open(os.path.join(out, "f"), "wb") as fp:
+                    size += a.save(fp)[0]
+                files += 1
+report(n, attachments=files, attachment_mb=size / 2**20)
+""",
+}
+
+
+def parse_size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("B")
+    return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
+
+
+def run(code: str, path: Path) -> dict:
+    out = subprocess.run([sys.executable, "-c", _PRELUDE + code, str(path)], capture_output=True,
+                         text=True, cwd=ROOT)
+    if out.returncode:
+        raise SystemExit(out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", default="2G", help="export size, e.g. 200M, 2G (default 2G)")
+    p.add_argument("--path", help="where to write the export (default: a temporary file)")
+    p.add_argument("--keep", action="store_true", help="keep the export (reused if it exists)")
+    args = p.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fakes.domino.dxl import write_large
+
+    size = parse_size(args.size)
+    tmp = None
+    if args.path:
+        path = Path(args.path)
+    else:
+        tmp = tempfile.mkdtemp(prefix="hydra-bench-dxl-")
+        path = Path(tmp) / "export.dxl"
+    try:
+        if not (args.keep and path.exists() and path.stat().st_size >= size):
+            started = time.perf_counter()
+            written = write_large(path, size)
+            print(f"wrote {written['bytes'] / 2**20:,.0f} MiB: {written['documents']:,} documents, "
+                  f"{written['attachments']:,} attachments "
+                  f"({written['attachment_bytes'] / 2**20:,.0f} MiB) "
+                  f"in {time.perf_counter() - started:.0f} s")
+        mib = path.stat().st_size / 2**20
+        print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+              f"on {os.cpu_count()} CPUs")
+        baseline = None
+        for name, code in PASSES.items():
+            result = run(code, path)
+            seconds = result.pop("seconds")
+            baseline = baseline or seconds
+            extra = {k: v for k, v in result.items() if k not in ("documents", "peak_rss_mb")}
+            print(f"{name:42s} {seconds:7.1f} s  {mib / seconds:6.1f} MiB/s  "
+                  f"peak RSS {result['peak_rss_mb']:6.0f} MiB  {seconds / baseline:4.2f}x baseline"
+                  f"  ({result['documents']:,} rows{', ' + json.dumps(extra) if extra else ''})")
+        print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    finally:
+        if tmp and not args.keep:
+            path.unlink(missing_ok=True)
+            os.rmdir(tmp)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
