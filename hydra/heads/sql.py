@@ -192,7 +192,7 @@ class SqlHead(Head):
         url = self._url()
         connect_args: dict[str, Any] = {}
         if self.family == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
-            connect_args["options"] = "-c default_transaction_read_only=on -c TimeZone=UTC"
+            connect_args["options"] = "-c default_transaction_read_only=on -c TimeZone=UTC -c DateStyle=ISO"
             connect_args.setdefault("connect_timeout", 10)
         if self.family == "mysql":
             connect_args.setdefault("connect_timeout", 10)
@@ -351,11 +351,15 @@ class SqlHead(Head):
         """Whether comparisons on this column mean the same at the source as in DuckDB."""
         from sqlglot import exp
 
+        from hydra.heads import sql_types
+
         duck = column.type.upper()
         parent = node.parent
         while isinstance(parent, exp.Paren):
             parent = parent.parent
         null_test = isinstance(parent, exp.Is)
+        if column.note == sql_types.NUMERIC_NAN_NOTE:
+            return not null_test  # a NaN is NULL here, not at the source; it fails every comparison
         if column.note and not null_test:
             return False  # lossy conversions (numeric→double, money…) compare differently
         if duck.endswith("[]") or duck in ("BLOB", "JSON", "INTERVAL", "TIME", "UUID"):
@@ -492,7 +496,7 @@ class SqlHead(Head):
                     arrays = []
                     for c, field, vals in zip(cols, schema, values):
                         post = posts.get(c.name)
-                        arr = post(pa.array(vals, pa.string()), field) if post else column_from_values(list(vals), c.type)
+                        arr = post(list(vals), field) if post else column_from_values(list(vals), c.type)
                         if arr.type != field.type:
                             try:
                                 arr = arr.cast(field.type)
