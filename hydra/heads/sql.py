@@ -17,7 +17,9 @@
   SQLite with ``PRAGMA query_only``. Only SELECT and COPY … TO STDOUT are ever sent.
 
 Options: ``SCHEMAS 'a,b'`` limits the scan (for MySQL the URL's database is the default);
-``SYSTEM true`` includes system schemas; ``BULK 'auto'|'binary'|'client'|'copy'|'cursor'`` picks the
+``SYSTEM true`` includes system schemas; ``READABLE_COLUMNS true`` (PostgreSQL) lists and reads
+only the columns the role may read in a table where it may not read them all (``elements.note``
+names the others; without it such a table is listed whole, and reading it fails); ``BULK 'auto'|'binary'|'client'|'copy'|'cursor'`` picks the
 bulk transport (``binary`` = PostgreSQL binary COPY via psql; ``copy`` = binary COPY via psycopg;
 ``client`` = CSV from psql / mysql; ``cursor`` = DB-API streaming cursor; ``auto`` = the measured
 fastest one available: binary via psql, else via psycopg, for PostgreSQL; client for MySQL); ``BATCH_ROWS n`` sets the cursor
@@ -74,7 +76,7 @@ class SqlHead(Head):
                "mssql+pyodbc", "mssql+pymssql", "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql",
                "sqlite")
     dialect = None  # set per instance from the URL
-    options_allowed = ("SCHEMAS", "SYSTEM", "BULK", "BATCH_ROWS")
+    options_allowed = ("SCHEMAS", "SYSTEM", "BULK", "BATCH_ROWS", "READABLE_COLUMNS")
 
     def __init__(self, name: str, uri: str, options=None):
         super().__init__(name, uri, options)
@@ -90,6 +92,9 @@ class SqlHead(Head):
         schemas = self.options.get("SCHEMAS")
         self.schemas = [s.strip() for s in str(schemas).split(",") if s.strip()] if schemas else None
         self.system = parse_bool(self.options.get("SYSTEM"))
+        # PostgreSQL: list (and read) only the columns the role may read, in partly readable tables
+        self.readable_columns = parse_bool(self.options.get("READABLE_COLUMNS"))
+        self._parents: dict[tuple[str, ...], bool] = {}  # PostgreSQL inheritance parents (read with ONLY)
         self.bulk = str(self.options.get("BULK", "auto")).lower()
         if self.bulk not in ("auto", "binary", "copy", "client", "cursor"):
             raise HeadError(f"BULK must be auto, binary, copy, client or cursor, not {self.bulk!r}")
@@ -242,7 +247,11 @@ class SqlHead(Head):
         try:
             with self.engine.connect() as conn:
                 if self.family == "postgresql":
-                    return cat.enumerate_postgres(conn, self.schemas, self.system, only)
+                    parents: dict = {}
+                    found = cat.enumerate_postgres(conn, self.schemas, self.system, only, self.readable_columns, parents)
+                    with self._lock:
+                        self._parents.update(parents)
+                    return found
                 if self.family == "mysql":
                     return cat.enumerate_mysql(conn, self.schemas, self.system, only)
                 if self.family == "mssql":
@@ -288,10 +297,37 @@ class SqlHead(Head):
         return exp.to_identifier(name, quoted=True).sql(dialect=self.dialect)
 
     def table_sql(self, element: Element) -> str:
+        """The table in FROM: ``ONLY "s"."t"`` for a PostgreSQL inheritance parent.
+
+        PostgreSQL reads a parent with every child's rows. Hydra reads it with ONLY, its own rows:
+        each child is an element of its own, so marking a parent and its children extracts every
+        row once, and the element's figures match the catalog's (reltuples counts the parent's own
+        rows). ``elements.note`` says so. A partitioned table is not a parent here: it has no rows
+        of its own, and reads through every partition as usual."""
         from sqlglot import exp
 
         schema, table = element.parts[0], element.parts[-1]
-        return exp.table_(table, db=schema, quoted=True).sql(dialect=self.dialect)
+        sql = exp.table_(table, db=schema, quoted=True).sql(dialect=self.dialect)
+        if self.family == "postgresql" and element.kind in ("table", "foreign table") and self._is_parent(element, sql):
+            return f"ONLY {sql}"
+        return sql
+
+    def _is_parent(self, element: Element, table: str) -> bool:
+        """Whether a PostgreSQL table has inheritance children: known since enumeration, else asked."""
+        parts = tuple(element.parts)
+        with self._lock:
+            known = self._parents.get(parts)
+        if known is None:
+            sql = ("SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent "
+                   "WHERE i.inhparent = to_regclass(%(t)s) AND c.relkind <> 'p')")
+            try:
+                with self.engine.connect() as conn:
+                    known = bool(conn.exec_driver_sql(sql, {"t": table}).scalar())
+            except Exception as err:  # noqa: BLE001
+                raise HeadError(f"{self.name}: cannot read the catalog: {self._clean(err)}") from None
+            with self._lock:
+                self._parents[parts] = known
+        return known
 
     # -- predicates -----------------------------------------------------------------------------
 

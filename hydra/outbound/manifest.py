@@ -34,6 +34,7 @@ def element_manifest(job, finished_at, seconds: float) -> dict:
         "ref": item.ref,
         "kind": "query" if item.is_query else item.element.kind,
         "element_path": None if item.is_query else item.element.path,
+        "element_note": None if item.is_query else item.element.note,
         "target": job.element_uri,
         "format": job.options.format,
         "compression": job.options.compression,
