@@ -138,9 +138,9 @@ def _time_to_interval(arr):
         h, m, s = v.lstrip("-").split(":")
         sec, _, frac = s.partition(".")
         micros = ((int(h) * 60 + int(m)) * 60 + int(sec)) * 1_000_000 + int((frac + "000000")[:6])
-        micros *= sign
-        days, rest = divmod(micros, 86_400_000_000)
-        values.append(pa.MonthDayNano([0, days, rest * 1000]))
+        # a TIME is a duration (up to ±838 hours), not days and a time of day: all microseconds, so
+        # that DuckDB prints it as MySQL does ('-838:59:59', '25:00:00.5')
+        values.append(pa.MonthDayNano([0, 0, sign * micros * 1000]))
     return pa.array(values, pa.month_day_nano_interval())
 
 
