@@ -288,3 +288,15 @@ def test_unreadable_columns_are_noted_and_the_readable_ones_extracted_on_request
     assert ws.execute("RECONCILE LAST").message.endswith("all passed"), failures(ws)
     manifest = json.loads((tmp_path / "pg" / "public" / "salaries" / "_manifest.json").read_text())
     assert [c["name"] for c in manifest["columns"]] == ["id", "name"] and "salary" in manifest["element_note"]
+
+
+def test_a_date_key_holding_infinity_and_bc_dates_splits_and_reconciles(ws, pg_database, tmp_path):
+    run(pg_database, "CREATE TABLE days (d date PRIMARY KEY, v int); "
+                     "INSERT INTO days SELECT DATE '2000-01-01' + g, g FROM generate_series(1, 3000) g; "
+                     "INSERT INTO days VALUES ('infinity', -1), ('-infinity', -2), ('0044-03-15 BC', -3); ANALYZE days")
+    ws.execute(f"ATTACH '{pg_database}' AS pg")
+    result = ws.execute(f"EXTRACT pg.public.days TO '{tmp_path}' (WORKERS 3)")
+    assert result.rows[0][1:3] == ("done", 3003), result.rows
+    manifest = json.loads((tmp_path / "pg" / "public" / "days" / "_manifest.json").read_text())
+    assert len(manifest["query"]["ranges"]) == 3  # split on the date key
+    assert ws.execute("RECONCILE LAST").message.endswith("all passed"), failures(ws)

@@ -560,6 +560,8 @@ class SqlHead(Head):
         skewed keys still give ranges of similar row counts; elsewhere (or without statistics) cut
         min..max evenly. The first and last ranges are open-ended, so stale statistics never lose
         a row."""
+        import datetime as dt
+
         from sqlglot import exp
 
         element = self._full(element)
@@ -574,14 +576,23 @@ class SqlHead(Head):
         if not (integer or is_date):
             return None
         q = self.quote(key.name)
+        bounds = f"MIN({q}), MAX({q})"
+        if is_date and self.family == "postgresql":
+            # 'infinity' and years BC are no Python dates: finite bounds as days since 1970, clamped
+            # below to what Python holds (the first and last ranges are open-ended anyway)
+            days = f"{q} - DATE '1970-01-01'"
+            bounds = f"MIN({days}) FILTER (WHERE isfinite({q})), MAX({days}) FILTER (WHERE isfinite({q}))"
         try:
             with self.engine.connect() as conn:
-                lo, hi = conn.exec_driver_sql(f"SELECT MIN({q}), MAX({q}) FROM {self.table_sql(element)}").one()
+                lo, hi = conn.exec_driver_sql(f"SELECT {bounds} FROM {self.table_sql(element)}").one()
         except Exception as err:  # noqa: BLE001
             raise HeadError(f"{self.name}: cannot split {'.'.join(element.parts)}: {self._clean(err)}") from None
         if lo is None:
             return None
-        if is_date:
+        if is_date and isinstance(lo, int):
+            epoch = dt.date(1970, 1, 1).toordinal()
+            lo_n, hi_n = max(epoch + lo, 1), max(epoch + hi, 1)
+        elif is_date:
             lo_n, hi_n = lo.toordinal(), hi.toordinal()
         else:
             lo_n, hi_n = int(lo), int(hi)
@@ -601,8 +612,6 @@ class SqlHead(Head):
 
         def lit(v):
             if is_date:
-                import datetime as dt
-
                 return exp.cast(exp.Literal.string(dt.date.fromordinal(v).isoformat()), "DATE")
             return exp.Literal.number(v)
 
@@ -621,11 +630,15 @@ class SqlHead(Head):
 
     def _histogram(self, element: Element, column: str, is_date: bool) -> list[int] | None:
         """The planner's histogram bounds of a PostgreSQL column, as numbers (None if absent)."""
+        import datetime as dt
+
         from sqlalchemy import text
 
-        cast = "date[]" if is_date else "numeric[]"
-        sql = (f"SELECT CAST(CAST(histogram_bounds AS text) AS {cast}) FROM pg_stats "
-               "WHERE schemaname = :s AND tablename = :t AND attname = :c")
+        bounds = "CAST(CAST(histogram_bounds AS text) AS numeric[])"
+        if is_date:  # as days since 1970, without the infinities (no Python date holds them)
+            bounds = ("ARRAY(SELECT b - DATE '1970-01-01' FROM unnest(CAST(CAST(histogram_bounds AS text) AS date[])) "
+                      "AS b WHERE isfinite(b))")
+        sql = f"SELECT {bounds} FROM pg_stats WHERE schemaname = :s AND tablename = :t AND attname = :c"
         try:
             with self.engine.connect() as conn:
                 row = conn.execute(text(sql), {"s": element.parts[0], "t": element.parts[1], "c": column}).first()
@@ -633,7 +646,8 @@ class SqlHead(Head):
             return None
         if not row or not row[0]:
             return None
-        return [v.toordinal() if is_date else int(v) for v in row[0]]
+        epoch = dt.date(1970, 1, 1).toordinal() if is_date else 0
+        return [epoch + int(v) for v in row[0]]
 
     # -- aggregates -----------------------------------------------------------------------------
 
