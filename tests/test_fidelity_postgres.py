@@ -300,3 +300,19 @@ def test_a_date_key_holding_infinity_and_bc_dates_splits_and_reconciles(ws, pg_d
     manifest = json.loads((tmp_path / "pg" / "public" / "days" / "_manifest.json").read_text())
     assert len(manifest["query"]["ranges"]) == 3  # split on the date key
     assert ws.execute("RECONCILE LAST").message.endswith("all passed"), failures(ws)
+
+
+def test_a_workspace_written_before_elements_had_a_note_gains_it(tmp_path, pg_database):
+    from hydra.workspace import Workspace
+
+    path = str(tmp_path / "old.duckdb")
+    old = Workspace.open(path)
+    old.con.execute("ALTER TABLE elements DROP COLUMN note")  # as an older Hydra created it
+    old.close()
+    again = Workspace.open(path)
+    try:
+        run(pg_database, "CREATE TABLE p (id int); CREATE TABLE c () INHERITS (p)")
+        again.execute(f"ATTACH '{pg_database}' AS pg")
+        assert "read with ONLY" in again.execute("SELECT note FROM elements WHERE ref = 'pg.public.p'").rows[0][0]
+    finally:
+        again.close()

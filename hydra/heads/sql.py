@@ -19,9 +19,10 @@
 Options: ``SCHEMAS 'a,b'`` limits the scan (for MySQL the URL's database is the default);
 ``SYSTEM true`` includes system schemas; ``READABLE_COLUMNS true`` (PostgreSQL) lists and reads
 only the columns the role may read in a table where it may not read them all (``elements.note``
-names the others; without it such a table is listed whole, and reading it fails); ``BULK 'auto'|'binary'|'client'|'copy'|'cursor'`` picks the
-bulk transport (``binary`` = PostgreSQL binary COPY via psql; ``copy`` = binary COPY via psycopg;
-``client`` = CSV from psql / mysql; ``cursor`` = DB-API streaming cursor; ``auto`` = the measured
+names the others; without it such a table is listed whole, and reading it fails);
+``BULK 'auto'|'binary'|'client'|'copy'|'cursor'`` picks the bulk transport (``binary`` =
+PostgreSQL binary COPY via psql; ``copy`` = binary COPY via psycopg; ``client`` = CSV from psql /
+mysql; ``cursor`` = DB-API streaming cursor; ``auto`` = the measured
 fastest one available: binary via psql, else via psycopg, for PostgreSQL; client for MySQL); ``BATCH_ROWS n`` sets the cursor
 batch size.
 """

@@ -167,8 +167,8 @@ def item_of(ws, manifest: dict) -> Item:
 
 
 def lossy_reads(ws, item: Item) -> dict[str, str]:
-    """Columns read as floating point from a source type that is not (numeric, DECIMAL(65,30)):
-    their figures are compared as the floating-point values they became, and the detail says so."""
+    """Columns read as floating point from a type that is not (a numeric, a DECIMAL(65,30)): their
+    figures are compared as the floating-point values they became, and the detail says so."""
     if item.is_query:
         return {}
     out = {}

@@ -3,10 +3,9 @@
 Batches arrive from DuckDB with two extra columns Hydra adds to the extraction query:
 ``__hydra_hash`` (the row's 64-bit hash, summed into the element's checksum on the way) and, for
 JSON Lines, ``__hydra_line`` (the row as one JSON line, formatted by DuckDB; see
-``json_line_value``) — or straight from a head's reader with the sum of their
-hashes beside them (``direct``). Every part is
-written through a ``HashingWriter``, so its SHA-256 and size are known when it closes without
-reading it again. One ``ElementSink`` numbers the parts of an element; each parallel reader of
+``json_line_value``) — or straight from a head's reader with the sum of their hashes beside them
+(``direct``). Every part is written through a ``HashingWriter``, so its SHA-256 and size are known
+when it closes without reading it again. One ``ElementSink`` numbers the parts of an element; each parallel reader of
 the element has its own ``TaskWriter``.
 """
 
@@ -16,7 +15,7 @@ import threading
 import urllib.parse
 
 from hydra.errors import HydraError
-from hydra.outbound.common import CHECKSUM_MOD
+from hydra.outbound.common import CHECKSUM_MOD, is_float, q
 
 HASH = "__hydra_hash"
 LINE = "__hydra_line"
@@ -226,8 +225,6 @@ def json_line_value(name: str, type_: str) -> str:
     "Infinity" or "-Infinity" (DuckDB reads those back as the number). A JSON value is written as a
     string holding its exact text: nested, DuckDB would rewrite it ('2.50' as 2.5, whitespace
     dropped) and a JSON null would come back as SQL NULL."""
-    from hydra.outbound.common import is_float, q
-
     column = q(name)
     if is_float(type_):
         special = (f"CASE WHEN isnan({column}) THEN 'NaN' WHEN {column} > 0 THEN 'Infinity' "
