@@ -26,6 +26,8 @@ from hydra.heads.base import Column, Element, Head, HeadError
 from hydra.refs import Name, names_match, ref_text
 
 CORE_TABLES = ("sources", "elements", "columns", "marks", "stats", "transfers", "reconciliations")
+# columns added to a core table after workspaces were first written: an older workspace gains them
+ADDED_COLUMNS = {"elements": (("note", "VARCHAR"),)}
 MEMORY = ":memory:"
 
 
@@ -107,6 +109,15 @@ class Workspace:
             folder = ddl_folder()
             script = "\n".join((folder / f"{t}.sql").read_text(encoding="utf-8") for t in missing)
             self.con.execute(script)
+        older = [t for t in ADDED_COLUMNS if t in existing and t in tables]
+        if older:
+            have = set(self.con.execute(
+                "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
+                "AND schema_name = 'main'").fetchall())
+            for table in older:
+                for column, type_ in ADDED_COLUMNS[table]:
+                    if (table, column) not in have:
+                        self.con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {type_}')
 
     def close(self) -> None:
         for head in self._heads.values():
@@ -260,6 +271,7 @@ class Workspace:
                 "parts": list(e.parts), "row_count": e.row_count, "row_count_exact": e.row_count_exact,
                 "size_bytes": e.size_bytes, "column_count": len(e.columns) if e.columns is not None else None,
                 "key_columns": e.key, "modified_at": e.modified_at, "scanned_at": scanned, "error": e.error,
+                "note": e.note,
             })
             for position, c in enumerate(e.columns or (), start=1):
                 column_rows.append({"source": source, "ref": ref, "position": position, "name": c.name,
@@ -373,11 +385,11 @@ class Workspace:
                 "WHERE source = ? ORDER BY ref, position", [source]).fetchall():
             columns.setdefault(ref, []).append(Column(name, type_, source_type, nullable, note))
         found = {}
-        for ref, parts, kind, path, rows, exact, size, modified, key, error in self.con.execute(
+        for ref, parts, kind, path, rows, exact, size, modified, key, error, note in self.con.execute(
                 "SELECT ref, parts, kind, path, row_count, row_count_exact, size_bytes, modified_at, "
-                "key_columns, error FROM elements WHERE source = ?", [source]).fetchall():
+                "key_columns, error, note FROM elements WHERE source = ?", [source]).fetchall():
             found[tuple(parts)] = Element(tuple(parts), kind, path, rows, exact, size, modified,
-                                          columns.get(ref), key, error)
+                                          columns.get(ref), key, error, note)
         return found
 
     def find_source(self, written: Name) -> str | None:

@@ -91,13 +91,25 @@ def test_projection_filter_limit_in_binary(pg):
         h.close()
 
 
-def test_infinite_dates_read_as_null(pg):
+def test_infinite_dates_read_as_duckdb_infinities(pg):
+    """PostgreSQL marks infinity with INT_MAX/INT_MIN since 2000; DuckDB with ±INT_MAX, unshifted."""
+    import duckdb
+
     with psycopg.connect(pg, autocommit=True) as con:
         con.execute("CREATE TABLE inf (id int PRIMARY KEY, d date, ts timestamptz); "
-                    "INSERT INTO inf VALUES (1, 'infinity', '-infinity'), (2, '2020-01-02', '2020-01-02 03:04:05+00')")
-    got = read_sorted(pg, "binary", "inf")
-    assert got[0]["d"] is None and got[0]["ts"] is None
-    assert str(got[1]["d"]) == "2020-01-02" and got[1]["ts"].isoformat() == "2020-01-02T03:04:05+00:00"
+                    "INSERT INTO inf VALUES (1, 'infinity', '-infinity'), (2, '-infinity', 'infinity'), "
+                    "(3, '2020-01-02', '2020-01-02 03:04:05+00')")
+    h = SqlHead("x", pg, {"BULK": "binary"})
+    h.open()
+    try:
+        el = next(e for e in h.enumerate() if e.parts == ("public", "inf"))
+        rows = h.read(el).read_all().sort_by("id")
+    finally:
+        h.close()
+    assert rows.column("d").cast("int32").to_pylist() == [2**31 - 1, -(2**31 - 1), 18263]
+    assert rows.column("ts").cast("int64").to_pylist() == [-(2**63 - 1), 2**63 - 1, 1577934245000000]
+    assert duckdb.connect().execute("SELECT d::VARCHAR, ts::VARCHAR FROM rows ORDER BY id").fetchall() == [
+        ("infinity", "-infinity"), ("-infinity", "infinity"), ("2020-01-02", "2020-01-02 03:04:05+00")]
 
 
 def test_binary_numeric_edge_values(pg):

@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS elements (
     modified_at     TIMESTAMPTZ,
     scanned_at      TIMESTAMPTZ NOT NULL,
     error           VARCHAR,
+    note            VARCHAR,
     PRIMARY KEY (source, ref)
 );
 COMMENT ON TABLE elements IS 'Every data element of every attached source; SELECT * FROM <ref> reads one';
@@ -31,3 +32,4 @@ COMMENT ON COLUMN elements.key_columns IS 'Primary or unique key, used to split 
 COMMENT ON COLUMN elements.modified_at IS 'Last modification time on the source, when known';
 COMMENT ON COLUMN elements.scanned_at IS 'When this row was enumerated';
 COMMENT ON COLUMN elements.error IS 'Why the element could not be described or parsed (it is still listed)';
+COMMENT ON COLUMN elements.note IS 'What a read of the element may not show as the source holds it: rows hidden from this role (row-level security), columns it may not read, inheritance children left out (PostgreSQL parents are read with ONLY)';

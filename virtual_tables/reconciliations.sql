@@ -18,5 +18,5 @@ COMMENT ON COLUMN reconciliations.check_name IS 'What was compared, e.g. row_cou
 COMMENT ON COLUMN reconciliations.source_value IS 'Figure at the source';
 COMMENT ON COLUMN reconciliations.target_value IS 'Figure at the target';
 COMMENT ON COLUMN reconciliations.status IS 'pass or fail';
-COMMENT ON COLUMN reconciliations.detail IS 'For failures: the key ranges or rows that differ';
+COMMENT ON COLUMN reconciliations.detail IS 'How a figure was compared when not digit for digit (a floating-point sum within its rounding bound, a value rounded to the type it is read as, the lossy read behind the column); for failures: the key ranges or rows that differ';
 COMMENT ON COLUMN reconciliations.checked_at IS 'When the check ran';

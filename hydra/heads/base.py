@@ -77,6 +77,7 @@ class Element:
     columns: list[Column] | None = None  # None when unknown until read
     key: list[str] | None = None  # a primary/unique key, used to split big reads and to bisect
     error: str | None = None  # the element is listed but could not be read or parsed
+    note: str | None = None  # what a read may not show as the source holds it (hidden rows, columns…)
 
     @property
     def name(self) -> str:

@@ -12,7 +12,7 @@ Two shapes of ``ATTACH``::
         | SECRET 'arn-or-name'          -- Secrets Manager JSON {"username", "password"}
         [, HOST 'h', PORT 'n', SSLMODE 'require', SSLROOTCERT 'global-bundle.pem',
            DRIVER 'postgresql+psycopg',
-           SCHEMAS …, SYSTEM …, BULK …, BATCH_ROWS …]);
+           SCHEMAS …, SYSTEM …, BULK …, BATCH_ROWS …, READABLE_COLUMNS …]);
 
 The instance form looks the instance up (engine, endpoint, port, default database), obtains the
 password, builds a SQLAlchemy URL and hands everything else (enumerate, read, pushdown, split,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from sqlglot import exp
 
-SQL_OPTIONS = ("SCHEMAS", "SYSTEM", "BULK", "BATCH_ROWS")  # passed through to SqlHead
+SQL_OPTIONS = ("SCHEMAS", "SYSTEM", "BULK", "BATCH_ROWS", "READABLE_COLUMNS")  # passed through to SqlHead
 
 # RDS engine (prefix) -> SQLAlchemy driver name; the first matching prefix wins
 DRIVERS = (

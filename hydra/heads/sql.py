@@ -17,9 +17,12 @@
   SQLite with ``PRAGMA query_only``. Only SELECT and COPY … TO STDOUT are ever sent.
 
 Options: ``SCHEMAS 'a,b'`` limits the scan (for MySQL the URL's database is the default);
-``SYSTEM true`` includes system schemas; ``BULK 'auto'|'binary'|'client'|'copy'|'cursor'`` picks the
-bulk transport (``binary`` = PostgreSQL binary COPY via psql; ``copy`` = binary COPY via psycopg;
-``client`` = CSV from psql / mysql; ``cursor`` = DB-API streaming cursor; ``auto`` = the measured
+``SYSTEM true`` includes system schemas; ``READABLE_COLUMNS true`` (PostgreSQL) lists and reads
+only the columns the role may read in a table where it may not read them all (``elements.note``
+names the others; without it such a table is listed whole, and reading it fails);
+``BULK 'auto'|'binary'|'client'|'copy'|'cursor'`` picks the bulk transport (``binary`` =
+PostgreSQL binary COPY via psql; ``copy`` = binary COPY via psycopg; ``client`` = CSV from psql /
+mysql; ``cursor`` = DB-API streaming cursor; ``auto`` = the measured
 fastest one available: binary via psql, else via psycopg, for PostgreSQL; client for MySQL); ``BATCH_ROWS n`` sets the cursor
 batch size.
 """
@@ -74,7 +77,7 @@ class SqlHead(Head):
                "mssql+pyodbc", "mssql+pymssql", "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql",
                "sqlite")
     dialect = None  # set per instance from the URL
-    options_allowed = ("SCHEMAS", "SYSTEM", "BULK", "BATCH_ROWS")
+    options_allowed = ("SCHEMAS", "SYSTEM", "BULK", "BATCH_ROWS", "READABLE_COLUMNS")
 
     def __init__(self, name: str, uri: str, options=None):
         super().__init__(name, uri, options)
@@ -90,6 +93,9 @@ class SqlHead(Head):
         schemas = self.options.get("SCHEMAS")
         self.schemas = [s.strip() for s in str(schemas).split(",") if s.strip()] if schemas else None
         self.system = parse_bool(self.options.get("SYSTEM"))
+        # PostgreSQL: list (and read) only the columns the role may read, in partly readable tables
+        self.readable_columns = parse_bool(self.options.get("READABLE_COLUMNS"))
+        self._parents: dict[tuple[str, ...], bool] = {}  # PostgreSQL inheritance parents (read with ONLY)
         self.bulk = str(self.options.get("BULK", "auto")).lower()
         if self.bulk not in ("auto", "binary", "copy", "client", "cursor"):
             raise HeadError(f"BULK must be auto, binary, copy, client or cursor, not {self.bulk!r}")
@@ -192,7 +198,7 @@ class SqlHead(Head):
         url = self._url()
         connect_args: dict[str, Any] = {}
         if self.family == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
-            connect_args["options"] = "-c default_transaction_read_only=on -c TimeZone=UTC"
+            connect_args["options"] = "-c default_transaction_read_only=on -c TimeZone=UTC -c DateStyle=ISO"
             connect_args.setdefault("connect_timeout", 10)
         if self.family == "mysql":
             connect_args.setdefault("connect_timeout", 10)
@@ -242,7 +248,11 @@ class SqlHead(Head):
         try:
             with self.engine.connect() as conn:
                 if self.family == "postgresql":
-                    return cat.enumerate_postgres(conn, self.schemas, self.system, only)
+                    parents: dict = {}
+                    found = cat.enumerate_postgres(conn, self.schemas, self.system, only, self.readable_columns, parents)
+                    with self._lock:
+                        self._parents.update(parents)
+                    return found
                 if self.family == "mysql":
                     return cat.enumerate_mysql(conn, self.schemas, self.system, only)
                 if self.family == "mssql":
@@ -288,10 +298,37 @@ class SqlHead(Head):
         return exp.to_identifier(name, quoted=True).sql(dialect=self.dialect)
 
     def table_sql(self, element: Element) -> str:
+        """The table in FROM: ``ONLY "s"."t"`` for a PostgreSQL inheritance parent.
+
+        PostgreSQL reads a parent with every child's rows. Hydra reads it with ONLY, its own rows:
+        each child is an element of its own, so marking a parent and its children extracts every
+        row once, and the element's figures match the catalog's (reltuples counts the parent's own
+        rows). ``elements.note`` says so. A partitioned table is not a parent here: it has no rows
+        of its own, and reads through every partition as usual."""
         from sqlglot import exp
 
         schema, table = element.parts[0], element.parts[-1]
-        return exp.table_(table, db=schema, quoted=True).sql(dialect=self.dialect)
+        sql = exp.table_(table, db=schema, quoted=True).sql(dialect=self.dialect)
+        if self.family == "postgresql" and element.kind in ("table", "foreign table") and self._is_parent(element, sql):
+            return f"ONLY {sql}"
+        return sql
+
+    def _is_parent(self, element: Element, table: str) -> bool:
+        """Whether a PostgreSQL table has inheritance children: known since enumeration, else asked."""
+        parts = tuple(element.parts)
+        with self._lock:
+            known = self._parents.get(parts)
+        if known is None:
+            sql = ("SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent "
+                   "WHERE i.inhparent = to_regclass(%(t)s) AND c.relkind <> 'p')")
+            try:
+                with self.engine.connect() as conn:
+                    known = bool(conn.exec_driver_sql(sql, {"t": table}).scalar())
+            except Exception as err:  # noqa: BLE001
+                raise HeadError(f"{self.name}: cannot read the catalog: {self._clean(err)}") from None
+            with self._lock:
+                self._parents[parts] = known
+        return known
 
     # -- predicates -----------------------------------------------------------------------------
 
@@ -351,11 +388,15 @@ class SqlHead(Head):
         """Whether comparisons on this column mean the same at the source as in DuckDB."""
         from sqlglot import exp
 
+        from hydra.heads import sql_types
+
         duck = column.type.upper()
         parent = node.parent
         while isinstance(parent, exp.Paren):
             parent = parent.parent
         null_test = isinstance(parent, exp.Is)
+        if column.note == sql_types.NUMERIC_NAN_NOTE:
+            return not null_test  # a NaN is NULL here, not at the source; it fails every comparison
         if column.note and not null_test:
             return False  # lossy conversions (numeric→double, money…) compare differently
         if duck.endswith("[]") or duck in ("BLOB", "JSON", "INTERVAL", "TIME", "UUID"):
@@ -492,7 +533,7 @@ class SqlHead(Head):
                     arrays = []
                     for c, field, vals in zip(cols, schema, values):
                         post = posts.get(c.name)
-                        arr = post(pa.array(vals, pa.string()), field) if post else column_from_values(list(vals), c.type)
+                        arr = post(list(vals), field) if post else column_from_values(list(vals), c.type)
                         if arr.type != field.type:
                             try:
                                 arr = arr.cast(field.type)
@@ -520,6 +561,8 @@ class SqlHead(Head):
         skewed keys still give ranges of similar row counts; elsewhere (or without statistics) cut
         min..max evenly. The first and last ranges are open-ended, so stale statistics never lose
         a row."""
+        import datetime as dt
+
         from sqlglot import exp
 
         element = self._full(element)
@@ -534,14 +577,23 @@ class SqlHead(Head):
         if not (integer or is_date):
             return None
         q = self.quote(key.name)
+        bounds = f"MIN({q}), MAX({q})"
+        if is_date and self.family == "postgresql":
+            # 'infinity' and years BC are no Python dates: finite bounds as days since 1970, clamped
+            # below to what Python holds (the first and last ranges are open-ended anyway)
+            days = f"{q} - DATE '1970-01-01'"
+            bounds = f"MIN({days}) FILTER (WHERE isfinite({q})), MAX({days}) FILTER (WHERE isfinite({q}))"
         try:
             with self.engine.connect() as conn:
-                lo, hi = conn.exec_driver_sql(f"SELECT MIN({q}), MAX({q}) FROM {self.table_sql(element)}").one()
+                lo, hi = conn.exec_driver_sql(f"SELECT {bounds} FROM {self.table_sql(element)}").one()
         except Exception as err:  # noqa: BLE001
             raise HeadError(f"{self.name}: cannot split {'.'.join(element.parts)}: {self._clean(err)}") from None
         if lo is None:
             return None
-        if is_date:
+        if is_date and isinstance(lo, int):
+            epoch = dt.date(1970, 1, 1).toordinal()
+            lo_n, hi_n = max(epoch + lo, 1), max(epoch + hi, 1)
+        elif is_date:
             lo_n, hi_n = lo.toordinal(), hi.toordinal()
         else:
             lo_n, hi_n = int(lo), int(hi)
@@ -561,8 +613,6 @@ class SqlHead(Head):
 
         def lit(v):
             if is_date:
-                import datetime as dt
-
                 return exp.cast(exp.Literal.string(dt.date.fromordinal(v).isoformat()), "DATE")
             return exp.Literal.number(v)
 
@@ -581,11 +631,15 @@ class SqlHead(Head):
 
     def _histogram(self, element: Element, column: str, is_date: bool) -> list[int] | None:
         """The planner's histogram bounds of a PostgreSQL column, as numbers (None if absent)."""
+        import datetime as dt
+
         from sqlalchemy import text
 
-        cast = "date[]" if is_date else "numeric[]"
-        sql = (f"SELECT CAST(CAST(histogram_bounds AS text) AS {cast}) FROM pg_stats "
-               "WHERE schemaname = :s AND tablename = :t AND attname = :c")
+        bounds = "CAST(CAST(histogram_bounds AS text) AS numeric[])"
+        if is_date:  # as days since 1970, without the infinities (no Python date holds them)
+            bounds = ("ARRAY(SELECT b - DATE '1970-01-01' FROM unnest(CAST(CAST(histogram_bounds AS text) AS date[])) "
+                      "AS b WHERE isfinite(b))")
+        sql = f"SELECT {bounds} FROM pg_stats WHERE schemaname = :s AND tablename = :t AND attname = :c"
         try:
             with self.engine.connect() as conn:
                 row = conn.execute(text(sql), {"s": element.parts[0], "t": element.parts[1], "c": column}).first()
@@ -593,7 +647,8 @@ class SqlHead(Head):
             return None
         if not row or not row[0]:
             return None
-        return [v.toordinal() if is_date else int(v) for v in row[0]]
+        epoch = dt.date(1970, 1, 1).toordinal() if is_date else 0
+        return [epoch + int(v) for v in row[0]]
 
     # -- aggregates -----------------------------------------------------------------------------
 

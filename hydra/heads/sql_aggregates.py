@@ -9,7 +9,6 @@ is retried alone and whatever fails is left out.
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -45,15 +44,24 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
     fam = head.family
     kind = _kind(col)
     out = {"count": f"COUNT({q})"}
+    src = (col.source_type or "").lower()
     if kind == "num" and fam == "postgresql" and col.type.upper() == "DOUBLE" and col.note:
         # numeric without precision is read as DOUBLE: figures on the value as Hydra reads it
         # (the distinct count stays on the exact numbers)
         exact = q
         q = f"CAST({q} AS double precision)"
         out["distinct"] = f"COUNT(DISTINCT {exact})"
+    elif kind == "num" and fam == "postgresql" and src.startswith("numeric"):
+        # a NaN is read as NULL (DECIMAL has none): count and compare it the same way
+        from hydra.heads.sql_postgres import decimal_expr
+
+        q = decimal_expr(q)
+        out["count"] = f"COUNT({q})"
     if fam == "mysql" and kind == "time" and col.type.upper() != "TIME":
-        # zero dates are read as NULL: count and compare them the same way
-        q = f"IF(MONTH({q}) = 0 OR DAY({q}) = 0, NULL, {q})"
+        # zero and invalid dates are read as NULL: count and compare them the same way
+        from hydra.heads.sql_mysql import valid_date_expr
+
+        q = valid_date_expr(q)
         out["count"] = f"COUNT({q})"
     if "distinct" in out:
         pass
@@ -68,7 +76,13 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
             out["distinct"] = f'COUNT(DISTINCT {q} COLLATE "C")'
         else:
             out["distinct"] = f"COUNT(DISTINCT {q})"
-    if kind in ("int", "num", "time"):
+    if kind == "time" and fam == "postgresql":
+        # as text: the driver's date types hold neither 'infinity', nor years BC, nor '24:00:00'
+        out["min"], out["max"] = f"CAST(MIN({q}) AS text)", f"CAST(MAX({q}) AS text)"
+    elif kind == "num" and fam == "mysql" and col.type.upper() == "FLOAT":
+        # MySQL prints a FLOAT with 6 digits; as DOUBLE it is the exact value
+        out["min"], out["max"] = f"MIN(CAST({q} AS DOUBLE))", f"MAX(CAST({q} AS DOUBLE))"
+    elif kind in ("int", "num", "time"):
         out["min"], out["max"] = f"MIN({q})", f"MAX({q})"
     elif kind == "money" and fam == "postgresql":
         out["min"], out["max"] = f"MIN({q}::numeric)", f"MAX({q}::numeric)"
@@ -125,11 +139,20 @@ def _text(value) -> str | None:
 
 
 def _number(value):
+    """A sum as the source computed it: NaN stays NaN (PostgreSQL's sum over a NaN is NaN, as
+    DuckDB's is), it is not NULL."""
     if value is None or isinstance(value, timedelta):
         return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
     return value
+
+
+def _postgres_text(value: str) -> str:
+    """A PostgreSQL date/time as DuckDB spells it: the era goes after the date ('0044-03-15 (BC)
+    10:00:00+00', not '0044-03-15 10:00:00+00 BC'); everything else is spelled alike."""
+    if not value.endswith(" BC"):
+        return value
+    day, space, rest = value[:-3].partition(" ")
+    return f"{day} (BC){space}{rest}"
 
 
 def aggregates(head: SqlHead, element: Element, columns: list[Column]) -> Aggregates:
@@ -177,6 +200,8 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column]) -> Aggreg
             elif figure in ("min", "max"):
                 if isinstance(v, datetime) and v.tzinfo is None and "ZONE" in col.type.upper():
                     v = v.replace(tzinfo=timezone.utc)  # sessions run in UTC
+                if isinstance(v, str) and head.family == "postgresql" and _kind(col) == "time":
+                    v = _postgres_text(v)
                 figures[f"{figure}_value"] = _text(v)
             elif figure == "sum":
                 figures["sum_value"] = _number(v)

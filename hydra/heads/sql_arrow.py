@@ -98,8 +98,10 @@ def list_from_json(arr: pa.Array, typ: pa.DataType) -> pa.Array:
 
 
 def _to_micro_interval(v):
+    """A driver's timedelta (MySQL's TIME: a duration up to ±838 hours) as microseconds alone, the
+    way the bulk path reads it: DuckDB then prints it as MySQL does ('-838:59:59')."""
     if isinstance(v, timedelta):
-        return pa.MonthDayNano([0, v.days, (v.seconds * 1_000_000 + v.microseconds) * 1000])
+        return pa.MonthDayNano([0, 0, ((v.days * 86_400 + v.seconds) * 1_000_000 + v.microseconds) * 1000])
     return v
 
 
@@ -161,6 +163,8 @@ def column_from_values(values: list, duck: str) -> pa.Array:
             if typ == pa.uuid():
                 return pa.ExtensionArray.from_storage(typ, pa.array(_clean(values, duck), pa.binary(16)))
             return pa.ExtensionArray.from_storage(typ, pa.array(_clean(values, duck), pa.string()))
+        if duck.upper() == "INTERVAL":  # Arrow would split a timedelta into days and a time of day
+            return pa.array(_clean(values, duck), typ)
         try:
             return pa.array(values, typ)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):

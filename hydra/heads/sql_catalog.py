@@ -29,7 +29,11 @@ _PG_FILTER = """
 PG_RELATIONS = f"""
 SELECT c.oid, n.nspname, c.relname, c.relkind,
        CASE WHEN c.reltuples >= 0 AND c.relkind IN ('r','m') THEN CAST(c.reltuples AS bigint) END,
-       CASE WHEN c.relkind IN ('r','m') THEN pg_total_relation_size(c.oid) END
+       CASE WHEN c.relkind IN ('r','m') THEN pg_total_relation_size(c.oid) END,
+       ARRAY(SELECT cn.nspname || '.' || cc.relname FROM pg_inherits i
+             JOIN pg_class cc ON cc.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
+             WHERE i.inhparent = c.oid AND c.relkind <> 'p' ORDER BY 1),
+       row_security_active(c.oid)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {_PG_FILTER}
 """
@@ -40,7 +44,7 @@ SELECT a.attrelid, a.attname,
                    CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END),
        NOT a.attnotnull, COALESCE(bt.typtype, t.typtype), et.oid IS NOT NULL,
        CASE WHEN et.oid IS NOT NULL THEN format_type(et.oid, a.atttypmod) END,
-       COALESCE(et.typtype = 'e', false)
+       COALESCE(et.typtype = 'e', false), has_column_privilege(a.attrelid, a.attnum, 'SELECT')
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -78,31 +82,78 @@ def _params(schemas, system, only):
     }
 
 
-def enumerate_postgres(conn, schemas=None, system=False, only=None) -> list[Element]:
+UNREADABLE_COLUMN_NOTE = "this role may not read this column"
+
+
+def enumerate_postgres(conn, schemas=None, system=False, only=None, readable_columns=False,
+                       parents: dict | None = None) -> list[Element]:
+    """``readable_columns``: in a table where the role may read only some columns, list only
+    those (the note names the others). ``parents``: filled with parts -> whether the element is
+    an inheritance parent (read with ONLY, see ``SqlHead.table_sql``)."""
     from sqlalchemy import text
 
     params = _params(schemas, system, only)
     elements: dict[int, Element] = {}
-    for oid, schema, name, relkind, rows, size in conn.execute(text(PG_RELATIONS), params):
+    notes: dict[int, list[str]] = {}
+    for oid, schema, name, relkind, rows, size, children, rls in conn.execute(text(PG_RELATIONS), params):
         elements[oid] = Element(
             parts=(schema, name), kind=_PG_KINDS.get(relkind, "table"), path=f"{schema}.{name}",
             row_count=rows, size_bytes=size, columns=[],
         )
-    for oid, name, ftype, nullable, typtype, is_array, elem, elem_enum in conn.execute(text(PG_COLUMNS), params):
+        notes[oid] = _relation_notes(children, rls)
+        if parents is not None:
+            parents[(schema, name)] = bool(children)
+    hidden: dict[int, list[str]] = {}  # the columns the role may not read, per relation
+    for oid, name, ftype, nullable, typtype, is_array, elem, elem_enum, may_read in conn.execute(text(PG_COLUMNS), params):
         el = elements.get(oid)
         if el is None:
             continue
         mapped = sql_types.postgres(ftype, is_enum=typtype == "e", element=elem if is_array else None)
         if is_array and elem_enum:
             mapped = sql_types.Mapped("VARCHAR[]", "multi-dimensional arrays are flattened")
-        el.columns.append(Column(name, mapped.duck, ftype, nullable, mapped.note))
+        note = mapped.note
+        if not may_read:
+            hidden.setdefault(oid, []).append(name)
+            if readable_columns:
+                continue
+            note = "; ".join(n for n in (UNREADABLE_COLUMN_NOTE, note) if n)
+        el.columns.append(Column(name, mapped.duck, ftype, nullable, note))
+    for oid, names in hidden.items():
+        readable = len(elements[oid].columns) - (0 if readable_columns else len(names))
+        if not readable:
+            notes[oid].append("this role may not read it (no SELECT privilege on the table or any column)")
+        elif readable_columns:
+            notes[oid].append(f"this role may not read {_listed('column', names)}: left out (READABLE_COLUMNS true)")
+        else:
+            notes[oid].append(f"this role may not read {_listed('column', names)}, so reading the table fails; "
+                              f"ATTACH … (READABLE_COLUMNS true) reads the other columns")
     for oid, primary, cols, notnull in conn.execute(text(PG_KEYS), params):
         el = elements.get(oid)
         if el is None or el.key:
             continue
-        if primary or notnull:
+        if (primary or notnull) and not (readable_columns and set(cols) & set(hidden.get(oid, ()))):
             el.key = list(cols)
+    for oid, el in elements.items():
+        el.note = "; ".join(notes[oid]) or None
     return list(elements.values())
+
+
+def _relation_notes(children: list[str], row_security: bool) -> list[str]:
+    notes = []
+    if children:
+        # Reading a parent as PostgreSQL does (its rows and every child's) would extract a child's
+        # rows twice when both are marked, and disagree with the parent's own row estimate
+        notes.append(f"inheritance parent of {_listed('table', children)}: read with ONLY, its own rows "
+                     f"(each child is an element of its own)")
+    if row_security:
+        notes.append("row-level security applies to this role: reads show only the rows its policies "
+                     "allow (row_count is the catalog's estimate of them all)")
+    return notes
+
+
+def _listed(noun: str, names: list[str], most: int = 5) -> str:
+    shown = ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+    return f"{noun}{'s' * (len(names) != 1)} {shown}"
 
 
 # -- MySQL / MariaDB --------------------------------------------------------------------------

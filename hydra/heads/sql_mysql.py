@@ -6,7 +6,8 @@ tab-separated output unambiguous:
 
 * text-like columns go through ``QUOTE()``: a NULL is the bare word ``NULL`` while the string
   'NULL' arrives quoted, and tabs/newlines inside values are inside quotes;
-* binary columns as ``HEX()``, BIT as a number, zero dates as NULL (``MONTH()``/``DAY()`` = 0);
+* binary columns as ``HEX()``, BIT as a number, FLOAT as the DOUBLE holding it (its text has 6
+  digits), zero and invalid dates as NULL (``valid_date_expr``);
 * the session is ``READ ONLY`` with ``time_zone = '+00:00'``, like the driver's sessions.
 
 The password reaches the child through ``MYSQL_PWD`` (never the command line). URLs with options
@@ -54,7 +55,7 @@ class _Plan:
     column: Column
     expr: str
     csv_type: object
-    post: str | None  # 'uuid', 'json', 'hex', 'time', 'tz'
+    post: str | None  # 'uuid', 'json', 'hex', 'time', 'cast'
 
 
 def _plan(head: SqlHead, cols: list[Column]) -> list[_Plan]:
@@ -79,11 +80,12 @@ def _plan(head: SqlHead, cols: list[Column]) -> list[_Plan]:
             out.append(_Plan(c, f"HEX({q})", pa.string(), "hex"))
         elif base == "bit":
             out.append(_Plan(c, f"{q} + 0", arrow_type(duck), None))
+        elif duck == "FLOAT":
+            out.append(_Plan(c, float_expr(q), pa.float64(), "cast"))
         elif duck == "DATE":
-            out.append(_Plan(c, f"IF(MONTH({q}) = 0 OR DAY({q}) = 0, NULL, {q})", pa.date32(), None))
+            out.append(_Plan(c, valid_date_expr(q), pa.date32(), None))
         elif duck.startswith("TIMESTAMP"):
-            expr = f"IF(MONTH({q}) = 0 OR DAY({q}) = 0, NULL, {q})"
-            out.append(_Plan(c, expr, pa.timestamp("us"), "tz" if "ZONE" in duck else None))
+            out.append(_Plan(c, valid_date_expr(q), pa.timestamp("us"), "cast" if "ZONE" in duck else None))
         elif duck == "INTERVAL":
             out.append(_Plan(c, q, pa.string(), "time"))
         else:
@@ -92,13 +94,35 @@ def _plan(head: SqlHead, cols: list[Column]) -> list[_Plan]:
     return out
 
 
+def valid_date_expr(q: str) -> str:
+    """A DATE/DATETIME/TIMESTAMP, NULL where it is not a real date: zero dates ('0000-00-00',
+    '2024-00-15') and, under ALLOW_INVALID_DATES, days a month does not have ('2024-02-30').
+    Date arithmetic returns NULL for exactly those."""
+    return f"IF({q} + INTERVAL 0 DAY IS NULL, NULL, {q})"
+
+
+def float_expr(q: str) -> str:
+    """A FLOAT as its exact value: MySQL's text protocol prints a FLOAT with 6 significant
+    digits (16777216 comes out as 16777200); the DOUBLE holding it prints every digit."""
+    return f"CAST({q} AS DOUBLE)"
+
+
 def cursor_exprs(head: SqlHead, cols: list[Column]) -> list[str]:
-    """SELECT expressions for the DB-API cursor path: geometries as WKT, the rest as they are."""
+    """SELECT expressions for the DB-API cursor path: geometries as WKT, floats and dates as the
+    bulk path reads them, the rest as they are."""
     out = []
     for c in cols:
         base = (c.source_type or "").lower().split("(")[0].split(" ")[0]
+        duck = c.type.upper()
         q = head.quote(c.name)
-        out.append(f"ST_AsText({q})" if base in _GEOMETRY else q)
+        if base in _GEOMETRY:
+            out.append(f"ST_AsText({q})")
+        elif duck == "FLOAT":
+            out.append(float_expr(q))
+        elif duck == "DATE" or duck.startswith("TIMESTAMP"):
+            out.append(valid_date_expr(q))
+        else:
+            out.append(q)
     return out
 
 
@@ -114,9 +138,9 @@ def _time_to_interval(arr):
         h, m, s = v.lstrip("-").split(":")
         sec, _, frac = s.partition(".")
         micros = ((int(h) * 60 + int(m)) * 60 + int(sec)) * 1_000_000 + int((frac + "000000")[:6])
-        micros *= sign
-        days, rest = divmod(micros, 86_400_000_000)
-        values.append(pa.MonthDayNano([0, days, rest * 1000]))
+        # a TIME is a duration (up to ±838 hours), not days and a time of day: all microseconds, so
+        # that DuckDB prints it as MySQL does ('-838:59:59', '25:00:00.5')
+        values.append(pa.MonthDayNano([0, 0, sign * micros * 1000]))
     return pa.array(values, pa.month_day_nano_interval())
 
 
@@ -135,7 +159,7 @@ def _post(plan: _Plan, arr, field):
         return pa.array([None if v is None else bytes.fromhex(v) for v in arr.to_pylist()], pa.binary())
     if plan.post == "time":
         return _time_to_interval(arr)
-    if plan.post == "tz":
+    if plan.post == "cast":
         return arr.cast(field.type)
     return arr
 

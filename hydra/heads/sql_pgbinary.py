@@ -12,7 +12,7 @@ row by row instead, so the result is exact whatever the data.
 numeric(p ≤ 18, s) is decoded in int64; wider numerics (and money) are sent as text and cast by
 Arrow; arrays as JSON text. Other
 types without a binary decoder here are sent as text. Dates and timestamps of 'infinity' or
-'-infinity' have no Arrow equivalent and are read as NULL.
+'-infinity' are read as DuckDB's infinite values (Arrow carries DuckDB's sentinel integers).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class Plan:
 
 
 def plan(head: SqlHead, cols: list[Column]) -> list[Plan]:
+    from hydra.heads.sql_postgres import decimal_expr, text_expr
     from hydra.heads.sql_types import arrow_type
 
     out = []
@@ -66,8 +67,10 @@ def plan(head: SqlHead, cols: list[Column]) -> list[Plan]:
             out.append(Plan(c, f"{q}::numeric::text", "cast", typ))
         elif duck.startswith("DECIMAL") and src.startswith("numeric") and typ.precision <= 18:
             out.append(Plan(c, q, "numeric", typ))  # binary numeric, decoded in int64
-        elif duck.startswith("DECIMAL") or (duck == "DOUBLE" and src.startswith("numeric")):
-            out.append(Plan(c, f"{q}::text", "cast", typ))
+        elif duck.startswith("DECIMAL"):
+            out.append(Plan(c, f"{decimal_expr(q)}::text", "cast", typ))
+        elif duck == "DOUBLE" and src.startswith("numeric"):
+            out.append(Plan(c, f"{q}::text", "cast", typ))  # 'NaN', 'Infinity' and 500 digits parse
         elif duck == "BIGINT" and src not in ("bigint", "int8"):
             out.append(Plan(c, f"{q}::int8", "i8", typ))  # oid and friends
         elif src in ("real", "double precision", "smallint", "integer", "bigint", "boolean", "date", "uuid",
@@ -79,7 +82,7 @@ def plan(head: SqlHead, cols: list[Column]) -> list[Plan]:
         elif duck in ("VARCHAR", "JSON") and not c.note and src not in ("json",):
             out.append(Plan(c, q, "text", typ))  # text, varchar, char, name, enums, citext
         else:
-            out.append(Plan(c, f"{q}::text", "text", typ))
+            out.append(Plan(c, text_expr(q, src), "text", typ))
     return out
 
 
@@ -161,6 +164,16 @@ def _numeric(block, start, length, null, typ):
     return pa.Array.from_buffers(typ, n, [_validity(null), pa.py_buffer(words)])
 
 
+def _from_pg_epoch(values: np.ndarray, shift: int) -> np.ndarray:
+    """PostgreSQL dates/timestamps (days/µs since 2000-01-01) as DuckDB holds them (since 1970).
+
+    Both mark 'infinity' with the largest integer of the width; '-infinity' is the smallest in
+    PostgreSQL and its negation (-max) in DuckDB. They are translated, never shifted."""
+    info = np.iinfo(values.dtype)
+    shifted = values + shift  # wraps only at the two sentinels, which np.where replaces
+    return np.where(values == info.max, info.max, np.where(values == info.min, -info.max, shifted))
+
+
 def _column(p: Plan, block, field):
     import pyarrow as pa
 
@@ -189,13 +202,7 @@ def _column(p: Plan, block, field):
         # numbers in place and convert once
         values = raw.view(dtype)[:, 0].astype(np.dtype(dtype).newbyteorder("="))
         if kind in ("date", "ts"):
-            # 'infinity' and '-infinity' are the extreme integers: read as NULL
-            info = np.iinfo(values.dtype)
-            infinite = (values == info.max) | (values == info.min)
-            if infinite.any():
-                null = null | infinite
-                validity = _validity(null)
-            values = values + (PG_EPOCH_DAYS if kind == "date" else PG_EPOCH_US)
+            values = _from_pg_epoch(values, PG_EPOCH_DAYS if kind == "date" else PG_EPOCH_US)
         arr = pa.Array.from_buffers(p.type, n, [validity, pa.py_buffer(values)])
         return arr
     start, length, null = field

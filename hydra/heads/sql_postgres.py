@@ -3,8 +3,9 @@
 (The default is the binary COPY of ``sql_pgbinary``, through psql or — ``BULK 'copy'`` or without
 psql — through psycopg; this CSV path serves ``BULK 'client'``.)
 
-The SELECT casts awkward types on the server into text Arrow parses natively (timestamptz at UTC,
-money as numeric) and the reader gets explicit column types from the catalog, so nothing is
+The SELECT casts awkward types on the server into values Arrow parses natively (dates and
+timestamps as integers since 1970, so that 'infinity' and years BC survive; money as numeric) and
+the reader gets explicit column types from the catalog, so nothing is
 inferred and no Python runs per value except for rare types (arrays, intervals, bytea).
 
 Two transports carry the CSV bytes:
@@ -48,12 +49,48 @@ def usable(head: SqlHead) -> bool:
     return driver == "psycopg" or (head.bulk == "client" and shutil.which("psql") is not None)
 
 
+# DuckDB's infinite dates and timestamps: the largest integer of the width and its negation
+INFINITE_DAYS = 2**31 - 1
+INFINITE_MICROS = 2**63 - 1
+
+
+def epoch_expr(q: str, duck: str) -> str:
+    """A date, timestamp or time as the integer DuckDB stores: days or microseconds since 1970,
+    microseconds since midnight; 'infinity' and '-infinity' as DuckDB's infinite values.
+
+    Not text: Arrow's parsers and Python's datetime refuse 'infinity', years BC and '24:00:00',
+    all of which PostgreSQL holds. ``extract(epoch …)`` is an exact numeric from PostgreSQL 14 on
+    (a double before, exact to the microsecond within about ±285 years of 1970)."""
+    if duck == "TIME":
+        return f"CAST(extract(epoch FROM {q}) * 1000000 AS bigint)"
+    if duck == "DATE":
+        finite, top = f"{q} - DATE '1970-01-01'", INFINITE_DAYS
+    else:
+        finite, top = f"CAST(extract(epoch FROM {q}) * 1000000 AS bigint)", INFINITE_MICROS
+    return f"CASE WHEN {q} = 'infinity' THEN {top} WHEN {q} = '-infinity' THEN {-top} ELSE {finite} END"
+
+
+def text_expr(q: str, source_type: str) -> str:
+    """A column of a type Hydra reads as text, as psql prints it (the type's output function).
+
+    ``inet::text`` is the one cast that differs from the output: it always adds the netmask
+    (``192.168.0.1/32``); ``abbrev(inet)`` is the output form (``192.168.0.1``, ``10.0.0.0/8``)."""
+    if source_type.lower().startswith("inet"):
+        return f"abbrev({q})"
+    return f"{q}::text"
+
+
+def decimal_expr(q: str) -> str:
+    """A numeric read as DECIMAL: DECIMAL has no NaN, which PostgreSQL allows in numeric(p,s)."""
+    return f"NULLIF({q}, 'NaN')"
+
+
 @dataclass
 class _Plan:
     column: Column
     expr: str  # the SELECT expression
     csv_type: object  # Arrow type the CSV reader parses into
-    post: str | None  # conversion after parsing: 'tz', 'uuid', 'json', 'bytea', 'interval', 'list'
+    post: str | None  # after parsing: 'cast', 'uuid', 'json', 'bytea', 'interval', 'list'
 
 
 def _plan(head: SqlHead, element: Element, cols: list[Column]) -> list[_Plan]:
@@ -68,11 +105,14 @@ def _plan(head: SqlHead, element: Element, cols: list[Column]) -> list[_Plan]:
         src = (c.source_type or "").lower()
         if src.endswith("]") or duck.endswith("[]"):
             out.append(_Plan(c, f"array_to_json({q})::text", pa.string(), "list"))
-        elif duck == "TIMESTAMP WITH TIME ZONE":
-            # the session runs with TimeZone=UTC; Arrow parses the '+00' offset itself
-            out.append(_Plan(c, q, pa.timestamp("us", tz="UTC"), None))
+        elif duck in ("DATE", "TIME", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE"):
+            out.append(_Plan(c, epoch_expr(q, duck), pa.int32() if duck == "DATE" else pa.int64(), "cast"))
         elif src.startswith("money"):
             out.append(_Plan(c, f"{q}::numeric", arrow_type(duck), None))
+        elif duck.startswith("DECIMAL") and src.startswith("numeric"):
+            out.append(_Plan(c, decimal_expr(q), arrow_type(duck), None))
+        elif duck == "DOUBLE" and src.startswith("numeric"):
+            out.append(_Plan(c, f"{q}::text", pa.string(), "cast"))  # 'NaN', 'Infinity', 500 digits
         elif duck == "INTERVAL":
             expr = (f"CASE WHEN {q} IS NOT NULL THEN concat_ws(' ', "
                     f"(extract(year from {q}) * 12 + extract(month from {q}))::bigint, "
@@ -83,11 +123,11 @@ def _plan(head: SqlHead, element: Element, cols: list[Column]) -> list[_Plan]:
         elif duck == "UUID":
             out.append(_Plan(c, q, pa.string(), "uuid"))
         elif duck == "JSON":
-            out.append(_Plan(c, q, pa.string(), "json"))
+            out.append(_Plan(c, f"{q}::text", pa.string(), "json"))
         elif duck == "BLOB":
             out.append(_Plan(c, q, pa.string(), "bytea"))
         elif duck == "VARCHAR" and c.note:
-            out.append(_Plan(c, f"{q}::text", pa.string(), None))
+            out.append(_Plan(c, text_expr(q, src), pa.string(), None))
         else:
             typ = arrow_type(duck)
             out.append(_Plan(c, q, typ if typ is not None else pa.string(), None))
@@ -109,7 +149,7 @@ def _post(plan: _Plan, arr, field):
 
     if plan.post is None:
         return arr
-    if plan.post == "tz":
+    if plan.post == "cast":
         return arr.cast(field.type)
     if plan.post == "uuid":
         return sql_arrow.uuid_from_text(arr)
@@ -228,17 +268,18 @@ def _client_command(head: SqlHead, sql: str):
 
 
 def cursor_plan(head: SqlHead, element: Element, cols: list[Column]):
-    """SELECT expressions for a DB-API cursor read, and per-column converters of text results."""
+    """SELECT expressions for a DB-API cursor read (the same as the COPY path's), and per column
+    a converter of the values the driver returns, where they need one."""
+    import pyarrow as pa
+
     plans = _plan(head, element, cols)
     exprs, posts = [], {}
     for p in plans:
-        if p.post in ("list", "interval"):
-            exprs.append(p.expr)
-            posts[p.column.name] = lambda arr, field, p=p: _post(p, arr, field)
-        elif p.post == "json":
-            exprs.append(f"{head.quote(p.column.name)}::text")
-        else:
-            exprs.append(p.expr)
+        exprs.append(p.expr)
+        if p.post in ("list", "interval", "cast"):
+            # text, or integers (epoch_expr): Arrow infers which from the values
+            posts[p.column.name] = lambda values, field, p=p: _post(
+                p, pa.array(values, p.csv_type if p.post == "cast" else pa.string()), field)
     return exprs, posts
 
 

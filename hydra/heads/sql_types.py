@@ -12,6 +12,10 @@ from dataclasses import dataclass
 # a numeric whose precision the catalog does not give is read as DOUBLE (DuckDB's own postgres
 # scanner does the same); the note says so
 UNCONSTRAINED_NUMERIC_NOTE = "numeric without precision read as DOUBLE (may round beyond 15 digits)"
+# PostgreSQL allows NaN in numeric(p,s); DuckDB's DECIMAL has none. Comparisons other than IS NULL
+# still give the source's answer (a NaN fails every one DuckDB re-applies to the NULL it became).
+NUMERIC_NAN_NOTE = "NaN read as NULL (DECIMAL has no NaN)"
+INVALID_DATES_NOTE = "zero dates and invalid ones ('0000-00-00', '2024-02-30') read as NULL"
 
 
 @dataclass(frozen=True)
@@ -56,9 +60,8 @@ def postgres(source_type: str, *, is_enum: bool = False, element: str | None = N
     base = re.sub(r"\s+", " ", base)
     if base == "numeric":
         m = re.match(r"numeric\((\d+)(?:,(\d+))?\)", source_type.replace(" ", ""))
-        if m:
-            return _decimal(int(m.group(1)), int(m.group(2) or 0), source_type)
-        return _decimal(None, None, source_type)
+        mapped = _decimal(int(m.group(1)), int(m.group(2) or 0), source_type) if m else _decimal(None, None, source_type)
+        return mapped if mapped.note else Mapped(mapped.duck, NUMERIC_NAN_NOTE)
     if base == "money":
         return Mapped("DECIMAL(19,2)", "money read as DECIMAL(19,2) (the currency symbol is dropped)")
     if base in ("time with time zone", "timetz"):
@@ -100,11 +103,11 @@ def mysql(column_type: str) -> Mapped:
     if base in ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"):
         return Mapped("BLOB")
     if base == "date":
-        return Mapped("DATE", "zero dates ('0000-00-00') read as NULL")
+        return Mapped("DATE", INVALID_DATES_NOTE)
     if base == "datetime":
-        return Mapped("TIMESTAMP", "zero dates ('0000-00-00 00:00:00') read as NULL")
+        return Mapped("TIMESTAMP", INVALID_DATES_NOTE)
     if base == "timestamp":
-        return Mapped("TIMESTAMP WITH TIME ZONE", "zero timestamps read as NULL")
+        return Mapped("TIMESTAMP WITH TIME ZONE", INVALID_DATES_NOTE)
     if base == "time":
         return Mapped("INTERVAL", "time read as INTERVAL (MySQL time is a duration up to 838 hours)")
     if base == "year":

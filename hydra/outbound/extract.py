@@ -29,7 +29,7 @@ from hydra.outbound.common import (CHECKSUM_MOD, QUERY_SOURCE, Item, is_nested, 
                                    query_label, row_hash_sql, where_sql)
 from hydra.outbound.progress import Display
 from hydra.outbound.targets import TargetError, error_line, open_target
-from hydra.outbound.writers import HASH, LINE, ElementSink, Progress, check_format
+from hydra.outbound.writers import HASH, LINE, ElementSink, Progress, check_format, json_line_value
 from hydra.statements import Cursor, Result, statement
 
 SYNTAX = ("EXTRACT <MARKED | ref | glob[, …] | (query)> TO '<folder | s3://bucket/prefix>' "
@@ -373,7 +373,7 @@ class Run:
     def _query(self, inner: str, columns: list[tuple[str, str]]) -> str:
         fmt = self.options.format
         if fmt == "jsonl":
-            packed = ", ".join(f"{q(n)} := {q(n)}" for n, _ in columns)
+            packed = ", ".join(f"{q(n)} := {json_line_value(n, t)}" for n, t in columns)
             data = [f"to_json(struct_pack({packed})) || chr(10) AS {LINE}"]
             if self.options.partition_by:
                 data.append(q(self.options.partition_by))
@@ -381,7 +381,7 @@ class Run:
             data = [q(n) if (is_numeric(t) or t.upper() in CSV_NATIVE) else f"CAST({q(n)} AS VARCHAR) AS {q(n)}"
                     for n, t in columns]
         else:
-            data = [f"CAST({q(n)} AS VARCHAR) AS {q(n)}" if _not_for_parquet(t) else q(n) for n, t in columns]
+            data = [f"CAST({q(n)} AS VARCHAR) AS {q(n)}" if not_for_parquet(t) else q(n) for n, t in columns]
         return f"SELECT {', '.join(data)}, {row_hash_sql(columns, cast=False)} AS {HASH} FROM ({inner}) AS __rows"
 
     def _finish(self, job: Job) -> None:
@@ -507,7 +507,7 @@ def _task_error(err: BaseException, job: Job) -> str:
     return one_line(err)
 
 
-def _not_for_parquet(type_: str) -> bool:
+def not_for_parquet(type_: str) -> bool:
     """Types pyarrow cannot write to Parquet: written as DuckDB's text, read back with a cast."""
     t = type_.upper()
     return (t in ("INTERVAL", "BIT", "BIGNUM", "VARINT") or t.startswith("UNION")

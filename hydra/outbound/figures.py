@@ -1,17 +1,20 @@
 """Figures about a table expression, computed by DuckDB in one aggregate query.
 
 PROFILE stores them in ``stats``; RECONCILE computes them at the source and at the target and
-compares. Per column: null count, distinct count (exact or approximate), min and max as text, and
-sum/mean for numbers.
+compares (``judge``). Per column: null count, distinct count (exact or approximate), min and max as
+text, sum/mean for numbers, and for floating-point numbers the sum of absolute values (which bounds
+the rounding of their sum).
 """
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from hydra.outbound.common import checksum_sql, is_float, is_nested, is_numeric, q
 
-FLOAT_TOLERANCE = 1e-9  # relative, for sums of floating-point columns (order changes the last bits)
+FLOAT_UNIT = 2.0 ** -53  # DOUBLE's unit roundoff: the relative error of one rounding
 
 
 def aggregate_sql(expr: str, columns: list[tuple[str, str]], where: str = "", distinct: str | None = None,
@@ -42,6 +45,9 @@ def aggregate_sql(expr: str, columns: list[tuple[str, str]], where: str = "", di
         if is_numeric(type_):
             selects += [f"sum({c})::VARCHAR", f"avg({c})::DOUBLE"]
             layout += [(name, "sum_value"), (name, "mean_value")]
+            if is_float(type_):  # bounds the rounding error of a floating-point sum (judge)
+                selects.append(f"sum(abs({c}))::DOUBLE")
+                layout.append((name, "abs_sum"))
     if checksum:
         selects.append(checksum_sql(columns))
         layout.append((None, "checksum"))
@@ -61,36 +67,84 @@ def run_aggregates(con, expr: str, columns: list[tuple[str, str]], where: str = 
     return found
 
 
-def same(figure: str, type_: str, source_value, target_value) -> bool:
-    """Whether two figures agree: exact, except sums of floats (relative tolerance) and values
-    formatted differently by different engines (1.50 vs 1.5)."""
+@dataclass
+class Verdict:
+    """Whether two figures agree, and how, when not digit for digit (for ``reconciliations.detail``)."""
+
+    ok: bool
+    how: str | None = None
+
+
+def judge(figure: str, type_: str, source_value, target_value, *, values: int | None = None,
+          abs_sum: float | None = None, read_as: str | None = None) -> Verdict:
+    """Compare one figure of a column of DuckDB type ``type_`` computed at the source and at the
+    target.
+
+    Exact, whatever the spelling: numbers as decimals (1.50 = 1.5, NaN = NaN), other values as
+    the same value of ``type_`` (12:34:56.789000 = 12:34:56.789). Floating-point figures as the
+    type can hold them: min and max are rounded to it (a MySQL FLOAT printed in 17 digits, a
+    DECIMAL(65,30) read as DOUBLE), and a sum within the bound on the rounding of ``values``
+    additions in any order, ``2·n·2⁻⁵³·Σ|x|`` (``abs_sum`` = Σ|x| at the target): each end rounds
+    every value to DOUBLE at most once and adds in its own order. ``read_as``: the lossy read
+    behind the column (e.g. "numeric(1000,500) read as DOUBLE"), said in the verdict."""
+    verdict = _judge(figure, type_, source_value, target_value, values, abs_sum)
+    if read_as and figure != "null_count":
+        verdict.how = f"{read_as}: {verdict.how or ('equal' if verdict.ok else 'differ')}"
+    return verdict
+
+
+def _judge(figure, type_, source_value, target_value, values, abs_sum) -> Verdict:
     if source_value is None or target_value is None:
-        return source_value is None and target_value is None
+        return Verdict(source_value is None and target_value is None)
     a, b = str(source_value), str(target_value)
-    if a == b:
-        return True
+    if not is_numeric(type_):
+        return Verdict(a == b or _same_value(type_, a, b))
     try:
         x, y = Decimal(a), Decimal(b)
     except InvalidOperation:
-        return _same_time(a, b)
+        return Verdict(a == b)
+    if not (x.is_finite() and y.is_finite()):
+        return Verdict((x.is_nan() and y.is_nan()) or x == y)
+    if is_float(type_) and figure == "sum_value" and values is not None and abs_sum is not None:
+        bound = 2 * values * FLOAT_UNIT * abs_sum
+        why = (f"2·n·2⁻⁵³·Σ|x| (n = {values}, Σ|x| = {abs_sum:.6g}): each value rounded to DOUBLE, "
+               f"n additions in any order")
+        difference = abs(float(x - y))
+        if difference <= bound:
+            return Verdict(True, f"equal within ±{bound:.3g} = {why}")
+        return Verdict(False, f"differ by {difference:.3g}, more than ±{bound:.3g} = {why}")
     if x == y:
-        return True
-    if figure in ("sum_value", "mean_value") and (is_float(type_) or figure == "mean_value"):
-        scale = max(abs(x), abs(y), Decimal(1))
-        return abs(x - y) <= scale * Decimal(FLOAT_TOLERANCE)
-    return False
+        return Verdict(True)
+    if is_float(type_) and figure in ("min_value", "max_value"):
+        return Verdict(_rounded(x, type_) == _rounded(y, type_),
+                       f"the source's value rounded to {type_.upper()}, the type it is read as")
+    return Verdict(False)
 
 
-def _same_time(a: str, b: str) -> bool:
-    from datetime import datetime
+def _rounded(value: Decimal, type_: str) -> float:
+    """A number rounded to FLOAT or DOUBLE (correctly rounded: via its decimal text)."""
+    import numpy as np
 
-    def parse(text):
-        text = text.strip().replace("T", " ")
-        if text.endswith("+00") or text.endswith("-00"):
-            text += ":00"
-        return datetime.fromisoformat(text)
+    return float(np.float32(str(value))) if type_.upper() in ("FLOAT", "REAL") else float(str(value))
 
-    try:
-        return parse(a) == parse(b)
-    except ValueError:
+
+_duckdb = None
+_duckdb_lock = threading.Lock()
+
+
+def _same_value(type_: str, a: str, b: str) -> bool:
+    """Whether two texts spell the same value of a DuckDB type (dates, times, timestamps,
+    intervals, uuids, booleans…), as DuckDB reads them. Text types compare exactly."""
+    global _duckdb
+    if type_.upper() in ("VARCHAR", "JSON", "BLOB") or is_nested(type_):
         return False
+    import duckdb
+
+    with _duckdb_lock:
+        if _duckdb is None:
+            _duckdb = duckdb.connect()
+        try:
+            (same,), = _duckdb.execute(f"SELECT TRY_CAST($1 AS {type_}) = TRY_CAST($2 AS {type_})", [a, b]).fetchall()
+        except duckdb.Error:
+            return False
+    return bool(same)

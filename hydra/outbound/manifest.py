@@ -34,6 +34,7 @@ def element_manifest(job, finished_at, seconds: float) -> dict:
         "ref": item.ref,
         "kind": "query" if item.is_query else item.element.kind,
         "element_path": None if item.is_query else item.element.path,
+        "element_note": None if item.is_query else item.element.note,
         "target": job.element_uri,
         "format": job.options.format,
         "compression": job.options.compression,
@@ -48,7 +49,7 @@ def element_manifest(job, finished_at, seconds: float) -> dict:
             "ranges": job.range_sql,
             "route": job.route,
         },
-        "columns": [{"name": n, "type": t} for n, t in job.columns],
+        "columns": column_entries(job),
         "key": item.key,
         "key_note": item.key_note,
         "rows": sum(f["rows"] for f in files),
@@ -61,6 +62,49 @@ def element_manifest(job, finished_at, seconds: float) -> dict:
         "seconds": round(seconds, 3),
         "source_stats": job.source_stats,
     }
+
+
+# what a target format cannot hold as DuckDB does, by format and DuckDB type
+INFINITE_IN_PARQUET = ("Parquet has no infinite dates or timestamps: 'infinity' and '-infinity' are stored "
+                       "as DuckDB stores them, the largest integer of the column and its negation, which "
+                       "DuckDB reads back as infinite and other readers as a date past the year 294247 (or "
+                       "an error)")
+JSON_IN_JSONL = ("each value is a JSON string holding the JSON text exactly as the source has it: a JSON "
+                 "null is \"null\", SQL NULL is null")
+NONFINITE_IN_JSONL = 'JSON has no NaN or infinities: written as the strings "NaN", "Infinity" and "-Infinity"'
+TEXT_IN_PARQUET = "Parquet cannot store this type: written as DuckDB's text, read back with a cast"
+
+
+def format_note(fmt: str, type_: str) -> str | None:
+    """What the target format does to a column of this DuckDB type, when it cannot hold it as is."""
+    from hydra.outbound.common import is_float
+    from hydra.outbound.extract import not_for_parquet
+
+    t = type_.upper().strip()
+    if fmt == "parquet" and (t == "DATE" or t.startswith("TIMESTAMP")):
+        return INFINITE_IN_PARQUET
+    if fmt == "parquet" and not_for_parquet(t):
+        return TEXT_IN_PARQUET
+    if fmt == "jsonl" and t in ("JSON", "JSON[]"):
+        return JSON_IN_JSONL
+    if fmt == "jsonl" and is_float(t):
+        return NONFINITE_IN_JSONL
+    return None
+
+
+def column_entries(job) -> list[dict]:
+    """The columns with their types and, where a value may not be what the source holds, a note:
+    the source's conversion (``columns.note``) and what the format does to the type."""
+    element = job.item.element
+    source_notes = {c.name: c.note for c in (element.columns or [])} if element is not None else {}
+    out = []
+    for name, type_ in job.columns:
+        entry = {"name": name, "type": type_}
+        notes = [n for n in (source_notes.get(name), format_note(job.options.format, type_)) if n]
+        if notes:
+            entry["note"] = "; ".join(notes)
+        out.append(entry)
+    return out
 
 
 def run_manifest(run_id: str, statement: str, target_uri: str, options, started_at, finished_at,

@@ -25,10 +25,11 @@ import time
 import uuid
 
 from hydra.errors import HydraError, StatementError, one_line
-from hydra.outbound.common import (QUERY_SOURCE, Item, checksum_sql, is_integer, items_for, open_scan, q,
+from hydra.outbound.common import (QUERY_SOURCE, Item, checksum_sql, is_float, is_integer, items_for, open_scan, q,
                                    row_hash_sql, sql_string, where_sql)
-from hydra.outbound.figures import run_aggregates, same
+from hydra.outbound.figures import judge, run_aggregates
 from hydra.outbound.targets import open_target
+from hydra.outbound.writers import json_line_read_type
 from hydra.refs import parse_selection, ref_text
 from hydra.statements import Result, statement
 
@@ -136,7 +137,7 @@ def reconcile_entry(ws, entry: dict) -> list[dict]:
             target_figures = run_aggregates(target_side.con, target_side.expr(), columns, cast=True, checksum=True)
             source_side = SourceSide(ws, item, columns)
             source_figures, method = source_side.figures()
-            checks += compare(columns, source_figures, target_figures, manifest, method)
+            checks += compare(columns, source_figures, target_figures, manifest, method, lossy_reads(ws, item))
             bad = [c for c in checks if c["status"] == "fail" and c["check"] in ("row_count", "checksum")]
             if bad:
                 detail = bisect(source_side, target_side, item, columns)
@@ -165,6 +166,19 @@ def item_of(ws, manifest: dict) -> Item:
                 key_note=manifest.get("key_note"))
 
 
+def lossy_reads(ws, item: Item) -> dict[str, str]:
+    """Columns read as floating point from a type that is not (a numeric, a DECIMAL(65,30)): their
+    figures are compared as the floating-point values they became, and the detail says so."""
+    if item.is_query:
+        return {}
+    out = {}
+    for c in ws.columns_of(item.source, item.element):
+        source_type = (c.source_type or "").lower()
+        if is_float(c.type) and c.note and not any(word in source_type for word in ("float", "double", "real")):
+            out[c.name] = f"{c.source_type} read as {c.type.upper()}"
+    return out
+
+
 def files_check(target, manifest: dict) -> dict:
     listed = {f["path"]: f for f in manifest.get("files") or []}
     present = set(target.data_files(""))
@@ -182,7 +196,10 @@ def files_check(target, manifest: dict) -> dict:
             "status": "fail" if problems else "pass", "detail": "; ".join(problems) or None}
 
 
-def compare(columns, source: dict, target: dict, manifest: dict, method: str) -> list[dict]:
+def compare(columns, source: dict, target: dict, manifest: dict, method: str,
+            read_as: dict[str, str] | None = None) -> list[dict]:
+    """The checks of one element. ``read_as``: per column, the lossy read behind a floating-point
+    column (e.g. "numeric(1000,500) read as DOUBLE"), said in the detail of its checks."""
     checks = [{"check": "row_count", "source": source["row_count"], "target": target["row_count"],
                "detail": None if source["row_count"] == target["row_count"] else
                f"source ({method}) has {source['row_count']} rows, target has {target['row_count']}"}]
@@ -199,14 +216,21 @@ def compare(columns, source: dict, target: dict, manifest: dict, method: str) ->
             if figure in ("min_value", "max_value") and not duckdb_method and "CHAR" in type_.upper():
                 continue  # another engine's collation orders text differently
             checks.append({"check": f"{label}({name})", "source": s[figure], "target": t[figure], "type": type_,
-                           "figure": figure})
+                           "figure": figure, "column": name})
     for c in checks:
         if c["check"] == "row_count":
             c["status"] = "pass" if c["source"] == c["target"] else "fail"
         elif c["check"] == "checksum":
             c["status"] = "pass" if str(c["source"]) == str(c["target"]) else "fail"
         else:
-            c["status"] = "pass" if same(c["figure"], c["type"], c["source"], c["target"]) else "fail"
+            name = c["column"]
+            at_target = target["columns"].get(name) or {}
+            nulls = at_target.get("null_count")
+            verdict = judge(c["figure"], c["type"], c["source"], c["target"],
+                            values=None if nulls is None else target["row_count"] - nulls,
+                            abs_sum=at_target.get("abs_sum"), read_as=(read_as or {}).get(name))
+            c["status"] = "pass" if verdict.ok else "fail"
+            c["detail"] = verdict.how
     return checks
 
 
@@ -294,9 +318,8 @@ class TargetSide:
         if fmt == "csv":
             return (f"read_csv({listed}, header = true, all_varchar = true, allow_quoted_nulls = false, "
                     f"hive_partitioning = false)")
-        # BLOB travels in JSON as DuckDB's escaped text: read it as text, then cast (relation())
-        types = "{" + ", ".join(f"{sql_string(n)}: {sql_string('VARCHAR' if t.upper() == 'BLOB' else t)}"
-                                for n, t in self.columns) + "}"
+        # BLOB and JSON travel in JSON lines as text: read as text, then cast (relation())
+        types = "{" + ", ".join(f"{sql_string(n)}: {sql_string(json_line_read_type(t))}" for n, t in self.columns) + "}"
         return f"read_json({listed}, format = 'newline_delimited', columns = {types}, hive_partitioning = false)"
 
     def expr(self) -> str:

@@ -2,10 +2,10 @@
 
 Batches arrive from DuckDB with two extra columns Hydra adds to the extraction query:
 ``__hydra_hash`` (the row's 64-bit hash, summed into the element's checksum on the way) and, for
-JSON Lines, ``__hydra_line`` (the row as one JSON line, formatted by DuckDB) — or straight from a
-head's reader with the sum of their hashes beside them (``direct``). Every part is
-written through a ``HashingWriter``, so its SHA-256 and size are known when it closes without
-reading it again. One ``ElementSink`` numbers the parts of an element; each parallel reader of
+JSON Lines, ``__hydra_line`` (the row as one JSON line, formatted by DuckDB; see
+``json_line_value``) — or straight from a head's reader with the sum of their hashes beside them
+(``direct``). Every part is written through a ``HashingWriter``, so its SHA-256 and size are known
+when it closes without reading it again. One ``ElementSink`` numbers the parts of an element; each parallel reader of
 the element has its own ``TaskWriter``.
 """
 
@@ -15,7 +15,7 @@ import threading
 import urllib.parse
 
 from hydra.errors import HydraError
-from hydra.outbound.common import CHECKSUM_MOD
+from hydra.outbound.common import CHECKSUM_MOD, is_float, q
 
 HASH = "__hydra_hash"
 LINE = "__hydra_line"
@@ -216,6 +216,29 @@ class TaskWriter:
                 except Exception:  # noqa: BLE001 - the parts are deleted with the staging folder
                     pass
         self._parts.clear()
+
+
+def json_line_value(name: str, type_: str) -> str:
+    """The SQL for a column's value inside a JSON line (``to_json(struct_pack(…))``).
+
+    JSON has neither NaN nor infinities: a floating-point one is written as the string "NaN",
+    "Infinity" or "-Infinity" (DuckDB reads those back as the number). A JSON value is written as a
+    string holding its exact text: nested, DuckDB would rewrite it ('2.50' as 2.5, whitespace
+    dropped) and a JSON null would come back as SQL NULL."""
+    column = q(name)
+    if is_float(type_):
+        special = (f"CASE WHEN isnan({column}) THEN 'NaN' WHEN {column} > 0 THEN 'Infinity' "
+                   f"ELSE '-Infinity' END")
+        return f"CASE WHEN {column} IS NULL OR isfinite({column}) THEN to_json({column}) ELSE to_json({special}) END"
+    as_text = {"JSON": "VARCHAR", "JSON[]": "VARCHAR[]"}.get(type_.upper().strip())
+    return f"CAST({column} AS {as_text})" if as_text else column
+
+
+def json_line_read_type(type_: str) -> str:
+    """The type to read a column of a JSON line as, before the cast to its own type: JSON values
+    are strings of their text (``json_line_value``), BLOBs DuckDB's escaped text."""
+    t = type_.upper().strip()
+    return {"JSON": "VARCHAR", "JSON[]": "VARCHAR[]", "BLOB": "VARCHAR"}.get(t, type_)
 
 
 def partition_folder(column: str, value) -> str:
