@@ -27,6 +27,8 @@ from hydra.refs import Name, names_match, ref_text
 
 CORE_TABLES = ("sources", "elements", "columns", "marks", "stats", "transfers", "reconciliations")
 MEMORY = ":memory:"
+# (table, column, type) added after the table's first release: added to older workspace files on open
+ADDED_COLUMNS = (("stats", "error", "VARCHAR"),)
 
 
 def ddl_folder() -> Path:
@@ -44,6 +46,9 @@ def now() -> datetime:
 
 class Workspace:
     """An open workspace. Use ``Workspace.open(path)``; ``execute`` runs one statement."""
+
+    #: EXTRACT runs in progress in this process (run ids), whichever Workspace object runs them
+    live_runs: set[str] = set()
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str, read_only: bool = False,
                  snapshot_of: str | None = None):
@@ -87,6 +92,8 @@ class Workspace:
         workspace = cls(con, path, read_only)
         if not read_only:
             workspace._create_tables(CORE_TABLES)
+            workspace._add_columns()
+            workspace.close_dead_runs()
         return workspace
 
     @classmethod
@@ -107,6 +114,27 @@ class Workspace:
             folder = ddl_folder()
             script = "\n".join((folder / f"{t}.sql").read_text(encoding="utf-8") for t in missing)
             self.con.execute(script)
+
+    def _add_columns(self) -> None:
+        """Columns added to a core table since a workspace file may have been created."""
+        for table, column, type_ in ADDED_COLUMNS:
+            self.con.execute(f'ALTER TABLE "{table}" ADD COLUMN IF NOT EXISTS "{column}" {type_}')
+
+    def close_dead_runs(self) -> int:
+        """Mark transfers still ``running`` from a run that is not alive as ``interrupted``; how many.
+
+        DuckDB's file lock lets one process write a workspace, and only ``Workspace.open`` for
+        writing (or an EXTRACT) calls this, so a ``running`` row that is not one of this process's
+        ``live_runs`` belongs to a process that ended without finishing (kill -9, power loss, a
+        crash). Read-only workspaces and snapshots are left as they are."""
+        if self.read_only:
+            return 0
+        live = sorted(self.live_runs)
+        alive = f" AND run_id NOT IN ({', '.join('?' * len(live))})" if live else ""
+        (count,) = self.con.execute(
+            "UPDATE transfers SET status = 'interrupted', error = 'interrupted: the Hydra process running it "
+            f"ended before this element finished' WHERE status = 'running'{alive}", live).fetchone()
+        return count
 
     def close(self) -> None:
         for head in self._heads.values():
