@@ -13,7 +13,6 @@ import psycopg
 import pytest
 
 from hydra.outbound.common import Item
-from hydra.outbound.layout import clashes, segment, source_folders
 
 ISSUE_TABLES = ('CREATE SCHEMA "Weird Schema"; '
                 'CREATE TABLE "Weird Schema"."Order Details"(id int PRIMARY KEY, v text); '
@@ -85,6 +84,8 @@ def test_names_differing_only_in_case_get_folders_that_differ_case_insensitively
 
 
 def test_folder_names_are_reversible_and_never_merge():
+    from hydra.outbound.layout import segment, source_folders
+
     names = ["Order Details", "Order_Details", "Order%20Details", "orders", "Orders", "a/b", "a%2Fb", ".", "..",
              ".hidden", "Müller", "Mu\u0308ller", "x=1", "tab\there", "~", "a~1f2e3d4c", "", "日本"]
     escaped = [segment(n) for n in names]
@@ -100,12 +101,16 @@ def test_folder_names_are_reversible_and_never_merge():
 
 def test_an_element_whose_folder_would_hold_another_is_disambiguated():
     """S3 can hold the objects a.csv and a.csv/b.csv: a.csv's folder must not contain b.csv's."""
+    from hydra.outbound.layout import source_folders
+
     folders = source_folders("lake", [("a.csv",), ("a.csv/b.csv",), ("c.csv",)], path_parts=True)
     assert folders[("a.csv/b.csv",)] == "lake/a.csv/b.csv" and folders[("c.csv",)] == "lake/c.csv"
     assert folders[("a.csv",)].startswith("lake/a.csv~")
 
 
 def test_what_is_left_is_found_when_the_run_is_planned():
+    from hydra.outbound.layout import clashes
+
     items = [Item("query", "Q1", query="SELECT 1", label="Q1"), Item("query", "q1", query="SELECT 2", label="q1"),
              Item("_hydra_runs", "_hydra_runs.x", query=None), Item("f", 'f."x.csv"')]
     problems = clashes(items, ["query/Q1", "query/q1", "_hydra_runs/x", "f/x.csv"])
