@@ -7,7 +7,8 @@ A glob (``'exports/**/*.csv'``) or a single file works too.
 Listing is cheap: DuckDB's CSV sniffer looks at the start of each CSV, Parquet row counts come from
 the footer (exact), and nothing is read in full. A file that cannot be parsed is still listed, with
 its error. Reads are DuckDB-native (``read_csv``/``read_parquet``/``read_json``), so DuckDB does its
-own pushdown and parallel parsing.
+own pushdown and parallel parsing. ``count`` counts a file's rows without DuckDB's readers (the
+Parquet footers, pyarrow's CSV parser), so that a reader that skips rows is caught.
 """
 
 from __future__ import annotations
@@ -221,7 +222,7 @@ class FilesHead(Head):
             ignore_empty_lines=columns > 1, invalid_row_handler=invalid)
         convert = pacsv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.binary()}, check_utf8=False)
         rows = comments = 0
-        with pa.input_stream(element.path, compression="detect") as stream:
+        with pa.input_stream(element.path, compression=file_format(element.path)[1]) as stream:
             read = pacsv.ReadOptions(skip_rows=skip, autogenerate_column_names=True)
             reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
             for batch in reader:
@@ -252,7 +253,7 @@ def _count_lines(path: str) -> int:
     import pyarrow as pa
 
     count, tail = 0, b""
-    with pa.input_stream(path, compression="detect") as stream:
+    with pa.input_stream(path, compression=file_format(path)[1]) as stream:
         while True:
             block = stream.read(1 << 20)
             if not block:

@@ -9,10 +9,10 @@ down to ``LEAF_ROWS``; there, each end's (key, row hash) pairs are compared in D
 counts every row missing, extra or changed exactly. The detail names every differing key range
 (adjacent ranges merged, each cut to the first and last differing key) and the true counts.
 
-Limits, so that a table that differs everywhere does not take forever: ``MAX_QUERIES`` rounds of
-range questions per end (a range left unsplit when they run out is compared row by row all the
-same) and ``ROW_DIFF_ROWS`` rows compared one by one; past those, the ranges not compared are
-named with their row counts at both ends, and the counts say "at least".
+Limits, so that a table that differs everywhere does not take forever: ``MAX_QUERIES`` range
+questions per end (then the ranges that still differ are not split further, but compared row by
+row as they are) and ``ROW_DIFF_ROWS`` rows compared one by one; past those, the ranges not
+compared are counted from their totals at both ends, and the counts say "at least".
 """
 
 from __future__ import annotations
@@ -165,11 +165,9 @@ def explore(source, target, scale: KeyScale, columns, lo: int, hi: int):
     pending = [(lo, hi)]
     queries = 0
     while pending:
-        if queries >= MAX_QUERIES:  # out of questions: the rest is compared row by row as it is
-            leaves.extend((a, b, None, None, a, b) for a, b in pending)
-            break
         chunk, pending = pending[:RANGES_PER_QUERY], pending[RANGES_PER_QUERY:]
         queries += 1
+        last_level = queries >= MAX_QUERIES  # out of questions: what differs now is compared as it is
         select = f"{bucket_sql(scale, chunk)} AS __hydra_bucket, {figures}"
         at = [{row[0]: row[1:] for row in side.query(select, scale.any_of(chunk), "GROUP BY __hydra_bucket")}
               for side in (source, target)]
@@ -183,7 +181,7 @@ def explore(source, target, scale: KeyScale, columns, lo: int, hi: int):
                 found.append(Found(sub_lo, sub_hi, int(s[2]), int(s[3]), missing=s[0], whole=True))
             elif s is None:  # every row of the range is only at the target
                 found.append(Found(sub_lo, sub_hi, int(t[2]), int(t[3]), extra=t[0], whole=True))
-            elif max(s[0], t[0]) <= LEAF_ROWS or sub_lo == sub_hi:
+            elif max(s[0], t[0]) <= LEAF_ROWS or sub_lo == sub_hi or last_level:
                 leaves.append((sub_lo, sub_hi, s[0], t[0], min(s[2], t[2]), max(s[3], t[3])))
             else:
                 pending.append((sub_lo, sub_hi))
@@ -196,10 +194,7 @@ def compare_rows(source, target, scale: KeyScale, leaves) -> list[Found]:
     import duckdb
 
     found, budget, compared = [], ROW_DIFF_ROWS, []
-    for leaf in sorted(leaves):
-        lo, hi, s_rows, t_rows, first, last = leaf
-        if s_rows is None:  # never counted (out of questions): count it now
-            (s_rows,), (t_rows,) = (side.query("count(*)", scale.between(lo, hi))[0] for side in (source, target))
+    for lo, hi, s_rows, t_rows, first, last in sorted(leaves):
         rows = max(s_rows, t_rows)
         if rows <= budget:
             budget -= rows
