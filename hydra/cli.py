@@ -23,7 +23,9 @@ statements: ATTACH '<uri|path>' AS name [(TYPE kind, OPTION value, …)]; DETACH
   REFRESH name; MARK <selection> [WHERE …]; UNMARK <selection>; PROFILE <selection>;
   EXTRACT <MARKED|selection|(query)> TO '<folder|s3://…>' [(FORMAT parquet, …)];
   RECONCILE <LAST|MARKED|selection>; any DuckDB SQL. Type .help in the shell for more.
-exit status: 0 on success, 1 when a statement fails, 2 for bad arguments."""
+exit status: 0 on success; 1 when a statement fails (the script stops there), or when an
+  EXTRACT or RECONCILE finishes with failed elements or checks (the script goes on, and the
+  failures are summed up on stderr at the end); 2 for bad arguments; 130 when interrupted."""
 
 
 class _Ordered(argparse.Action):
@@ -99,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
                     session.run_text(_read_file(value), origin=value)
                 else:
                     session.run_text(sys.stdin.read(), origin="<stdin>")
+        if session.failures:
+            count = len(session.failures)
+            print(f"hydra: {count} statement{'s' * (count != 1)} finished with failures:", file=sys.stderr)
+            for line in session.failures:
+                print(f"  {line}", file=sys.stderr)
+            return 1
         return 0
     except Quit:
         return 0

@@ -123,6 +123,9 @@ class Session:
         # False while a fresh ``:memory:`` workspace has not created its catalog tables yet (start-up
         # time: see ``cli.main``); they are created before the first statement that could see them
         self.catalog_ready = True
+        # statements that finished with failed elements or checks ("origin:line: what failed"):
+        # a script exits 1 at its end when there is any
+        self.failures: list[str] = []
 
     def ensure_catalog(self) -> None:
         if not self.catalog_ready:
@@ -158,6 +161,8 @@ class Session:
                 self.show(result)  # streams the rows: errors met while reading them count too
             finally:
                 result.close()
+            if result.failure:
+                self.failures.append(f"{origin}:{stmt.line}: {result.failure}")
         except (Quit, StatementFailed):
             raise
         except HydraError as err:

@@ -35,9 +35,12 @@ class Result:
     then runs ``on_close`` (e.g. unregistering the Arrow views the query read).
     """
 
-    def __init__(self, columns=None, rows=None, message=None, types=None):
+    def __init__(self, columns=None, rows=None, message=None, types=None, failure=None):
         self.columns: list[str] = list(columns or [])
         self.message: str | None = message
+        # the statement ran to its end but part of its work failed (elements, checks): one line;
+        # a script then exits 1 when it ends
+        self.failure: str | None = failure
         self.types: list[str] = list(types or [])
         self._rows: list[tuple] | None = list(rows or [])
         self._cursor = None

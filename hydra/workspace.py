@@ -29,6 +29,8 @@ CORE_TABLES = ("sources", "elements", "columns", "marks", "stats", "transfers", 
 # columns added to a core table after workspaces were first written: an older workspace gains them
 ADDED_COLUMNS = {"elements": (("note", "VARCHAR"),)}
 MEMORY = ":memory:"
+# (table, column, type) added after the table's first release: added to older workspace files on open
+ADDED_COLUMNS = (("stats", "error", "VARCHAR"),)
 
 
 def ddl_folder() -> Path:
@@ -46,6 +48,9 @@ def now() -> datetime:
 
 class Workspace:
     """An open workspace. Use ``Workspace.open(path)``; ``execute`` runs one statement."""
+
+    #: EXTRACT runs in progress in this process (run ids), whichever Workspace object runs them
+    live_runs: set[str] = set()
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str, read_only: bool = False,
                  snapshot_of: str | None = None):
@@ -89,6 +94,8 @@ class Workspace:
         workspace = cls(con, path, read_only)
         if not read_only:
             workspace._create_tables(CORE_TABLES)
+            workspace._add_columns()
+            workspace.close_dead_runs()
         return workspace
 
     @classmethod
@@ -118,6 +125,27 @@ class Workspace:
                 for column, type_ in ADDED_COLUMNS[table]:
                     if (table, column) not in have:
                         self.con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {type_}')
+
+    def _add_columns(self) -> None:
+        """Columns added to a core table since a workspace file may have been created."""
+        for table, column, type_ in ADDED_COLUMNS:
+            self.con.execute(f'ALTER TABLE "{table}" ADD COLUMN IF NOT EXISTS "{column}" {type_}')
+
+    def close_dead_runs(self) -> int:
+        """Mark transfers still ``running`` from a run that is not alive as ``interrupted``; how many.
+
+        DuckDB's file lock lets one process write a workspace, and only ``Workspace.open`` for
+        writing (or an EXTRACT) calls this, so a ``running`` row that is not one of this process's
+        ``live_runs`` belongs to a process that ended without finishing (kill -9, power loss, a
+        crash). Read-only workspaces and snapshots are left as they are."""
+        if self.read_only:
+            return 0
+        live = sorted(self.live_runs)
+        alive = f" AND run_id NOT IN ({', '.join('?' * len(live))})" if live else ""
+        (count,) = self.con.execute(
+            "UPDATE transfers SET status = 'interrupted', error = 'interrupted: the Hydra process running it "
+            f"ended before this element finished' WHERE status = 'running'{alive}", live).fetchone()
+        return count
 
     def close(self) -> None:
         for head in self._heads.values():

@@ -28,7 +28,7 @@ def crm(pg_database):
     return pg_database
 
 
-def test_postgres_tables_extract_and_reconcile_clean(ws, crm, tmp_path):
+def test_postgres_tables_extract_and_reconcile_clean(ws, crm, tmp_path, split_small_elements):
     out = tmp_path / "out"
     ws.execute(f"ATTACH '{crm}' AS crm")
     profiled = ws.execute("PROFILE crm.*")
@@ -68,7 +68,7 @@ INSERT INTO odd SELECT g, g * interval '1 minute', ARRAY['a' || g, NULL] FROM ge
 """
 
 
-def test_plain_copy_writes_the_sources_batches_and_reconciles(ws, pg_database, tmp_path):
+def test_plain_copy_writes_the_sources_batches_and_reconciles(ws, pg_database, tmp_path, split_small_elements):
     """The direct route (no DuckDB round trip) for every type it takes, the DuckDB route for the
     types it does not (interval, arrays): both reconcile, and the files read back as the source."""
     import duckdb

@@ -61,8 +61,7 @@ def test_a_row_removed_at_the_target_is_found_and_named(ws, extracted):
     detail = failing["checksum"][5]
     assert "key id" in detail and "a column named id" in detail
     assert "1 row missing at the target" in detail and "'id': 123457" in detail
-    low, high = detail.split("key ranges that differ: id ")[1].split(";")[0].split("..")
-    assert int(low) <= 123_457 <= int(high) and int(high) - int(low) < 100
+    assert "key ranges that differ: id 123457;" in detail  # cut to the one key that differs
     assert "SHA-256 differs: part-00000.parquet" in failing["files"][5]
     small = next(r for r in result.rows if r[0] == 'f."small.csv"')
     assert small[1] == "pass"

@@ -511,7 +511,7 @@ def test_statements_end_to_end(big_lake, ws):
     assert ws.execute("SELECT v, count(*) FROM lake.sales GROUP BY v ORDER BY v").rows == [(1, 1000), (2, 1000), (3, 1000)]
 
 
-def test_extract_s3_dataset_in_parallel(small_lake, ws, tmp_path):
+def test_extract_s3_dataset_in_parallel(small_lake, ws, tmp_path, split_small_elements):
     """EXTRACT reads a hive dataset in partition ranges (WORKERS 3) and loses nothing."""
     import duckdb
 

@@ -117,7 +117,7 @@ def test_aggregate_query_is_tsql():
     parsed = sqlglot.parse_one(sql, read="tsql")
     assert len(parsed.expressions) == 1 + len(slots)
     assert "MIN([Ünïcödé name] COLLATE Latin1_General_BIN2)" in sql
-    assert "SUM(CAST([id] AS DECIMAL(38, 0)))" in sql and "AVG(CAST([id] AS FLOAT))" in sql
+    assert "SUM(CAST([id] AS DECIMAL(38, 0)))" in sql and "AVG(" not in sql  # the mean is sum / count
     assert ("raw", "min") not in slots and ("raw", "count") in slots  # varbinary: counts only
     assert ("flag", "sum") not in slots
 

@@ -12,7 +12,8 @@ CREATE TABLE IF NOT EXISTS stats (
     sum_value      VARCHAR,
     mean_value     DOUBLE,
     method         VARCHAR NOT NULL,
-    computed_at    TIMESTAMPTZ NOT NULL
+    computed_at    TIMESTAMPTZ NOT NULL,
+    error          VARCHAR
 );
 COMMENT ON TABLE stats IS 'Statistics computed by PROFILE at the source: one element-level row (column_name NULL) and one row per column';
 COMMENT ON COLUMN stats.source IS 'Source of the element';
@@ -28,3 +29,4 @@ COMMENT ON COLUMN stats.sum_value IS 'Sum of a numeric column, as text (exact de
 COMMENT ON COLUMN stats.mean_value IS 'Mean of a numeric column';
 COMMENT ON COLUMN stats.method IS 'How the figures were computed, e.g. postgresql aggregate query, duckdb scan';
 COMMENT ON COLUMN stats.computed_at IS 'When they were computed';
+COMMENT ON COLUMN stats.error IS 'Why PROFILE could not compute the figures (one element-level row, no figures): the element failed';

@@ -20,7 +20,7 @@ COMMENT ON COLUMN transfers.run_id IS 'Identifier of the EXTRACT run';
 COMMENT ON COLUMN transfers.source IS 'Source of the element';
 COMMENT ON COLUMN transfers.ref IS 'Element ref (or the query label for EXTRACT (query))';
 COMMENT ON COLUMN transfers.target_uri IS 'Folder or s3:// prefix the element was written to (where its _manifest.json is)';
-COMMENT ON COLUMN transfers.status IS 'running, done, skipped (already complete), failed';
+COMMENT ON COLUMN transfers.status IS 'running, done, skipped (already complete), failed, interrupted (the process running it ended: kill -9, crash)';
 COMMENT ON COLUMN transfers.rows IS 'Rows written';
 COMMENT ON COLUMN transfers.bytes IS 'Bytes written';
 COMMENT ON COLUMN transfers.files IS 'Data files written';

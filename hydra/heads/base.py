@@ -113,6 +113,9 @@ class Head:
     options_allowed: ClassVar[tuple[str, ...]] = ()
     #: option names whose values are secrets: never stored, never shown
     secret_options: ClassVar[tuple[str, ...]] = ()
+    #: True when an element's parts are ``/``-separated paths (files, object keys): EXTRACT then
+    #: keeps their folders in the target layout; otherwise each part is one folder name
+    path_parts: ClassVar[bool] = False
 
     def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
         """No I/O here: the workspace may create a head only to check its arguments."""
@@ -200,6 +203,17 @@ class Head:
         """Optional: exact figures computed by the source engine itself. None = not supported,
         and Hydra aggregates the stream in DuckDB instead."""
         return None
+
+    def count(self, element: Element) -> tuple[int, str] | None:
+        """Optional: the element's exact row count taken independently of ``read``/``scan_sql``
+        (the file's own metadata, another parser), and how it was taken. RECONCILE compares the
+        rows read with it, so a reader that drops rows silently is caught. None = not supported."""
+        return None
+
+    def reads_every_row(self, element: Element) -> bool:
+        """False when a read of the element may skip rows it cannot parse instead of failing
+        (a lenient CSV reader): EXTRACT and PROFILE then check the rows read against ``count``."""
+        return True
 
 
 def parse_bool(value: str | bool | None, default: bool = False) -> bool:

@@ -7,7 +7,8 @@ A glob (``'exports/**/*.csv'``) or a single file works too.
 Listing is cheap: DuckDB's CSV sniffer looks at the start of each CSV, Parquet row counts come from
 the footer (exact), and nothing is read in full. A file that cannot be parsed is still listed, with
 its error. Reads are DuckDB-native (``read_csv``/``read_parquet``/``read_json``), so DuckDB does its
-own pushdown and parallel parsing.
+own pushdown and parallel parsing. ``count`` counts a file's rows without DuckDB's readers (the
+Parquet footers, pyarrow's CSV parser), so that a reader that skips rows is caught.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class FilesHead(Head):
     kind = "files"
     schemes = ("file",)
     options_allowed = ("LENIENT", "WORKERS")
+    path_parts = True
 
     @classmethod
     def claims_path(cls, uri: str) -> bool:
@@ -168,6 +170,69 @@ class FilesHead(Head):
             return f"read_json({path}, format='newline_delimited')"
         return f"read_json({path})"
 
+    def reads_every_row(self, element: Element) -> bool:
+        # DuckDB's strict CSV reader fails on a row it cannot read; ignore_errors (LENIENT) drops it
+        return not (self.lenient and element.kind == "csv")
+
+    def count(self, element: Element) -> tuple[int, str] | None:
+        """Rows counted without DuckDB's readers: the Parquet footers (written by the producer),
+        pyarrow's CSV parser with the dialect DuckDB's sniffer found (values not decoded, rows
+        with a wrong number of fields counted too), the non-blank lines of JSON Lines."""
+        if element.kind == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(element.path).metadata.num_rows, "the Parquet footer, read by pyarrow"
+        if element.kind == "csv":
+            return self._count_csv(element)
+        if element.kind == "jsonl":
+            return _count_lines(element.path), "non-blank lines"
+        return None
+
+    def _count_csv(self, element: Element) -> tuple[int, str] | None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pacsv
+
+        import duckdb
+
+        cur = self._con.cursor()
+        try:
+            delimiter, quote, escape, comment, skip, header, columns = cur.execute(
+                "SELECT Delimiter, Quote, Escape, Comment, SkipRows, HasHeader, len(Columns) "
+                f"FROM sniff_csv(?{self._csv_options()})", [element.path]).fetchone()
+        except duckdb.Error:
+            return None  # no dialect: the file cannot be read either (elements.error says why)
+        finally:
+            cur.close()
+        none = "(empty)"
+        quote, escape, comment = (None if v == none else v for v in (quote, escape, comment))
+        if len(delimiter) != 1 or len(quote or "") > 1 or len(escape or "") > 1 or len(comment or "") > 1:
+            return None  # a dialect pyarrow cannot parse: no independent count
+        odd = {"rows": 0}
+
+        def invalid(row) -> str:  # a row with another number of fields than the first: count it
+            if not (comment and (row.text or "").startswith(comment)):
+                odd["rows"] += 1
+            return "skip"
+
+        parse = pacsv.ParseOptions(
+            delimiter=delimiter, quote_char=quote or False, double_quote=escape in (None, quote),
+            escape_char=escape if escape not in (None, quote) else False, newlines_in_values=quote is not None,
+            # DuckDB reads an empty line as a row of NULL only in a file of one column
+            ignore_empty_lines=columns > 1, invalid_row_handler=invalid)
+        convert = pacsv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.binary()}, check_utf8=False)
+        rows = comments = 0
+        with pa.input_stream(element.path, compression=file_format(element.path)[1]) as stream:
+            read = pacsv.ReadOptions(skip_rows=skip, autogenerate_column_names=True)
+            reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+            for batch in reader:
+                rows += batch.num_rows
+                if comment:
+                    comments += pc.sum(pc.starts_with(batch.column(0).cast(pa.string(), safe=False),
+                                                      comment)).as_py() or 0
+        rows = rows + odd["rows"] - comments - (1 if header and rows + odd["rows"] else 0)
+        return rows, "pyarrow's CSV parser in the sniffed dialect, values not decoded"
+
     def read(self, element, columns=None, predicates=None, limit=None):
         """Arrow stream of the element, for callers that want batches rather than a DuckDB scan."""
         if self._con is None:
@@ -181,6 +246,22 @@ class FilesHead(Head):
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _count_lines(path: str) -> int:
+    """Non-blank lines of a (possibly compressed) text file, read in blocks."""
+    import pyarrow as pa
+
+    count, tail = 0, b""
+    with pa.input_stream(path, compression=file_format(path)[1]) as stream:
+        while True:
+            block = stream.read(1 << 20)
+            if not block:
+                break
+            lines = (tail + block).split(b"\n")
+            tail = lines.pop()
+            count += sum(1 for line in lines if line.strip())
+    return count + (1 if tail.strip() else 0)
 
 
 def _sniff_warning(columns: list[Column], skipped: int) -> str | None:

@@ -166,6 +166,7 @@ class S3Head(Head):
     schemes = ("s3",)
     tables = ("s3_objects",)
     options_allowed = ("PROFILE", "REGION", "ENDPOINT", "ANONYMOUS")
+    path_parts = True
 
     def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
         super().__init__(name, uri, options)

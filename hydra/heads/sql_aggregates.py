@@ -3,8 +3,9 @@
 Per column: null count, distinct count, min and max (returned as text), and for numbers sum and
 mean. Strings compare in binary order (``COLLATE "C"``, ``BINARY``, ``_BIN2``) so that min/max
 match what DuckDB computes over the extracted files. Aggregates a dialect cannot compute on a
-type (json, bytea, arrays…) are skipped, never failed; if the one query still fails, each column
-is retried alone and whatever fails is left out.
+type (json, bytea, arrays…) are not asked for. If the one query fails (a view that divides by
+zero, a column the role may not read), the element fails, naming the column: a figure that could
+not be computed is never left out silently.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
         elif kind == "text" and fam == "mssql":
             out["distinct"] = f"COUNT(DISTINCT {q} COLLATE Latin1_General_BIN2)"
         elif kind == "text" and fam == "postgresql":
-            out["distinct"] = f'COUNT(DISTINCT {q} COLLATE "C")'
+            # as text: enums and other types read as VARCHAR take no collation of their own
+            out["distinct"] = f'COUNT(DISTINCT {q}::text COLLATE "C")'
         else:
             out["distinct"] = f"COUNT(DISTINCT {q})"
     if kind == "time" and fam == "postgresql":
@@ -88,7 +90,7 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
         out["min"], out["max"] = f"MIN({q}::numeric)", f"MAX({q}::numeric)"
     elif kind == "text":
         if fam == "postgresql":
-            out["min"], out["max"] = f'MIN({q} COLLATE "C")', f'MAX({q} COLLATE "C")'
+            out["min"], out["max"] = f'MIN({q}::text COLLATE "C")', f'MAX({q}::text COLLATE "C")'
         elif fam == "mysql":
             out["min"], out["max"] = f"MIN(BINARY {q})", f"MAX(BINARY {q})"
         elif fam == "mssql":
@@ -99,17 +101,18 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
         out["min"], out["max"] = f"bool_and({q})", f"bool_or({q})"
     elif kind == "uuid" and fam == "postgresql":
         out["min"], out["max"] = f"MIN({q}::text)", f"MAX({q}::text)"
+    # the mean is the sum over the count (aggregates()): PostgreSQL's AVG(float8) also sums the
+    # squares, which overflows on values a sum takes (1e300)
     if kind in ("int", "num", "money"):
         if fam == "mssql":  # SUM(int) overflows in T-SQL: widen integers first
             out["sum"] = f"SUM(CAST({q} AS DECIMAL(38, 0)))" if kind == "int" else f"SUM({q})"
-            out["mean"] = f"AVG(CAST({q} AS FLOAT))"
         elif fam == "postgresql" and kind == "money":
-            out["sum"], out["mean"] = f"SUM({q}::numeric)", f"AVG({q}::numeric)"
+            out["sum"] = f"SUM({q}::numeric)"
         elif fam == "postgresql" and col.type.upper() == "FLOAT":
             # SUM(real) is summed in real (7 digits): widen, as DuckDB sums floats in double
-            out["sum"], out["mean"] = f"SUM({q}::double precision)", f"AVG({q}::double precision)"
+            out["sum"] = f"SUM({q}::double precision)"
         else:
-            out["sum"], out["mean"] = f"SUM({q})", f"AVG({q})"
+            out["sum"] = f"SUM({q})"
     return out
 
 
@@ -155,6 +158,29 @@ def _postgres_text(value: str) -> str:
     return f"{day} (BC){space}{rest}"
 
 
+def _failing_figure(head: SqlHead, element: Element, cols: list[Column], err: Exception) -> str:
+    """Why the aggregate query failed, naming the first column whose figure fails (a view that
+    divides by zero, a column the role may not SELECT): one query per figure, in one transaction."""
+    table = head.table_sql(element)
+    try:
+        with head.engine.connect() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar()
+            except Exception as whole:  # noqa: BLE001 - the element cannot even be counted
+                return head._clean(whole)
+            for col in cols:
+                for expr in column_exprs(head, col).values():
+                    try:
+                        with conn.begin_nested():  # a failed figure must not end the transaction
+                            conn.exec_driver_sql(f"SELECT {expr} FROM {table}").scalar()
+                    except Exception as figure:  # noqa: BLE001
+                        return f"column {col.name}: {head._clean(figure)}"
+    except Exception:  # noqa: BLE001 - cannot narrow it down: the first error says enough
+        pass
+    return head._clean(err)
+
+
 def aggregates(head: SqlHead, element: Element, columns: list[Column]) -> Aggregates:
     ref = ".".join(element.parts)
     known = {c.name: c for c in element.columns or []}
@@ -163,30 +189,10 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column]) -> Aggreg
     try:
         with head.engine.connect() as conn:
             row = conn.exec_driver_sql(sql).one()
-    except Exception as first:  # noqa: BLE001 - retry column by column, dropping what fails
-        row = None
-        err = first
-    if row is not None:
-        total = int(row[0])
-        values = dict(zip(slots, row[1:]))
-    else:
-        values = {}
-        total = None
-        try:
-            with head.engine.connect() as conn:
-                total = int(conn.exec_driver_sql(f"SELECT COUNT(*) FROM {head.table_sql(element)}").scalar())
-                for col in cols:
-                    for figure, expr in column_exprs(head, col).items():
-                        try:
-                            with conn.begin_nested():  # a failed figure must not end the transaction
-                                v = conn.exec_driver_sql(f"SELECT {expr} FROM {head.table_sql(element)}").scalar()
-                            values[(col.name, figure)] = v
-                        except Exception:  # noqa: BLE001 - this figure is not computable here: left out
-                            pass
-        except Exception as err2:  # noqa: BLE001
-            raise HeadError(f"{head.name}: cannot aggregate {ref}: {head._clean(err2)}") from None
-        if total is None:
-            raise HeadError(f"{head.name}: cannot aggregate {ref}: {head._clean(err)}")
+    except Exception as err:  # noqa: BLE001 - find the column that fails, to name it
+        raise HeadError(f"{head.name}: cannot aggregate {ref}: {_failing_figure(head, element, cols, err)}") from None
+    total = int(row[0])
+    values = dict(zip(slots, row[1:]))
     out: dict[str, dict] = {}
     for col in cols:
         figures: dict = {}
@@ -205,8 +211,8 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column]) -> Aggreg
                 figures[f"{figure}_value"] = _text(v)
             elif figure == "sum":
                 figures["sum_value"] = _number(v)
-            elif figure == "mean":
-                figures["mean_value"] = float(v) if v is not None else None
+                count = int(values.get((col.name, "count")) or 0)
+                figures["mean_value"] = float(v) / count if v is not None and count else None
         out[col.name] = figures
     return Aggregates(row_count=total, columns=out, method=f"{head.backend} aggregate query")
 

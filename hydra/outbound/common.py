@@ -71,17 +71,9 @@ class Item:
     def is_query(self) -> bool:
         return self.query is not None
 
-    def rel_path(self) -> str:
-        """``<source>/<element path>`` made safe for file names and object keys."""
-        if self.is_query:
-            return f"{QUERY_SOURCE}/{safe_segment(self.label or 'query')}"
-        segments = [safe_segment(self.source)]
-        for part in self.element.parts:
-            segments.extend(safe_segment(s) for s in str(part).split("/") if s)
-        return "/".join(segments)
-
 
 def safe_segment(text: str) -> str:
+    """A column name in a partition folder name (``col=value``)."""
     cleaned = re.sub(r"[^A-Za-z0-9._=-]", "_", text).strip()
     if cleaned in ("", ".", ".."):
         cleaned = "_" + cleaned.replace(".", "_")

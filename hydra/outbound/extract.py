@@ -27,6 +27,7 @@ from hydra.heads.base import parse_bool
 from hydra.outbound import direct
 from hydra.outbound.common import (CHECKSUM_MOD, QUERY_SOURCE, Item, is_nested, is_numeric, items_for, open_scan, q,
                                    query_label, row_hash_sql, where_sql)
+from hydra.outbound.layout import plan_folders
 from hydra.outbound.progress import Display
 from hydra.outbound.targets import TargetError, error_line, open_target
 from hydra.outbound.writers import HASH, LINE, ElementSink, Progress, check_format, json_line_value
@@ -38,6 +39,27 @@ SYNTAX = ("EXTRACT <MARKED | ref | glob[, …] | (query)> TO '<folder | s3://buc
 OPTIONS = ("FORMAT", "COMPRESSION", "ROWS_PER_FILE", "PARTITION_BY", "WORKERS", "OVERWRITE", "NAME")
 BATCH_BYTES = 64 << 20  # aim for Arrow batches of about this size
 CSV_NATIVE = ("BOOLEAN", "VARCHAR")
+
+
+# Reading an element in key ranges costs a connection, a query, a snapshot and a part file per
+# range, and pays only when each range has enough to read. bench/bench_split_threshold.py, PostgreSQL
+# on the 2-core development machine (load 1-6), 4 ranges against one: 10k rows (1.4 MiB) 4.6x
+# slower, 100k (13 MiB) 2.1x, 300k (40 MiB) 1.4x, 1M (133 MiB) 0.89x. So a range gets at least
+# 32 MiB or 250,000 rows by the catalog's estimates.
+RANGE_MIN_BYTES = 32 << 20
+RANGE_MIN_ROWS = 250_000
+
+
+def range_count(element, workers: int) -> int:
+    """How many key ranges to read an element in: up to WORKERS, each of at least RANGE_MIN_BYTES
+    or RANGE_MIN_ROWS by the catalog's estimates (a 7-row table is one range, one file). Without
+    any estimate (a table never analysed and of unknown size), WORKERS ranges, as it may be big."""
+    if workers < 2:
+        return 1
+    if element.size_bytes is None and element.row_count is None:
+        return workers
+    enough = max((element.size_bytes or 0) // RANGE_MIN_BYTES, (element.row_count or 0) // RANGE_MIN_ROWS)
+    return max(1, min(workers, enough))
 
 
 @dataclass
@@ -138,6 +160,8 @@ class Job:
     columns: list = field(default_factory=list)
     queries: list = field(default_factory=list)  # the extraction query of each range
     pushed: list = field(default_factory=list)
+    counter: object = None  # the head whose independent count checks the rows read
+    expected: tuple | None = None  # (rows, how counted) from counter.count
     route: str = "duckdb"  # how rows reach the writer: through a DuckDB query, or 'direct' (outbound.direct)
     checksum: int = 0
     checksums: list = field(default_factory=list)  # one per range, appended by the workers
@@ -175,13 +199,13 @@ class Run:
         self.ws, self.statement_text, self.target, self.options = ws, statement_text, target, options
         self.started_at = now()
         self.run_id = self.started_at.strftime("%Y%m%dT%H%M%S%f")[:-3] + "-" + uuid.uuid4().hex[:6]
-        self.jobs = [self._job(item) for item in items]
+        folders, self.clashes = plan_folders(ws, items)
+        self.jobs = [self._job(item, rel) for item, rel in zip(items, folders)]
         self.cancelled = False
 
-    def _job(self, item: Item) -> Job:
+    def _job(self, item: Item, rel: str) -> Job:
         from hydra.outbound.profile import stats_of
 
-        rel = item.rel_path()
         job = Job(item, self.run_id, rel, self.target.element_uri(rel), self.options)
         if not item.is_query:
             job.source_stats = stats_of(self.ws, item.source, item.ref)
@@ -191,22 +215,41 @@ class Run:
     # -- the run --------------------------------------------------------------------------------
 
     def run(self) -> Result:
+        self.ws.live_runs.add(self.run_id)
+        try:
+            return self._run()
+        finally:
+            self.ws.live_runs.discard(self.run_id)
+
+    def _run(self) -> Result:
         from hydra.workspace import now
 
+        self.ws.close_dead_runs()
         try:
             self.target.check()
             target_error = None
         except HydraError as err:
             target_error = str(err)
-        for job in self.jobs:
+        for i, job in enumerate(self.jobs):
             self._record_start(job)
+            element = job.item.element
             if target_error:
                 self._fail(job, target_error)
+            elif i in self.clashes:
+                self._fail(job, self.clashes[i])
+            elif element is not None and element.error:
+                # listed, but the way it was attached cannot read it as it is (elements.error)
+                self._fail(job, f"not extracted: {element.error}")
         todo = [j for j in self.jobs if j.status == "pending"]
         for job in todo:
             try:
-                if not self.options.overwrite and self.target.is_complete(job.rel):
-                    self._skip(job, self.target.read_manifest(job.rel) or {})
+                manifest = self.target.read_manifest(job.rel)
+                owner = manifest is not None and _owner(manifest)
+                if owner and owner != (job.item.source, job.item.ref):
+                    self._fail(job, f"the target folder {job.element_uri} holds {owner[1]} (its _manifest.json "
+                                    f"says so); Hydra never overwrites another element: extract to another target")
+                elif manifest is not None and not self.options.overwrite:
+                    self._skip(job, manifest)
             except Exception as err:  # noqa: BLE001
                 self._fail(job, error_line(err, job.element_uri))
         todo = [j for j in self.jobs if j.status == "pending"]
@@ -302,12 +345,15 @@ class Run:
             item = job.item
             if not item.is_query:
                 head = self.ws.head(item.source)  # opened here, in the main thread
-                if head.scan_sql(item.element) is None and self.options.workers > 1:
-                    split = head.split(item.element, self.options.workers)
+                parts = range_count(item.element, self.options.workers)
+                if head.scan_sql(item.element) is None and parts > 1:
+                    split = head.split(item.element, parts)
                     if split:
                         job.ranges = [" AND ".join(f"({p.sql(dialect='duckdb')})" for p in preds) or None
                                       for preds in split]
                         job.range_sql = job.ranges
+                if not item.filter and len(job.ranges) == 1 and not head.reads_every_row(item.element):
+                    job.counter = head  # the rows read are checked against head.count (_task)
             job.cursors = [self.ws.con.cursor() for _ in job.ranges]
             if item.is_query:
                 job.pre_scan = open_scan(self.ws, item, job.cursors[0])
@@ -354,6 +400,8 @@ class Run:
                 writer.write(batch, hash_sum)
             job.schemas.append(schema)
             writer.close()
+            if job.counter is not None:
+                job.expected = job.counter.count(item.element)
             job.checksums.append(writer.checksum)  # summed by the main thread when the element ends
         except BaseException:
             if writer is not None:
@@ -393,6 +441,11 @@ class Run:
         if job.status != "failed":
             try:
                 job.checksum = sum(job.checksums) % CHECKSUM_MOD
+                read = sum(f["rows"] for f in job.sink.files)
+                if job.expected is not None and job.expected[0] != read:
+                    raise HydraError(f"{job.item.ref}: reading it yields {read:,} rows but it holds "
+                                     f"{job.expected[0]:,} (counted by {job.expected[1]}): the reader "
+                                     f"skipped rows it could not parse or decode; nothing was written")
                 if not job.sink.files and job.schemas:
                     job.sink.empty_part(job.schemas[0])  # an empty element still has a file with its schema
                 manifest = element_manifest(job, finished_at, job.seconds)
@@ -441,6 +494,8 @@ class Run:
         for key, value in wanted.items():
             if key in manifest and manifest[key] != value:
                 return f"{key.upper()} ({manifest[key]}, now {value})"
+        if job.item.is_query and query.get("user_query") != job.item.query:
+            return "query (the NAME is the same)"
         if query.get("filter") != job.item.filter:
             return f"filter ({query.get('filter')!r}, now {job.item.filter!r})"
         if query.get("mark_columns") != job.item.columns:
@@ -493,10 +548,21 @@ class Run:
         message = (f"EXTRACT {self.run_id} to {self.target.uri}: {counts['done']} done "
                    f"({total_rows:,} rows, {human_bytes(total_bytes)}), {counts['skipped']} skipped "
                    f"(already complete), {counts['failed']} failed, in {seconds:.1f} s")
+        failure = None
         if counts["failed"]:
             message += f"\n{counts['failed']} element{'s' * (counts['failed'] != 1)} FAILED: see the error column or transfers.error"
+            failure = (f"EXTRACT {self.run_id}: {counts['failed']} of {len(self.jobs)} element"
+                       f"{'s' * (len(self.jobs) != 1)} failed (SELECT ref, error FROM transfers "
+                       f"WHERE run_id = '{self.run_id}' AND status = 'failed')")
         return Result(columns=["ref", "status", "rows", "bytes", "files", "seconds", "error"], rows=rows,
-                      message=message)
+                      message=message, failure=failure)
+
+
+def _owner(manifest: dict) -> tuple[str, str] | None:
+    """The (source, ref) a manifest was written for."""
+    if "source" in manifest and "ref" in manifest:
+        return manifest["source"], manifest["ref"]
+    return None
 
 
 def _task_error(err: BaseException, job: Job) -> str:

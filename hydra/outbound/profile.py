@@ -65,8 +65,9 @@ def profile(ws, stmt) -> Result:
             prepared.append(item)
         except Exception as err:  # noqa: BLE001 - one element's failure is reported, others go on
             failed += 1
-            rows[item.ref] = (item.ref, None, None, "failed", 0.0, str(err) if isinstance(err, HydraError)
-                              else one_line(err))
+            error = str(err) if isinstance(err, HydraError) else one_line(err)
+            store_failure(ws, item, error)
+            rows[item.ref] = (item.ref, None, None, "failed", 0.0, error)
 
     cursors = {id(item): ws.con.cursor() for item in prepared}  # made here: one per element
 
@@ -84,6 +85,7 @@ def profile(ws, stmt) -> Result:
         for item, found, error, seconds in pool.map(run, prepared):
             if error is not None:
                 failed += 1
+                store_failure(ws, item, error)
                 rows[item.ref] = (item.ref, None, None, "failed", round(seconds, 3), error)
                 continue
             figures, method, approximate = found
@@ -96,8 +98,8 @@ def profile(ws, stmt) -> Result:
         except Exception:  # noqa: BLE001 - already closed
             pass
     message = f"profiled {len(items) - failed} element{'s' * (len(items) - failed != 1)}"
-    if failed:
-        message += f"; {failed} FAILED"
+    if failed:  # named, but not a script's failure: profiling everything meets what cannot be read
+        message += f"; {failed} FAILED: see the error column or stats.error"
     return Result(columns=["ref", "row_count", "columns", "method", "seconds", "error"],
                   rows=[rows[item.ref] for item in items], message=message)
 
@@ -126,6 +128,12 @@ def profile_item(ws, item: Item, distinct_option: str | None, con=None):
     finally:
         scan.close()
         con.close()
+    if not head.reads_every_row(item.element):  # a reader that may skip rows: count them another way
+        counted = head.count(item.element)
+        if counted is not None and counted[0] != figures["row_count"]:
+            raise HydraError(f"{item.ref}: reading it yields {figures['row_count']:,} rows but it holds "
+                             f"{counted[0]:,} (counted by {counted[1]}): the reader skipped rows it could "
+                             f"not parse or decode")
     method = "duckdb aggregate over " + ("the native scan" if scan.native else f"the {head.kind} head's stream")
     return figures, method, distinct == "approx"
 
@@ -157,6 +165,23 @@ def store(ws, item: Item, figures: dict, method: str, approximate: bool) -> None
         raise
     item.element.row_count = figures["row_count"]
     item.element.row_count_exact = True
+
+
+def store_failure(ws, item: Item, error: str) -> None:
+    """Replace the element's stats with one element-level row saying why PROFILE failed: figures
+    from an earlier PROFILE would read as if they were still true."""
+    from hydra.workspace import now
+
+    con = ws.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM stats WHERE source = ? AND ref = ?", [item.source, item.ref])
+        con.execute("INSERT INTO stats (source, ref, method, computed_at, error) VALUES (?, ?, 'failed', ?, ?)",
+                    [item.source, item.ref, now(), error])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _text(value):

@@ -25,19 +25,14 @@ import time
 import uuid
 
 from hydra.errors import HydraError, StatementError, one_line
-from hydra.outbound.common import (QUERY_SOURCE, Item, checksum_sql, is_float, is_integer, items_for, open_scan, q,
-                                   row_hash_sql, sql_string, where_sql)
+from hydra.outbound.bisect import bisect
+from hydra.outbound.common import QUERY_SOURCE, Item, is_float, items_for, open_scan, q, sql_string, where_sql
 from hydra.outbound.figures import judge, run_aggregates
 from hydra.outbound.targets import open_target
 from hydra.outbound.writers import json_line_read_type
 from hydra.refs import parse_selection, ref_text
 from hydra.statements import Result, statement
 
-BUCKETS = 16
-LEAF_ROWS = 64
-MAX_RANGES = 8
-MAX_ROWS_NAMED = 10
-UNKEYED_ROWS = 200_000  # compare row hashes one by one up to this many rows
 
 
 @statement(
@@ -81,8 +76,10 @@ def reconcile(ws, stmt) -> Result:
     message += (f"{failed} FAILED in {elements_failed} element{'s' * (elements_failed != 1)} "
                 f"(SELECT * FROM reconciliations WHERE run_id = '{run_id}' AND status = 'fail')"
                 if failed else "all passed")
+    failure = (f"RECONCILE {run_id}: {failed} of {total} checks failed in {elements_failed} of {len(entries)} "
+               f"element{'s' * (len(entries) != 1)}" if failed else None)
     return Result(columns=["ref", "status", "checks", "failed", "first_failure", "detail", "seconds"],
-                  rows=summary, message=message)
+                  rows=summary, message=message, failure=failure)
 
 
 # -- what to reconcile --------------------------------------------------------------------------
@@ -128,6 +125,11 @@ def reconcile_entry(ws, entry: dict) -> list[dict]:
     if manifest is None:
         return [{"check": "manifest", "status": "fail", "target": "missing",
                  "detail": f"no _manifest.json at {entry['target']}: the element is incomplete"}]
+    owner = (manifest.get("source"), manifest.get("ref"))
+    if owner != (entry["source"], entry["ref"]):
+        return [{"check": "manifest", "status": "fail", "source": entry["ref"], "target": owner[1],
+                 "detail": f"the _manifest.json at {entry['target']} is for {owner[1]}, not {entry['ref']}: "
+                           f"this element's files are not there"}]
     checks = [{"check": "manifest", "status": "pass", "source": manifest.get("run_id"), "target": "present"}]
     try:
         checks.append(files_check(target, manifest))
@@ -139,10 +141,12 @@ def reconcile_entry(ws, entry: dict) -> list[dict]:
             source_figures, method = source_side.figures()
             checks += compare(columns, source_figures, target_figures, manifest, method, lossy_reads(ws, item))
             bad = [c for c in checks if c["status"] == "fail" and c["check"] in ("row_count", "checksum")]
-            if bad:
+            # bisecting compares the source's reader with the target: pointless when that reader
+            # is the one found short
+            if bad and source_figures.get("read_rows", source_figures["row_count"]) == source_figures["row_count"]:
                 detail = bisect(source_side, target_side, item, columns)
                 for c in bad:
-                    c["detail"] = detail
+                    c["detail"] = f"{c['detail']}; {detail}" if c.get("detail") else detail
     except HydraError as err:
         checks.append({"check": "error", "status": "fail", "detail": str(err)})
     except Exception as err:  # noqa: BLE001 - one element's problem is reported, the others go on
@@ -184,7 +188,13 @@ def files_check(target, manifest: dict) -> dict:
     present = set(target.data_files(""))
     missing = sorted(set(listed) - present)
     extra = sorted(present - set(listed))
-    changed = sorted(p for p in set(listed) & present if target.sha256("", p) != listed[p]["sha256"])
+    changed = []
+    for path in sorted(set(listed) & present):
+        size = target.size("", path)
+        if size != listed[path]["bytes"]:  # no need to hash it
+            changed.append(f"{path} ({size:,} bytes, the manifest says {listed[path]['bytes']:,})")
+        elif target.sha256("", path) != listed[path]["sha256"]:
+            changed.append(path)
     problems = []
     if missing:
         problems.append("missing: " + ", ".join(missing[:5]))
@@ -200,9 +210,14 @@ def compare(columns, source: dict, target: dict, manifest: dict, method: str,
             read_as: dict[str, str] | None = None) -> list[dict]:
     """The checks of one element. ``read_as``: per column, the lossy read behind a floating-point
     column (e.g. "numeric(1000,500) read as DOUBLE"), said in the detail of its checks."""
+    detail = None
+    if source["row_count"] != target["row_count"]:
+        detail = f"source ({method}) has {source['row_count']} rows, target has {target['row_count']}"
+        if source.get("read_rows", source["row_count"]) != source["row_count"]:
+            detail += (f"; reading the source yields {source['read_rows']} rows: the reader skipped rows "
+                       f"it could not parse or decode")
     checks = [{"check": "row_count", "source": source["row_count"], "target": target["row_count"],
-               "detail": None if source["row_count"] == target["row_count"] else
-               f"source ({method}) has {source['row_count']} rows, target has {target['row_count']}"}]
+               "detail": detail}]
     stream = (manifest.get("checksum") or {}).get("value")
     checks.append({"check": "checksum", "source": stream, "target": target.get("checksum"),
                    "detail": None})
@@ -253,7 +268,15 @@ class SourceSide:
                 found = None
             if found is not None:
                 return {"row_count": found.row_count, "columns": found.columns}, found.method
-        return self.run(lambda con, rel: run_aggregates(con, rel, self.columns)), "duckdb pass over the source scan"
+        figures = self.run(lambda con, rel: run_aggregates(con, rel, self.columns))
+        method = "duckdb pass over the source scan"
+        counted = None if item.is_query or item.filter else self.ws.head(item.source).count(item.element)
+        if counted is not None:
+            # the row count from outside the reader the copy used: a reader that skipped rows
+            # would otherwise agree with its own copy
+            figures["read_rows"], figures["row_count"] = figures["row_count"], counted[0]
+            method += f"; rows counted by {counted[1]}"
+        return figures, method
 
     def run(self, fn, extra: str | None = None):
         """``fn(con, relation_sql)`` over the source rows (optionally within ``extra``)."""
@@ -269,6 +292,9 @@ class SourceSide:
 
     def query(self, select: str, extra: str | None = None, tail: str = ""):
         return self.run(lambda con, rel: con.execute(f"SELECT {select} FROM {rel} AS __rows {tail}").fetchall(), extra)
+
+    def arrow(self, select: str, extra: str | None = None):
+        return self.run(lambda con, rel: con.sql(f"SELECT {select} FROM {rel} AS __rows").to_arrow_table(), extra)
 
 
 class TargetSide:
@@ -332,172 +358,15 @@ class TargetSide:
     def query(self, select: str, extra: str | None = None, tail: str = ""):
         return self.con.execute(f"SELECT {select} FROM {self.relation()} AS __rows{where_sql(extra)} {tail}").fetchall()
 
+    def arrow(self, select: str, extra: str | None = None):
+        return self.con.sql(f"SELECT {select} FROM {self.relation()} AS __rows{where_sql(extra)}").to_arrow_table()
+
     def __exit__(self, *exc):
         if self.con is not None:
             self.con.close()
         if self._temp:
             shutil.rmtree(self._temp, ignore_errors=True)
         return False
-
-
-# -- bisection ----------------------------------------------------------------------------------
-
-
-class KeyScale:
-    """Maps a key column to whole numbers for range bisection: integers as they are, dates as
-    days and timestamps as microseconds since 1970; ranges are written back in the key's type so
-    that a head can push them down."""
-
-    def __init__(self, name: str, type_: str):
-        self.name, self.type = name, type_.upper()
-        self.k = q(name)
-        if is_integer(self.type):
-            self.kind = "integer"
-        elif self.type == "DATE":
-            self.kind = "date"
-        elif self.type.startswith("TIMESTAMP"):
-            self.kind = "timestamp"
-        else:
-            self.kind = None
-
-    @property
-    def number(self) -> str:
-        if self.kind == "date":
-            return f"({self.k} - DATE '1970-01-01')"
-        if self.kind == "timestamp":
-            return f"epoch_us({self.k})"
-        return self.k
-
-    def literal(self, n: int) -> str:
-        if self.kind == "date":
-            return f"DATE '{self.show(n)}'"
-        if self.kind == "timestamp":
-            return f"CAST('{self.show(n)}' AS {self.type})"
-        return str(n)
-
-    def show(self, n: int) -> str:
-        import datetime as dt
-
-        if self.kind == "date":
-            return (dt.date(1970, 1, 1) + dt.timedelta(days=n)).isoformat()
-        if self.kind == "timestamp":
-            stamp = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=n)
-            return stamp.isoformat(sep=" ") + ("+00" if "TIME ZONE" in self.type or "TZ" in self.type else "")
-        return str(n)
-
-    def between(self, lo: int, hi: int) -> str:
-        return f"{self.k} BETWEEN {self.literal(lo)} AND {self.literal(hi)}"
-
-    def span(self, lo: int, hi: int) -> str:
-        return f"{self.name} {self.show(lo)}" if lo == hi else f"{self.name} {self.show(lo)}..{self.show(hi)}"
-
-
-def bisect(source: SourceSide, target: TargetSide, item: Item, columns) -> str:
-    """Name the key ranges, then the rows, that differ between the two ends."""
-    types = dict(columns)
-    key = (item.key or [None])[0]
-    if not key or key not in types:
-        return unkeyed(source, target, columns, "no key to bisect on (no declared key, no id column, no integer column)")
-    scale = KeyScale(key, types[key])
-    if scale.kind is None:
-        return unkeyed(source, target, columns, f"key {key} is {types[key]}: cannot bisect by range")
-    how = f"key {key} ({item.key_note or 'the element key'})"
-    figures = f"count(*), {checksum_sql(columns)}"
-    bounds = (source.query(f"min({scale.number}), max({scale.number}), count(*) FILTER (WHERE {scale.k} IS NULL)")
-              + target.query(f"min({scale.number}), max({scale.number}), count(*) FILTER (WHERE {scale.k} IS NULL)"))
-    notes = []
-    if bounds[0][2] or bounds[1][2]:
-        null_rows = (source.query(figures, f"{scale.k} IS NULL"), target.query(figures, f"{scale.k} IS NULL"))
-        if null_rows[0] != null_rows[1]:
-            notes.append(f"rows whose {key} is NULL differ ({null_rows[0][0][0]} at the source, "
-                         f"{null_rows[1][0][0]} at the target)")
-    lows = [int(b[0]) for b in bounds if b[0] is not None]
-    highs = [int(b[1]) for b in bounds if b[1] is not None]
-    if not lows:
-        return f"{how}: " + ("; ".join(notes) or "both ends are empty")
-    ranges = [(min(lows), max(highs))]
-    leaves: list[tuple[int, int]] = []
-    while ranges:
-        next_ranges = []
-        for lo, hi in ranges[:MAX_RANGES]:
-            width = hi - lo + 1
-            n = scale.number
-            bucket = f"((({n}) - {lo}) * {BUCKETS} // {width})" if width > BUCKETS else f"(({n}) - {lo})"
-            select = f"{bucket} AS __hydra_bucket, {figures}"
-            at_source = {b: (c, h) for b, c, h in source.query(select, scale.between(lo, hi), "GROUP BY __hydra_bucket")}
-            at_target = {b: (c, h) for b, c, h in target.query(select, scale.between(lo, hi), "GROUP BY __hydra_bucket")}
-            for b in sorted(set(at_source) | set(at_target)):
-                if at_source.get(b) == at_target.get(b):
-                    continue
-                if width > BUCKETS:
-                    sub_lo = lo + -(-b * width // BUCKETS)
-                    sub_hi = lo + -(-(b + 1) * width // BUCKETS) - 1
-                else:
-                    sub_lo = sub_hi = lo + b
-                rows = max((at_source.get(b) or (0,))[0], (at_target.get(b) or (0,))[0])
-                if rows <= LEAF_ROWS or sub_lo == sub_hi:
-                    leaves.append((sub_lo, sub_hi))
-                else:
-                    next_ranges.append((sub_lo, sub_hi))
-        ranges = next_ranges
-    if not leaves:
-        return f"{how}: " + ("; ".join(notes) or "counts and checksums agree on every key range")
-    within = " OR ".join(f"({scale.between(a, b)})" for a, b in leaves[:MAX_RANGES])
-    named = name_rows(source, target, within, key, columns)
-    spans = ", ".join(scale.span(a, b) for a, b in _merge(leaves)[:MAX_RANGES])
-    return f"{how}: key ranges that differ: {spans}; {named}" + "".join(f"; {n}" for n in notes)
-
-
-def unkeyed(source, target, columns, why: str) -> str:
-    """Without a usable key: compare row hashes directly when the element is small enough."""
-    sizes = source.query("count(*)") + target.query("count(*)")
-    if max(r[0] for r in sizes) > UNKEYED_ROWS:
-        return f"{why}; too many rows to compare one by one"
-    return f"{why}; compared row by row: " + name_rows(source, target, None, None, columns)
-
-
-def name_rows(source, target, within, key, columns) -> str:
-    row_hash = row_hash_sql(columns)
-    text = "CAST(struct_pack(" + ", ".join(f"{q(n)} := {q(n)}" for n, _ in columns) + ") AS VARCHAR)"
-    select = f"{q(key) if key else 'NULL'}, {row_hash}, {text}"
-    src = source.query(select, within)
-    tgt = target.query(select, within)
-    from collections import Counter
-
-    src_count, tgt_count = Counter((r[0], r[1]) for r in src), Counter((r[0], r[1]) for r in tgt)
-    text_of = {(r[0], r[1]): r[2] for r in src + tgt}
-    only_src = list((src_count - tgt_count).elements())
-    only_tgt = list((tgt_count - src_count).elements())
-    keys_src = {key_value for key_value, _ in only_src} if key else set()
-    keys_tgt = {key_value for key_value, _ in only_tgt} if key else set()
-    changed = sorted(keys_src & keys_tgt)
-    missing = [r for r in only_src if r[0] not in keys_tgt or not key]
-    extra = [r for r in only_tgt if r[0] not in keys_src or not key]
-    parts = []
-    if missing:
-        parts.append(f"{len(missing)} row{'s' * (len(missing) != 1)} missing at the target: " +
-                     "; ".join(_short(text_of[r]) for r in missing[:MAX_ROWS_NAMED]))
-    if extra:
-        parts.append(f"{len(extra)} row{'s' * (len(extra) != 1)} only at the target: " +
-                     "; ".join(_short(text_of[r]) for r in extra[:MAX_ROWS_NAMED]))
-    if changed:
-        parts.append(f"{len(changed)} row{'s' * (len(changed) != 1)} changed: {key} in " +
-                     ", ".join(str(c) for c in changed[:MAX_ROWS_NAMED]))
-    return "; ".join(parts) or "no differing rows found"
-
-
-def _merge(ranges):
-    merged = []
-    for a, b in sorted(ranges):
-        if merged and a <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def _short(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _text(value):
