@@ -27,10 +27,9 @@ from hydra.refs import Name, names_match, ref_text
 
 CORE_TABLES = ("sources", "elements", "columns", "marks", "stats", "transfers", "reconciliations")
 # columns added to a core table after workspaces were first written: an older workspace gains them
-ADDED_COLUMNS = {"elements": (("note", "VARCHAR"),)}
 MEMORY = ":memory:"
 # (table, column, type) added after the table's first release: added to older workspace files on open
-ADDED_COLUMNS = (("stats", "error", "VARCHAR"),)
+ADDED_COLUMNS = (("stats", "error", "VARCHAR"), ("elements", "note", "VARCHAR"))
 
 
 def ddl_folder() -> Path:
@@ -116,15 +115,6 @@ class Workspace:
             folder = ddl_folder()
             script = "\n".join((folder / f"{t}.sql").read_text(encoding="utf-8") for t in missing)
             self.con.execute(script)
-        older = [t for t in ADDED_COLUMNS if t in existing and t in tables]
-        if older:
-            have = set(self.con.execute(
-                "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
-                "AND schema_name = 'main'").fetchall())
-            for table in older:
-                for column, type_ in ADDED_COLUMNS[table]:
-                    if (table, column) not in have:
-                        self.con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {type_}')
 
     def _add_columns(self) -> None:
         """Columns added to a core table since a workspace file may have been created."""

@@ -290,7 +290,7 @@ def test_unreadable_columns_are_noted_and_the_readable_ones_extracted_on_request
     assert [c["name"] for c in manifest["columns"]] == ["id", "name"] and "salary" in manifest["element_note"]
 
 
-def test_a_date_key_holding_infinity_and_bc_dates_splits_and_reconciles(ws, pg_database, tmp_path):
+def test_a_date_key_holding_infinity_and_bc_dates_splits_and_reconciles(ws, pg_database, tmp_path, split_small_elements):
     run(pg_database, "CREATE TABLE days (d date PRIMARY KEY, v int); "
                      "INSERT INTO days SELECT DATE '2000-01-01' + g, g FROM generate_series(1, 3000) g; "
                      "INSERT INTO days VALUES ('infinity', -1), ('-infinity', -2), ('0044-03-15 BC', -3); ANALYZE days")
