@@ -181,7 +181,7 @@ class Workspace:
             raise StatementError(f"unknown option {unknown[0]} for a {cls.kind} source; accepted: {accepted}")
         head = cls(name, secrets.expand(uri), {k: secrets.expand(v) for k, v in options.items()})
         stored_uri = cls.redact(uri)
-        stored_options = {k: v for k, v in options.items() if k not in cls.secret_options}
+        stored_options = {k: secrets.redact_uri(v) for k, v in options.items() if k not in cls.secret_options}
         stored_options["TYPE"] = cls.kind
         old_head = self._heads.pop(name, None) if replacing else None
         self._scan_into_catalog(head, new=(stored_uri, stored_options), replace=replacing)
@@ -218,7 +218,7 @@ class Workspace:
             raise
         except Exception as err:  # noqa: BLE001 - driver errors become one clear line
             head.close()
-            raise HeadError(f"{name}: {secrets.mask_secrets(one_line(err), [head.uri])}") from None
+            raise HeadError(f"{name}: {_masked(one_line(err), head)}") from None
         if head.tables:
             self._create_tables(head.tables)
         scanned = now()
@@ -351,7 +351,7 @@ class Workspace:
             except HydraError:
                 raise
             except Exception as err:  # noqa: BLE001
-                raise HeadError(f"{name}: {secrets.mask_secrets(one_line(err), [head.uri])}") from None
+                raise HeadError(f"{name}: {_masked(one_line(err), head)}") from None
             self._heads[row["name"]] = head
             return head
 
@@ -463,7 +463,7 @@ class Workspace:
         except HydraError:
             raise
         except Exception as err:  # noqa: BLE001
-            raise HeadError(f"{ref_text(source, element.parts)}: {secrets.mask_secrets(one_line(err), [head.uri])}") from None
+            raise HeadError(f"{ref_text(source, element.parts)}: {_masked(one_line(err), head)}") from None
 
     @staticmethod
     def _check_readable(source: str, element: Element) -> None:
@@ -514,3 +514,9 @@ def _lock_holder(message: str) -> str:
         pid = message.split(marker, 1)[1].split(")", 1)[0]
         return f" (pid {pid})"
     return ""
+
+
+def _masked(message: str, head: Head) -> str:
+    """A driver's message without the head's secrets (its URL's password, in every form)."""
+    options = [v for k, v in head.options.items() if k in head.secret_options]
+    return secrets.mask_secrets(message, secrets.uri_secrets(head.uri) + options + [head.uri])

@@ -136,23 +136,12 @@ class SqlHead(Head):
     # -- connection -----------------------------------------------------------------------------
 
     def _secrets(self) -> list[str]:
+        """The password and secret parameters of the URL, in every form a message could show."""
         from urllib.parse import unquote
 
-        out = []
-        try:
-            from sqlalchemy.engine import make_url
+        from hydra.secrets import uri_secrets
 
-            url = make_url(self.uri)
-            if url.password:
-                out.append(str(url.password))
-            for key, value in url.query.items():
-                if key.lower() in ("password", "pwd", "passwd", "token"):
-                    out.extend([value] if isinstance(value, str) else list(value))
-        except Exception:  # noqa: BLE001
-            pass
-        m = re.match(r"[^:]+://[^:/@]*:([^@/]*)@", self.uri)
-        if m:
-            out += [m.group(1), unquote(m.group(1))]
+        out = uri_secrets(self.uri)
         for m in self._ODBC_SECRET.finditer(unquote(self.uri)):
             out.append(m.group(2))
         return out
