@@ -249,28 +249,18 @@ def _only_comments(text: str) -> bool:
 
 
 def run_statement(ws, stmt: Statement) -> Result:
-    """Run one statement against the workspace."""
+    """Run one statement against the workspace: a Hydra statement, or DuckDB's own (which
+    ``duckdb_guard`` checks first: nothing may reach a source behind Hydra's back)."""
+    from hydra import duckdb_guard
+
     if stmt.dot:
         raise StatementError(f"{stmt.text.split()[0]} is a shell command; use it in hydra, not here")
     entry = registry().get(stmt.keyword)
-    if entry is not None and not _passes_to_duckdb(stmt):
+    if entry is not None and not duckdb_guard.is_duckdb_statement(ws, stmt):
         return entry.run(ws, stmt)
     from hydra.federation import run_sql
 
-    return run_sql(ws, stmt)
-
-
-def _passes_to_duckdb(stmt: Statement) -> bool:
-    """DuckDB's own ATTACH of a database file passes through untouched."""
-    if stmt.keyword != "ATTACH":
-        return False
-    if any(t.text.upper() == "DATABASE" for t in stmt.tokens[1:3]):
-        return True
-    target = next((t.text for t in stmt.tokens if t.token_type.name == "STRING"), "")
-    if target.lower().endswith((".duckdb", ".ddb")) or target == ":memory:":
-        return True
-    kinds = [t.text.lower() for i, t in enumerate(stmt.tokens) if i and stmt.tokens[i - 1].text.upper() == "TYPE"]
-    return "duckdb" in kinds
+    return run_sql(ws, duckdb_guard.check(ws, stmt))
 
 
 class Cursor:

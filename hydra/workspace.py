@@ -21,6 +21,7 @@ from typing import Iterable
 import duckdb
 
 from hydra import secrets
+from hydra.duckdb_guard import connect
 from hydra.errors import HydraError, StatementError, WorkspaceLockedError, one_line
 from hydra.heads.base import Column, Element, Head, HeadError
 from hydra.refs import Name, names_match, ref_text
@@ -72,7 +73,7 @@ class Workspace:
             if os.path.isdir(path):
                 raise HydraError(f"workspace must be a file, not a folder: {path}")
         try:
-            con = duckdb.connect(path, read_only=read_only)
+            con = connect(path, read_only=read_only)
         except duckdb.IOException as err:
             if "lock" not in str(err).lower():
                 raise HydraError(f"cannot open workspace {path}: {one_line(err)}") from None
@@ -94,7 +95,7 @@ class Workspace:
         folder = tempfile.mkdtemp(prefix="hydra-snapshot-")
         copy = os.path.join(folder, os.path.basename(path))
         shutil.copyfile(path, copy)
-        con = duckdb.connect(copy, read_only=True)
+        con = connect(copy, read_only=True)
         return cls(con, copy, read_only=True, snapshot_of=path)
 
     def _create_tables(self, tables: Iterable[str]) -> None:
