@@ -52,15 +52,20 @@ def run_sql(ws, stmt: Statement, con: duckdb.DuckDBPyConnection | None = None) -
         for view in views:
             con.unregister(view)
 
+    def error(err: duckdb.Error) -> HydraError:
+        """DuckDB's first line; or, when a head's reader failed, the head's own line."""
+        return ws.stream_failure(views) or HydraError(one_line(err))
+
     try:
         cursor = con.execute(text)
     except duckdb.Error as err:
+        failure = error(err)
         unregister()
-        raise HydraError(one_line(err)) from None
+        raise failure from None
     except BaseException:
         unregister()
         raise
-    return Result.from_cursor(cursor, stmt.keyword, on_close=unregister)
+    return Result.from_cursor(cursor, stmt.keyword, on_close=unregister, on_error=error)
 
 
 def mentions_source(ws, stmt: Statement) -> bool:

@@ -42,12 +42,14 @@ class Result:
         self._rows: list[tuple] | None = list(rows or [])
         self._cursor = None
         self._on_close = None
+        self._on_error = None
 
     @classmethod
-    def from_cursor(cls, cursor, keyword: str, on_close=None) -> Result:
+    def from_cursor(cls, cursor, keyword: str, on_close=None, on_error=None) -> Result:
         """The result of a DuckDB cursor that has just executed a statement starting with
         ``keyword``. DDL, DML and COPY report a status, not data: that becomes a message, so
-        piped output stays data only."""
+        piped output stays data only. ``on_error(duckdb_error)`` gives the error to raise when
+        reading the rows fails (default: DuckDB's first line)."""
         try:
             description = cursor.description
             if description is None:
@@ -63,7 +65,7 @@ class Result:
                 on_close()
             raise
         result = cls(columns=columns, types=[str(d[1]) for d in description])
-        result._rows, result._cursor, result._on_close = None, cursor, on_close
+        result._rows, result._cursor, result._on_close, result._on_error = None, cursor, on_close, on_error
         return result
 
     @property
@@ -89,7 +91,7 @@ class Result:
             while chunk := self._cursor.fetchmany(FETCH_ROWS):
                 yield chunk
         except duckdb.Error as err:
-            raise HydraError(one_line(err)) from None
+            raise (self._on_error(err) if self._on_error else HydraError(one_line(err))) from None
         finally:
             self.close()
 

@@ -22,7 +22,7 @@ import duckdb
 
 from hydra import secrets
 from hydra.duckdb_guard import connect
-from hydra.errors import HydraError, StatementError, WorkspaceLockedError, one_line
+from hydra.errors import HydraError, StatementError, WorkspaceLockedError, missing_driver, one_line
 from hydra.heads.base import Column, Element, Head, HeadError
 from hydra.refs import Name, names_match, ref_text
 
@@ -56,6 +56,7 @@ class Workspace:
         self._elements: dict[str, dict[tuple[str, ...], Element]] = {}
         self._scan_ids = itertools.count(1)
         self._lock = threading.RLock()
+        self._stream_failures: dict[str, str] = {}  # view -> why its reader failed
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -217,6 +218,9 @@ class Workspace:
         except HydraError:
             head.close()
             raise
+        except ModuleNotFoundError as err:
+            head.close()
+            raise missing_driver(name, err) from None
         except Exception as err:  # noqa: BLE001 - driver errors become one clear line
             head.close()
             raise HeadError(f"{name}: {_masked(one_line(err), head)}") from None
@@ -351,6 +355,8 @@ class Workspace:
                 head.open()
             except HydraError:
                 raise
+            except ModuleNotFoundError as err:
+                raise missing_driver(name, err) from None
             except Exception as err:  # noqa: BLE001
                 raise HeadError(f"{name}: {_masked(one_line(err), head)}") from None
             self._heads[row["name"]] = head
@@ -450,10 +456,30 @@ class Workspace:
         return view, view
 
     def register(self, reader, con: duckdb.DuckDBPyConnection | None = None) -> str:
-        """Register an Arrow reader as a view on ``con`` under a fresh name; the name."""
+        """Register an Arrow reader as a view on ``con`` under a fresh name; the name.
+
+        DuckDB reports a reader that fails mid-stream as a multi-line "Invalid Input Error:
+        reading the stream … Python exception: Traceback", so the view remembers the head's own
+        error for ``stream_failure`` to give back instead."""
+        import pyarrow as pa
+
         view = f"__hydra_scan_{next(self._scan_ids)}"
-        (con or self.con).register(view, reader)
+        failures = self._stream_failures
+
+        def batches():
+            try:
+                yield from reader
+            except Exception as err:
+                failures[view] = str(err) if isinstance(err, HydraError) else one_line(err)
+                raise
+
+        (con or self.con).register(view, pa.RecordBatchReader.from_batches(reader.schema, batches()))
         return view
+
+    def stream_failure(self, views) -> HydraError | None:
+        """The error the reader behind one of ``views`` failed with while DuckDB read it, if any."""
+        found = [self._stream_failures.pop(view) for view in views if view in self._stream_failures]
+        return HeadError(found[0]) if found else None
 
     def reader(self, source: str, element: Element, columns=None, predicates=None, limit=None):
         """The head's Arrow record batch reader over one element (for heads without a native scan)."""

@@ -31,6 +31,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Iterable
 
 from hydra.heads.base import Aggregates, Column, Element, Head, HeadConnectionError, HeadError, parse_bool
+from hydra.refs import ref_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -189,7 +190,11 @@ class SqlHead(Head):
             engine = create_engine(url, connect_args=connect_args, pool_pre_ping=False, pool_size=8, max_overflow=16)
         except TypeError:  # sqlite and others have no pool_size
             engine = create_engine(url, connect_args=connect_args)
-        except Exception as err:  # noqa: BLE001 - missing driver, bad URL
+        except ModuleNotFoundError as err:
+            from hydra.errors import missing_driver
+
+            raise missing_driver(self.name, err) from None
+        except Exception as err:  # noqa: BLE001 - bad URL
             raise HeadConnectionError(f"{self.name}: cannot use {self.redact(self.uri)}: {self._clean(err)}") from None
 
         family = self.family
@@ -462,8 +467,8 @@ class SqlHead(Head):
             cur.execute(sql)
         except Exception as err:  # noqa: BLE001
             raw.close()
-            raise HeadError(f"{self.name}: cannot read {'.'.join(element.parts)}: {self._clean(err)}") from None
-        name = self.name
+            raise HeadError(f"{ref_text(self.name, element.parts)}: {self._clean(err)}") from None
+        ref = ref_text(self.name, element.parts)
 
         def batches():
             try:
@@ -471,7 +476,7 @@ class SqlHead(Head):
                     try:
                         rows = cur.fetchmany(batch_rows)
                     except Exception as err:  # noqa: BLE001
-                        raise HeadError(f"{name}: reading {'.'.join(element.parts)} failed: {self._clean(err)}") from None
+                        raise HeadError(f"{ref}: {self._clean(err)}") from None
                     if not rows:
                         break
                     if not cols:  # no column asked (a count): batches of rows without columns
@@ -486,7 +491,7 @@ class SqlHead(Head):
                             try:
                                 arr = arr.cast(field.type)
                             except Exception as err:  # noqa: BLE001
-                                raise HeadError(f"{name}: column {c.name!r} ({c.source_type}) cannot be read as {c.type}: {_one_line(str(err))}") from None
+                                raise HeadError(f"{ref}: column {c.name!r} ({c.source_type}) cannot be read as {c.type}: {_one_line(str(err))}") from None
                         arrays.append(arr)
                     yield pa.record_batch(arrays, schema=schema)
             finally:
