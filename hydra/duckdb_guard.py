@@ -251,7 +251,7 @@ def _check_not_into_source(ws, target: str | None, what: str) -> None:
     """Refuse writing a file or folder inside an attached files source."""
     if not target or "://" in target:
         return
-    path = os.path.abspath(os.path.expanduser(target))
+    path = os.path.realpath(os.path.expanduser(target))  # through symbolic links too
     for name, root in _files_roots(ws):
         if path == root or path.startswith(root.rstrip(os.sep) + os.sep):
             raise ReadOnlyError(f"{what} to {target!r} would write into source {name} ({root}): "
@@ -272,7 +272,7 @@ def _files_roots(ws) -> list[tuple[str, str]]:
         cut = min((path.find(ch) for ch in GLOB_CHARS if ch in path), default=-1)
         if cut >= 0:
             path = os.path.dirname(path[:cut]) if not path[:cut].endswith(os.sep) else path[:cut]
-        roots.append((name, os.path.abspath(path)))
+        roots.append((name, os.path.realpath(path)))
     return roots
 
 

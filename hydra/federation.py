@@ -149,9 +149,11 @@ def _refuse_write(ws, stmt: Statement) -> None:
     """A writing statement sqlglot cannot parse that names a source is refused as a write."""
     if stmt.keyword not in WRITE_WORDS:
         return
-    names = {n.lower(): n for n in ws.source_names()}
+    names = {n.lower() for n in ws.source_names()}
     tokens = stmt.tokens
     for i, tok in enumerate(tokens[:-1]):
+        if tok.token_type.name in ("ALIAS", "SELECT", "FROM", "WITH", "L_PAREN"):
+            return  # what follows is read, not written (CREATE … AS SELECT … FROM crm.…)
         if tok.token_type.name in ("VAR", "IDENTIFIER") and tok.text.lower() in names and tokens[i + 1].token_type.name == "DOT":
             raise ReadOnlyError(f"{stmt.keyword}: {tok.text} is a source, and Hydra never writes to a source")
 
