@@ -69,9 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     lazy_catalog = args.workspace == ":memory:" and not args.read_only and not interactive
     try:
         if lazy_catalog:
-            import duckdb
+            from hydra.duckdb_guard import connect
 
-            ws = _LazyWorkspace(duckdb.connect(":memory:"))
+            ws = _LazyWorkspace(connect(":memory:"))
         else:
             from hydra.workspace import Workspace
 

@@ -21,3 +21,17 @@ def one_line(err: BaseException) -> str:
     """The first line of an error's message (drivers and DuckDB put context on later lines)."""
     text = str(err).strip().splitlines()
     return text[0].strip() if text else type(err).__name__
+
+
+# the extra of hydra-shell that installs each optional driver (pyproject.toml)
+DRIVER_EXTRAS = {"psycopg": "postgres", "pymysql": "mysql", "pyodbc": "mssql", "pymssql": "mssql",
+                 "boto3": "aws", "botocore": "aws"}
+
+
+def missing_driver(what: str, err: ModuleNotFoundError) -> HydraError:
+    """One line for a driver that is not installed, naming the extra that installs it."""
+    module = (err.name or str(err)).split(".")[0]
+    extra = DRIVER_EXTRAS.get(module)
+    if extra:
+        return HydraError(f"{what}: the {module} driver is not installed: pip install 'hydra-shell[{extra}]'")
+    return HydraError(f"{what}: needs the Python module {module}, which is not installed")

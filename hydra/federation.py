@@ -17,7 +17,13 @@ from hydra.errors import HydraError, ReadOnlyError, StatementError, one_line
 from hydra.refs import quote_ident, written_names
 from hydra.statements import Result, Statement
 
-WRITES = ("Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "TruncateTable")
+WRITES = ("Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "TruncateTable", "Comment")
+# nodes that make the table below them a write target whatever the statement (CREATE INDEX … ON t)
+WRITTEN_BY = ("Index", "UserDefinedFunction")
+# first words of statements that write: one that names a source is refused even when sqlglot
+# cannot parse it
+WRITE_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE",
+                         "COMMENT"})
 # parents where a scan must be a subquery rather than a table function
 SUBQUERY_PARENTS = ("Summarize", "Describe", "Copy", "Pivot", "Unpivot")
 
@@ -46,15 +52,20 @@ def run_sql(ws, stmt: Statement, con: duckdb.DuckDBPyConnection | None = None) -
         for view in views:
             con.unregister(view)
 
+    def error(err: duckdb.Error) -> HydraError:
+        """DuckDB's first line; or, when a head's reader failed, the head's own line."""
+        return ws.stream_failure(views) or HydraError(one_line(err))
+
     try:
         cursor = con.execute(text)
     except duckdb.Error as err:
+        failure = error(err)
         unregister()
-        raise HydraError(one_line(err)) from None
+        raise failure from None
     except BaseException:
         unregister()
         raise
-    return Result.from_cursor(cursor, stmt.keyword, on_close=unregister)
+    return Result.from_cursor(cursor, stmt.keyword, on_close=unregister, on_error=error)
 
 
 def mentions_source(ws, stmt: Statement) -> bool:
@@ -79,9 +90,11 @@ def rewrite(ws, stmt: Statement, con=None) -> tuple[str, list[str]]:
     try:
         tree = sqlglot.parse_one(stmt.text, read="duckdb")
     except sqlglot.errors.ParseError as err:
+        _refuse_write(ws, stmt)
         raise StatementError(f"cannot read a statement that uses an element ref: {str(err).splitlines()[0]}") from None
     reads = find_reads(ws, tree)
     if isinstance(tree, exp.Command):
+        _refuse_write(ws, stmt)
         raise StatementError(f"{stmt.keyword} is not supported on element refs")
     for read in reads:
         plan_pushdown(ws, tree, read)
@@ -104,17 +117,15 @@ def find_reads(ws, tree) -> list[Read]:
 
     reads = []
     for table in tree.find_all(exp.Table):
-        if not isinstance(table.this, exp.Identifier):
-            continue  # a table function such as read_csv('…')
+        if table.this is not None and not isinstance(table.this, exp.Identifier):
+            continue  # a table function such as read_csv('…'); no ``this``: a schema (crm.sales)
         parts = table.parts
         written = written_names(parts)
         source = ws.find_source(written[0]) if len(written) > 1 else None
         if source is None:
             continue
         if is_write_target(table):
-            ref = ".".join(p.sql(dialect="duckdb") for p in parts)
-            raise ReadOnlyError(f"{ref} belongs to source {source}: Hydra never writes to a source "
-                                f"(copy it into a workspace table first: CREATE TABLE t AS FROM {ref})")
+            raise _read_only(ws, source, written, ".".join(p.sql(dialect="duckdb") for p in parts))
         source, element = ws.resolve(written)
         start = parts[0].meta.get("start")
         end = parts[-1].meta.get("end")
@@ -122,6 +133,29 @@ def find_reads(ws, tree) -> list[Read]:
             raise StatementError(f"cannot locate {table.sql(dialect='duckdb')} in the statement")
         reads.append(Read(table, source, element, start, end + 1))
     return reads
+
+
+def _read_only(ws, source: str, written, ref: str) -> ReadOnlyError:
+    """The refusal to write ``ref``; it suggests a copy only of an element that exists."""
+    try:
+        ws.resolve(written)
+    except HydraError:
+        return ReadOnlyError(f"cannot write {ref}: source {source} is read-only (Hydra never writes to a source)")
+    return ReadOnlyError(f"{ref} belongs to source {source}: Hydra never writes to a source "
+                         f"(copy it into a workspace table first: CREATE TABLE t AS FROM {ref})")
+
+
+def _refuse_write(ws, stmt: Statement) -> None:
+    """A writing statement sqlglot cannot parse that names a source is refused as a write."""
+    if stmt.keyword not in WRITE_WORDS:
+        return
+    names = {n.lower() for n in ws.source_names()}
+    tokens = stmt.tokens
+    for i, tok in enumerate(tokens[:-1]):
+        if tok.token_type.name in ("ALIAS", "SELECT", "FROM", "WITH", "L_PAREN"):
+            return  # what follows is read, not written (CREATE … AS SELECT … FROM crm.…)
+        if tok.token_type.name in ("VAR", "IDENTIFIER") and tok.text.lower() in names and tokens[i + 1].token_type.name == "DOT":
+            raise ReadOnlyError(f"{stmt.keyword}: {tok.text} is a source, and Hydra never writes to a source")
 
 
 def is_write_target(table) -> bool:
@@ -133,6 +167,8 @@ def is_write_target(table) -> bool:
     if parent is None:
         return False
     name = type(parent).__name__
+    if name in WRITTEN_BY:
+        return True
     if name in WRITES and node.arg_key in ("this", "tables", "expressions"):
         return not (name == "Create" and node.arg_key != "this")
     if name == "Copy" and node.arg_key == "this":

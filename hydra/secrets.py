@@ -1,10 +1,31 @@
-"""Secrets: expanded from the environment when used, masked whenever stored or shown."""
+"""Secrets: expanded from the environment when used, masked whenever stored or shown.
+
+How Hydra reads the credentials of a URL (``scheme://user:password@host…``), so that what it does
+with any password is unambiguous — and masking works on this structure, never on text patterns:
+
+* the user name runs from ``//`` to the first ``:``, ``@``, ``/``, ``?`` or ``#``; it is a user
+  name only when that character is ``:`` or ``@`` (otherwise it was the host);
+* after ``user:``, the password runs to the **last** ``@`` of the URL, so a password may hold any
+  character — ``@ : / ? # [ ] %``, spaces, quotes — typed as it is (an ``@`` later in the URL, in
+  the database name or a query parameter, must then be written ``%40``);
+* in the user name and the password, ``%`` followed by two hex digits is a percent-escape
+  (``%25`` is a ``%``, ``%40`` an ``@``); any other ``%`` is itself;
+* ``${NAME}`` is always a placeholder for an environment variable. Its value is percent-encoded
+  when it lands in the user name, the password or a query parameter's value, so it may hold any
+  character;
+* the query starts at the first ``?`` after the host and runs to the end (as SQLAlchemy reads
+  database URLs: they have no ``#fragment``).
+
+A head gets the URL with its user name and password percent-encoded (``canonical``), so every URL
+parser downstream (SQLAlchemy, urllib, libpq) reads the same user, password and host.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from urllib.parse import urlsplit, urlunsplit
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, unquote_plus
 
 from hydra.errors import HydraError
 
@@ -16,20 +37,130 @@ SECRET_KEYS = ("password", "pwd", "passwd", "secret", "token", "sas", "key", "ap
                "aws_secret_access_key", "aws_session_token")
 
 
+# -- the parts of a URL ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Url:
+    """Where the parts of ``scheme://user:password@host…?query`` sit in a URI's text, as spans
+    ``(start, end)`` of ``text``: the password span is None when none is written."""
+
+    text: str
+    user: tuple[int, int] | None
+    password: tuple[int, int] | None
+    query: tuple[int, int] | None  # after the '?'
+
+    def part(self, span: tuple[int, int] | None) -> str | None:
+        return None if span is None else self.text[span[0]:span[1]]
+
+    def query_values(self) -> list[tuple[str, tuple[int, int]]]:
+        """(the key, percent-decoded and lower-cased, and the span of its value) per parameter."""
+        if self.query is None:
+            return []
+        found, position = [], self.query[0]
+        for piece in self.text[self.query[0]:self.query[1]].split("&"):
+            key, eq, value = piece.partition("=")
+            if eq:
+                start = position + len(key) + 1
+                found.append((unquote_plus(key).strip().lower(), (start, start + len(value))))
+            position += len(piece) + 1
+        return found
+
+
+def _is_scheme(text: str) -> bool:
+    return bool(text) and text[0].isascii() and text[0].isalpha() and all(
+        ch.isascii() and (ch.isalnum() or ch in "+-.") for ch in text)
+
+
+def parse_url(text: str) -> Url | None:
+    """The credentials and query of a ``scheme://…`` URL (rules in this module's docstring), or
+    None when ``text`` is not such a URL (a path, a key=value connection string…)."""
+    mark = text.find("://")
+    if mark <= 0 or not _is_scheme(text[:mark]):
+        return None
+    start = mark + 3
+    end = start
+    while end < len(text) and text[end] not in ":@/?#":
+        end += 1
+    user = password = None
+    host = start
+    if end < len(text) and text[end] == "@":
+        user, host = (start, end), end + 1
+    elif end < len(text) and text[end] == ":":
+        at = text.rfind("@")
+        if at > end:  # else it was host:port
+            user, password, host = (start, end), (end + 1, at), at + 1
+    question = text.find("?", host)
+    query = (question + 1, len(text)) if question >= 0 else None
+    return Url(text, user, password, query)
+
+
+def canonical(uri: str) -> str:
+    """``uri`` with its user name and password percent-encoded, so that any URL parser reads them
+    as written (``Kx9#mP!2v/Q`` → ``Kx9%23mP%212v%2FQ``). Other text is unchanged."""
+    url = parse_url(uri)
+    if url is None or url.user is None:
+        return uri
+    return _rebuild(url, lambda span, text: quote(unquote(text), safe=""))
+
+
+def _rebuild(url: Url, change, spans=None) -> str:
+    """The URL's text with ``change(span, text)`` applied to the user and password spans
+    (or to ``spans``)."""
+    chosen = sorted(s for s in (spans if spans is not None else (url.user, url.password)) if s is not None)
+    out, position = [], 0
+    for start, end in chosen:
+        out += [url.text[position:start], change((start, end), url.text[start:end])]
+        position = end
+    out.append(url.text[position:])
+    return "".join(out)
+
+
+# -- ${ENV} placeholders -----------------------------------------------------------------------
+
+
+def _value(match: re.Match) -> str:
+    name = match.group(1)
+    if name not in os.environ:
+        raise HydraError(f"environment variable {name} is not set (needed by ${{{name}}})")
+    return os.environ[name]
+
+
 def expand(text: str) -> str:
-    """Replace ``${VAR}`` with the environment's value; a missing variable is one clear error."""
+    """``text`` as a head gets it: ``${VAR}`` replaced with the environment's value (a missing
+    variable is one clear error) and, in a URL, the credentials percent-encoded (``canonical``):
+    a value that lands in the user name, the password or a query value is encoded, so any
+    character in it stays part of that value."""
+    url = parse_url(text)
+    if url is None:
+        return _PLACEHOLDER.sub(_value, text)
+    credentials = [s for s in (url.user, url.password) if s is not None]
+    values = [span for _, span in url.query_values()]
 
-    def value(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise HydraError(f"environment variable {name} is not set (needed by ${{{name}}})")
-        return os.environ[name]
+    def expanded(span, part: str) -> str:
+        if span in credentials:  # literal text is percent-decoded, values taken as they are
+            pieces, position = [], 0
+            for match in _PLACEHOLDER.finditer(part):
+                pieces += [unquote(part[position:match.start()]), _value(match)]
+                position = match.end()
+            return quote("".join(pieces) + unquote(part[position:]), safe="")
+        return _PLACEHOLDER.sub(lambda m: quote(_value(m), safe=""), part)
 
-    return _PLACEHOLDER.sub(value, text)
+    changed = _rebuild(url, expanded, credentials + values)
+    # placeholders elsewhere (host, path, query keys) are substituted as they are
+    return _PLACEHOLDER.sub(_value, changed) if _PLACEHOLDER.search(changed) else changed
 
 
 def has_placeholders(text: str) -> bool:
     return bool(_PLACEHOLDER.search(text))
+
+
+def _only_placeholders(text: str) -> bool:
+    """True when ``text`` is nothing but ``${VAR}`` placeholders (they are not secrets)."""
+    return bool(text) and not _PLACEHOLDER.sub("", text)
+
+
+# -- masking -----------------------------------------------------------------------------------
 
 
 def redact_uri(uri: str) -> str:
@@ -38,40 +169,37 @@ def redact_uri(uri: str) -> str:
     ``${VAR}`` placeholders are kept: they are not secrets, and they let a reopened workspace
     re-read the secret from the environment.
     """
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
+    url = parse_url(uri)
+    if url is None:
         return uri
-    if not parts.scheme or not parts.netloc and not parts.query:
-        return uri
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        if ":" in userinfo:
-            user, _, password = userinfo.partition(":")
-            if password and not _is_placeholder(password):
-                userinfo = f"{user}:{MASK}"
-        netloc = f"{userinfo}@{hostport}"
-    query = parts.query
-    if query:
-        pieces = []
-        for piece in query.split("&"):
-            key, sep, val = piece.partition("=")
-            if sep and key.lower() in SECRET_KEYS and val and not _is_placeholder(val):
-                val = MASK
-            pieces.append(f"{key}{sep}{val}")
-        query = "&".join(pieces)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    secret = [span for key, span in url.query_values() if key in SECRET_KEYS]
+    if url.password is not None:
+        secret.append(url.password)
+
+    def masked(span, text: str) -> str:
+        return text if not text or _only_placeholders(text) else MASK
+
+    return _rebuild(url, masked, secret)
 
 
-def _is_placeholder(text: str) -> bool:
-    """True when ``text`` is exactly one ``${VAR}`` placeholder (not a secret itself)."""
-    return _PLACEHOLDER.fullmatch(text) is not None
+def uri_secrets(uri: str) -> list[str]:
+    """Every form in which the secrets of a URI could appear in a message: as written,
+    percent-decoded and percent-encoded (the password and secret query values)."""
+    url = parse_url(uri)
+    if url is None:
+        return []
+    spans = [span for key, span in url.query_values() if key in SECRET_KEYS]
+    found = []
+    for span in ([url.password] if url.password else []) + spans:
+        text = url.part(span)
+        found += [text, unquote(text), unquote_plus(text), quote(unquote(text), safe="")]
+    return [s for s in dict.fromkeys(found) if s and not _only_placeholders(s)]
 
 
 def mask_secrets(text: str, secrets: list[str]) -> str:
-    """Remove known secret values from a message (driver errors sometimes echo them)."""
-    for secret in secrets:
+    """Remove known secret values from a message (driver errors sometimes echo them). Longest
+    first, so that no part of a longer secret is left beside a mask."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
         if secret and len(secret) >= 3:
             text = text.replace(secret, MASK)
     return text
@@ -82,7 +210,7 @@ SECRET_WORDS = frozenset({
     "PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "SESSION_TOKEN", "SECRET_ACCESS_KEY",
     "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "S3_SECRET_ACCESS_KEY", "S3_SESSION_TOKEN",
     "ACCOUNT_KEY", "CONNECTION_STRING", "API_KEY", "APIKEY", "SAS", "SAS_TOKEN", "CLIENT_SECRET",
-    "PRIVATE_KEY", "PERSONAL_ACCESS_TOKEN", "PAT", "BEARER_TOKEN", "KEY",
+    "PRIVATE_KEY", "PERSONAL_ACCESS_TOKEN", "PAT", "BEARER_TOKEN", "KEY", "ENCRYPTION_KEY",
 })
 SKIP_BETWEEN = frozenset({"EQ", "COLON", "EQUAL", "DCOLON"})  # PASSWORD = '…', password: '…'
 

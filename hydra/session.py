@@ -189,6 +189,10 @@ class Session:
         words = text.split(None, 1)
         if not words or words[0].upper().rstrip(";") not in _PLAIN_FIRST_WORDS:
             return None
+        from hydra.duckdb_guard import mentions_scanner
+
+        if mentions_scanner(text):
+            return None  # the normal path refuses scanner functions with one clear line
         con = self.ws.con
         try:
             parsed = con.extract_statements(text)

@@ -45,12 +45,14 @@ class Result:
         self._rows: list[tuple] | None = list(rows or [])
         self._cursor = None
         self._on_close = None
+        self._on_error = None
 
     @classmethod
-    def from_cursor(cls, cursor, keyword: str, on_close=None) -> Result:
+    def from_cursor(cls, cursor, keyword: str, on_close=None, on_error=None) -> Result:
         """The result of a DuckDB cursor that has just executed a statement starting with
         ``keyword``. DDL, DML and COPY report a status, not data: that becomes a message, so
-        piped output stays data only."""
+        piped output stays data only. ``on_error(duckdb_error)`` gives the error to raise when
+        reading the rows fails (default: DuckDB's first line)."""
         try:
             description = cursor.description
             if description is None:
@@ -66,7 +68,7 @@ class Result:
                 on_close()
             raise
         result = cls(columns=columns, types=[str(d[1]) for d in description])
-        result._rows, result._cursor, result._on_close = None, cursor, on_close
+        result._rows, result._cursor, result._on_close, result._on_error = None, cursor, on_close, on_error
         return result
 
     @property
@@ -92,7 +94,7 @@ class Result:
             while chunk := self._cursor.fetchmany(FETCH_ROWS):
                 yield chunk
         except duckdb.Error as err:
-            raise HydraError(one_line(err)) from None
+            raise (self._on_error(err) if self._on_error else HydraError(one_line(err))) from None
         finally:
             self.close()
 
@@ -252,28 +254,18 @@ def _only_comments(text: str) -> bool:
 
 
 def run_statement(ws, stmt: Statement) -> Result:
-    """Run one statement against the workspace."""
+    """Run one statement against the workspace: a Hydra statement, or DuckDB's own (which
+    ``duckdb_guard`` checks first: nothing may reach a source behind Hydra's back)."""
+    from hydra import duckdb_guard
+
     if stmt.dot:
         raise StatementError(f"{stmt.text.split()[0]} is a shell command; use it in hydra, not here")
     entry = registry().get(stmt.keyword)
-    if entry is not None and not _passes_to_duckdb(stmt):
+    if entry is not None and not duckdb_guard.is_duckdb_statement(ws, stmt):
         return entry.run(ws, stmt)
     from hydra.federation import run_sql
 
-    return run_sql(ws, stmt)
-
-
-def _passes_to_duckdb(stmt: Statement) -> bool:
-    """DuckDB's own ATTACH of a database file passes through untouched."""
-    if stmt.keyword != "ATTACH":
-        return False
-    if any(t.text.upper() == "DATABASE" for t in stmt.tokens[1:3]):
-        return True
-    target = next((t.text for t in stmt.tokens if t.token_type.name == "STRING"), "")
-    if target.lower().endswith((".duckdb", ".ddb")) or target == ":memory:":
-        return True
-    kinds = [t.text.lower() for i, t in enumerate(stmt.tokens) if i and stmt.tokens[i - 1].text.upper() == "TYPE"]
-    return "duckdb" in kinds
+    return run_sql(ws, duckdb_guard.check(ws, stmt))
 
 
 class Cursor:

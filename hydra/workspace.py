@@ -21,7 +21,8 @@ from typing import Iterable
 import duckdb
 
 from hydra import secrets
-from hydra.errors import HydraError, StatementError, WorkspaceLockedError, one_line
+from hydra.duckdb_guard import connect
+from hydra.errors import HydraError, StatementError, WorkspaceLockedError, missing_driver, one_line
 from hydra.heads.base import Column, Element, Head, HeadError
 from hydra.refs import Name, names_match, ref_text
 
@@ -61,6 +62,7 @@ class Workspace:
         self._elements: dict[str, dict[tuple[str, ...], Element]] = {}
         self._scan_ids = itertools.count(1)
         self._lock = threading.RLock()
+        self._stream_failures: dict[str, str] = {}  # view -> why its reader failed
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -78,7 +80,7 @@ class Workspace:
             if os.path.isdir(path):
                 raise HydraError(f"workspace must be a file, not a folder: {path}")
         try:
-            con = duckdb.connect(path, read_only=read_only)
+            con = connect(path, read_only=read_only)
         except duckdb.IOException as err:
             if "lock" not in str(err).lower():
                 raise HydraError(f"cannot open workspace {path}: {one_line(err)}") from None
@@ -102,7 +104,7 @@ class Workspace:
         folder = tempfile.mkdtemp(prefix="hydra-snapshot-")
         copy = os.path.join(folder, os.path.basename(path))
         shutil.copyfile(path, copy)
-        con = duckdb.connect(copy, read_only=True)
+        con = connect(copy, read_only=True)
         return cls(con, copy, read_only=True, snapshot_of=path)
 
     def _create_tables(self, tables: Iterable[str]) -> None:
@@ -210,7 +212,7 @@ class Workspace:
             raise StatementError(f"unknown option {unknown[0]} for a {cls.kind} source; accepted: {accepted}")
         head = cls(name, secrets.expand(uri), {k: secrets.expand(v) for k, v in options.items()})
         stored_uri = cls.redact(uri)
-        stored_options = {k: v for k, v in options.items() if k not in cls.secret_options}
+        stored_options = {k: secrets.redact_uri(v) for k, v in options.items() if k not in cls.secret_options}
         stored_options["TYPE"] = cls.kind
         old_head = self._heads.pop(name, None) if replacing else None
         self._scan_into_catalog(head, new=(stored_uri, stored_options), replace=replacing)
@@ -245,9 +247,12 @@ class Workspace:
         except HydraError:
             head.close()
             raise
+        except ModuleNotFoundError as err:
+            head.close()
+            raise missing_driver(name, err) from None
         except Exception as err:  # noqa: BLE001 - driver errors become one clear line
             head.close()
-            raise HeadError(f"{name}: {secrets.mask_secrets(one_line(err), [head.uri])}") from None
+            raise HeadError(f"{name}: {_masked(one_line(err), head)}") from None
         if head.tables:
             self._create_tables(head.tables)
         scanned = now()
@@ -380,8 +385,10 @@ class Workspace:
                 head.open()
             except HydraError:
                 raise
+            except ModuleNotFoundError as err:
+                raise missing_driver(name, err) from None
             except Exception as err:  # noqa: BLE001
-                raise HeadError(f"{name}: {secrets.mask_secrets(one_line(err), [head.uri])}") from None
+                raise HeadError(f"{name}: {_masked(one_line(err), head)}") from None
             self._heads[row["name"]] = head
             return head
 
@@ -479,10 +486,30 @@ class Workspace:
         return view, view
 
     def register(self, reader, con: duckdb.DuckDBPyConnection | None = None) -> str:
-        """Register an Arrow reader as a view on ``con`` under a fresh name; the name."""
+        """Register an Arrow reader as a view on ``con`` under a fresh name; the name.
+
+        DuckDB reports a reader that fails mid-stream as a multi-line "Invalid Input Error:
+        reading the stream … Python exception: Traceback", so the view remembers the head's own
+        error for ``stream_failure`` to give back instead."""
+        import pyarrow as pa
+
         view = f"__hydra_scan_{next(self._scan_ids)}"
-        (con or self.con).register(view, reader)
+        failures = self._stream_failures
+
+        def batches():
+            try:
+                yield from reader
+            except Exception as err:
+                failures[view] = str(err) if isinstance(err, HydraError) else one_line(err)
+                raise
+
+        (con or self.con).register(view, pa.RecordBatchReader.from_batches(reader.schema, batches()))
         return view
+
+    def stream_failure(self, views) -> HydraError | None:
+        """The error the reader behind one of ``views`` failed with while DuckDB read it, if any."""
+        found = [self._stream_failures.pop(view) for view in views if view in self._stream_failures]
+        return HeadError(found[0]) if found else None
 
     def reader(self, source: str, element: Element, columns=None, predicates=None, limit=None):
         """The head's Arrow record batch reader over one element (for heads without a native scan)."""
@@ -493,7 +520,7 @@ class Workspace:
         except HydraError:
             raise
         except Exception as err:  # noqa: BLE001
-            raise HeadError(f"{ref_text(source, element.parts)}: {secrets.mask_secrets(one_line(err), [head.uri])}") from None
+            raise HeadError(f"{ref_text(source, element.parts)}: {_masked(one_line(err), head)}") from None
 
     @staticmethod
     def _check_readable(source: str, element: Element) -> None:
@@ -544,3 +571,9 @@ def _lock_holder(message: str) -> str:
         pid = message.split(marker, 1)[1].split(")", 1)[0]
         return f" (pid {pid})"
     return ""
+
+
+def _masked(message: str, head: Head) -> str:
+    """A driver's message without the head's secrets (its URL's password, in every form)."""
+    options = [v for k, v in head.options.items() if k in head.secret_options]
+    return secrets.mask_secrets(message, secrets.uri_secrets(head.uri) + options + [head.uri])

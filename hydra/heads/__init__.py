@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from functools import cache
 from importlib.metadata import entry_points
-from urllib.parse import urlsplit
 
 from hydra.errors import HydraError
 from hydra.heads.base import Head
@@ -45,8 +44,13 @@ def all_heads() -> list[type[Head]]:
 
 
 def uri_scheme(uri: str) -> str:
-    """The URI scheme, or '' for a plain local path (Windows drive letters included)."""
-    scheme = urlsplit(uri).scheme if "://" in uri or uri.startswith("sqlite:") else ""
+    """The URI scheme, or '' for a plain local path (Windows drive letters included). Read
+    before the first ':' only: the rest may hold a password with any character in it."""
+    scheme, colon, _ = uri.partition(":")
+    valid = scheme[:1].isascii() and scheme[:1].isalpha() and all(
+        ch.isascii() and (ch.isalnum() or ch in "+-.") for ch in scheme)
+    if not (colon and valid and ("://" in uri or scheme.lower() == "sqlite")):
+        return ""
     return scheme.lower()
 
 

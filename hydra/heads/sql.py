@@ -34,6 +34,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Iterable
 
 from hydra.heads.base import Aggregates, Column, Element, Head, HeadConnectionError, HeadError, parse_bool
+from hydra.refs import ref_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -142,23 +143,12 @@ class SqlHead(Head):
     # -- connection -----------------------------------------------------------------------------
 
     def _secrets(self) -> list[str]:
+        """The password and secret parameters of the URL, in every form a message could show."""
         from urllib.parse import unquote
 
-        out = []
-        try:
-            from sqlalchemy.engine import make_url
+        from hydra.secrets import uri_secrets
 
-            url = make_url(self.uri)
-            if url.password:
-                out.append(str(url.password))
-            for key, value in url.query.items():
-                if key.lower() in ("password", "pwd", "passwd", "token"):
-                    out.extend([value] if isinstance(value, str) else list(value))
-        except Exception:  # noqa: BLE001
-            pass
-        m = re.match(r"[^:]+://[^:/@]*:([^@/]*)@", self.uri)
-        if m:
-            out += [m.group(1), unquote(m.group(1))]
+        out = uri_secrets(self.uri)
         for m in self._ODBC_SECRET.finditer(unquote(self.uri)):
             out.append(m.group(2))
         return out
@@ -206,7 +196,11 @@ class SqlHead(Head):
             engine = create_engine(url, connect_args=connect_args, pool_pre_ping=False, pool_size=8, max_overflow=16)
         except TypeError:  # sqlite and others have no pool_size
             engine = create_engine(url, connect_args=connect_args)
-        except Exception as err:  # noqa: BLE001 - missing driver, bad URL
+        except ModuleNotFoundError as err:
+            from hydra.errors import missing_driver
+
+            raise missing_driver(self.name, err) from None
+        except Exception as err:  # noqa: BLE001 - bad URL
             raise HeadConnectionError(f"{self.name}: cannot use {self.redact(self.uri)}: {self._clean(err)}") from None
 
         family = self.family
@@ -514,8 +508,8 @@ class SqlHead(Head):
             cur.execute(sql)
         except Exception as err:  # noqa: BLE001
             raw.close()
-            raise HeadError(f"{self.name}: cannot read {'.'.join(element.parts)}: {self._clean(err)}") from None
-        name = self.name
+            raise HeadError(f"{ref_text(self.name, element.parts)}: {self._clean(err)}") from None
+        ref = ref_text(self.name, element.parts)
 
         def batches():
             try:
@@ -523,7 +517,7 @@ class SqlHead(Head):
                     try:
                         rows = cur.fetchmany(batch_rows)
                     except Exception as err:  # noqa: BLE001
-                        raise HeadError(f"{name}: reading {'.'.join(element.parts)} failed: {self._clean(err)}") from None
+                        raise HeadError(f"{ref}: {self._clean(err)}") from None
                     if not rows:
                         break
                     if not cols:  # no column asked (a count): batches of rows without columns
@@ -538,7 +532,7 @@ class SqlHead(Head):
                             try:
                                 arr = arr.cast(field.type)
                             except Exception as err:  # noqa: BLE001
-                                raise HeadError(f"{name}: column {c.name!r} ({c.source_type}) cannot be read as {c.type}: {_one_line(str(err))}") from None
+                                raise HeadError(f"{ref}: column {c.name!r} ({c.source_type}) cannot be read as {c.type}: {_one_line(str(err))}") from None
                         arrays.append(arr)
                     yield pa.record_batch(arrays, schema=schema)
             finally:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hydra.heads.base import Column, Element, HeadError
+from hydra.refs import ref_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -199,7 +200,7 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
     sql, _ = head.select_sql(element, columns, predicates, limit, expressions=[p.expr for p in plans])
     schema = pa.schema([pa.field(p.column.name, arrow_type(p.column.type) or pa.string()) for p in plans])
     names = [f"c{i}" for i in range(len(plans))]
-    ref = ".".join(element.parts)
+    ref = ref_text(head.name, element.parts)  # errors name the element by its ref
     read_options = pcsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE, use_threads=False)
     parse_options = pcsv.ParseOptions(delimiter="\t", quote_char="'", escape_char="\\", double_quote=False,
                                       newlines_in_values=True, ignore_empty_lines=False)
@@ -223,10 +224,10 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
                                parse_options=parse_options, convert_options=convert_options)
     except pa.ArrowInvalid as err:
         if "Empty CSV file" not in str(err):
-            raise HeadError(f"{head.name}: cannot read {ref}: {failure(err)}") from None
+            raise HeadError(f"{ref}: {failure(err)}") from None
         reader = None
     except Exception as err:  # noqa: BLE001
-        raise HeadError(f"{head.name}: cannot read {ref}: {failure(err)}") from None
+        raise HeadError(f"{ref}: {failure(err)}") from None
 
     from hydra.heads.sql_postgres import _cleanup, stream_batches
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hydra.heads.base import Column, HeadError
+from hydra.refs import ref_text
 
 if TYPE_CHECKING:
     from hydra.heads.sql import SqlHead
@@ -431,7 +432,7 @@ def read(head: SqlHead, element, columns=None, predicates=None, limit=None, tran
     select, _ = head.select_sql(element, columns, predicates, limit,
                                 expressions=[f"{MAGIC_SQL} AS hydra_row"] + [plans[i].expr for i in decoder.order])
     sql = f"COPY ({select}) TO STDOUT WITH (FORMAT binary)"
-    ref = ".".join(element.parts)
+    ref = ref_text(head.name, element.parts)  # errors name the element by its ref
     proc = raw = cm = None
     if transport == "psql":
         argv, env = _client_command(head, sql)
@@ -444,7 +445,7 @@ def read(head: SqlHead, element, columns=None, predicates=None, limit=None, tran
             stream = _CopyStream(cm.__enter__())
         except Exception as err:  # noqa: BLE001
             _cleanup(None, raw, cm, failed=True)
-            raise HeadError(f"{head.name}: cannot read {ref}: {head._clean(err)}") from None
+            raise HeadError(f"{ref}: {head._clean(err)}") from None
 
     def batches():
         failed = True
@@ -453,10 +454,10 @@ def read(head: SqlHead, element, columns=None, predicates=None, limit=None, tran
             failed = False
         except Exception as err:  # noqa: BLE001
             stderr = _cleanup(proc, raw, cm, failed=True)
-            raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or str(err))}") from None
+            raise HeadError(f"{ref}: {head._clean(stderr or str(err))}") from None
         finally:
             stderr = _cleanup(proc, raw, cm, failed=failed)
         if proc is not None and proc.returncode != 0:
-            raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or 'psql failed')}")
+            raise HeadError(f"{ref}: {head._clean(stderr or 'psql failed')}")
 
     return pa.RecordBatchReader.from_batches(schema, batches())

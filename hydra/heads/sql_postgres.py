@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hydra.heads.base import Column, Element, HeadError
+from hydra.refs import ref_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -305,7 +306,7 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
 
     sql, plans = copy_sql(head, element, columns, predicates, limit)
     schema = _schema(plans)
-    ref = ".".join(element.parts)
+    ref = ref_text(head.name, element.parts)  # errors name the element by its ref
     if not plans:  # no columns asked: count rows through the generic path
         return head._read_cursor(element, columns, predicates, limit)
     names = [f"c{i}" for i in range(len(plans))]
@@ -346,7 +347,7 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
     except Exception as err:  # noqa: BLE001
         message = _failure(head, proc, err)
         _cleanup(proc, raw, cm, failed=True)
-        raise HeadError(f"{head.name}: cannot read {ref}: {message}") from None
+        raise HeadError(f"{ref}: {message}") from None
 
     return stream_batches(
         head, ref, reader, schema,
@@ -377,12 +378,12 @@ def stream_batches(head: SqlHead, ref: str, reader, schema, convert, release, ex
             raise
         except Exception as err:  # noqa: BLE001
             stderr = release(True)
-            raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or str(err))}") from None
+            raise HeadError(f"{ref}: {head._clean(stderr or str(err))}") from None
         finally:
             holder.clear()
             stderr = release(failed)
         if exit_code() not in (None, 0):
-            raise HeadError(f"{head.name}: reading {ref} failed: {head._clean(stderr or f'{client} failed')}")
+            raise HeadError(f"{ref}: {head._clean(stderr or f'{client} failed')}")
 
     return pa.RecordBatchReader.from_batches(schema, batches())
 
