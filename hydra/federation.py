@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from hydra.errors import HydraError, ReadOnlyError, StatementError, one_line
+from hydra.errors import ReadOnlyError, StatementError
 from hydra.refs import quote_ident, written_names
 from hydra.statements import Result, Statement
 
@@ -46,15 +46,7 @@ def run_sql(ws, stmt: Statement, con: duckdb.DuckDBPyConnection | None = None) -
         for view in views:
             con.unregister(view)
 
-    try:
-        cursor = con.execute(text)
-    except duckdb.Error as err:
-        unregister()
-        raise HydraError(one_line(err)) from None
-    except BaseException:
-        unregister()
-        raise
-    return Result.from_cursor(cursor, stmt.keyword, on_close=unregister)
+    return Result.from_sql(con, text, stmt.keyword, on_close=unregister)
 
 
 def mentions_source(ws, stmt: Statement) -> bool:
