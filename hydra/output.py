@@ -3,9 +3,9 @@
 Every format prints what DuckDB holds. For a result DuckDB made, DuckDB writes each value's text
 (``CAST(value AS VARCHAR)``, the form its own shell prints: ``1 year 2 months 3 days``,
 ``infinity``, ``\\xAA``, TIMESTAMPTZ in the session's time zone) or its JSON (``to_json``) in the
-query that feeds the output, streamed in Arrow batches; Python never re-formats those values, so
-nothing is lost on the way (a Python ``datetime`` cannot hold ``infinity``, a ``timedelta`` has no
-months). Results Hydra builds in Python (EXTRACT's summary…) hold plain numbers and text.
+query that feeds the output, streamed in chunks; Python never re-formats those values, so nothing
+is lost on the way (a Python ``datetime`` cannot hold ``infinity``, a ``timedelta`` has no months).
+Results Hydra builds in Python (EXTRACT's summary…) hold plain numbers and text.
 
 JSON stays JSON: numbers are JSON numbers written with DuckDB's exact digits (DECIMAL keeps its
 scale, HUGEINT all its digits); NaN and ±infinity, which JSON has no number for, are the strings
@@ -29,9 +29,6 @@ from hydra.errors import HydraError
 
 FORMATS = ("table", "csv", "tsv", "list", "json", "jsonl", "markdown", "line")
 NULL = "NULL"
-# formats whose first line names the columns (``--no-header``/``.headers off`` leaves it out);
-# markdown needs its header row, and json/jsonl/line name the column with every value
-HEADER_FORMATS = ("table", "csv", "tsv", "list")
 
 # DuckDB type ids (``DuckDBPyType.id``)
 EXACT_NUMBER_TYPES = frozenset({"tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint",
