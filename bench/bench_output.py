@@ -1,5 +1,6 @@
 """Output benchmark: piping a 2M-row, mixed-type query out of ``hydra`` as CSV and JSON Lines,
-against DuckDB writing the same rows itself (``COPY (query) TO '/dev/stdout'``), in the same run.
+against DuckDB writing the same rows itself (``COPY (query) TO '/dev/stdout'``), in the same run;
+then table mode as the shell shows it (``.maxrows 100``).
 
     python bench/bench_output.py [--rows 2000000] [-n 3] [--other PATH]
 
@@ -73,6 +74,13 @@ def main(argv: list[str] | None = None) -> int:
             other = measure(f"other hydra --format {fmt}", [*hydra, "--format", fmt, "-c", query], args.n, env)
             print(f"{'':<40} ratio hydra / other hydra: {ours / other:.2f}")
         print()
+    # table mode as the shell shows it: every row is read, the first and last 50 are shown
+    table = [*hydra, "--format", "table", "-c", ".maxrows 100", "-c", query]
+    ours = measure("hydra --format table (.maxrows 100)", table, args.n)
+    if args.other:
+        other = measure("other hydra --format table (.maxrows 100)", table, args.n,
+                        dict(os.environ, PYTHONPATH=os.path.abspath(args.other)))
+        print(f"{'':<40} ratio hydra / other hydra: {ours / other:.2f}")
     return 0
 
 
