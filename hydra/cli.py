@@ -49,7 +49,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-f", dest="file", metavar="FILE", action=_Ordered,
                    help="run a SQL script file (repeatable)")
     p.add_argument("--format", choices=FORMATS, default=None,
-                   help="output format (default: table on a terminal, csv when piped)")
+                   help="output format (default: table on a terminal, csv when piped); list prints the values "
+                        "as they are, joined by the separator, for `while read` loops")
+    p.add_argument("--no-header", dest="header", action="store_false",
+                   help="leave out the line naming the columns (table, csv, tsv, list)")
+    p.add_argument("--separator", metavar="SEP", default="|",
+                   help="what joins the values in list mode (default |; \\t for a tab)")
     p.add_argument("--read-only", action="store_true",
                    help="open the workspace read-only (a snapshot if another process holds it)")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -60,6 +65,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from hydra.output import unescape_separator
+
+    try:
+        separator = unescape_separator(args.separator)
+    except HydraError as err:
+        return _fail(err, args.debug)
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
     interactive = not args.script and sys.stdin.isatty()
     from hydra.session import Quit, Session
@@ -82,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: opened a read-only snapshot of {ws.snapshot_of} (as of its last checkpoint)",
               file=sys.stderr)
     session = Session(ws, fmt)
+    session.header, session.separator = args.header, separator
     session.catalog_ready = not lazy_catalog
     interrupter = None
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from hydra.errors import HydraError
-from hydra.output import FORMATS
+from hydra.output import FORMATS, unescape_separator
 from hydra.session import DOT_COMMANDS, Quit, dot_command
 from hydra.statements import Result
 
@@ -27,7 +27,8 @@ def help_(session, args):
     lines.append("Any other SQL runs in DuckDB; element refs (source.…) are read from their sources.")
     lines.append("Dot commands:")
     for command in sorted({c.name: c for c in DOT_COMMANDS.values()}.values(), key=lambda c: c.name):
-        lines.append(f"  {command.usage:<34} {command.help}")
+        also = f" (also {', '.join('.' + a for a in command.aliases)})" if command.aliases else ""
+        lines.append(f"  {command.usage:<34} {command.help}{also}")
     lines.append("In the shell: Enter runs a statement ending with ; (Alt-Enter runs it as it is), Tab completes,")
     lines.append("  Ctrl-R searches the history, Ctrl-C cancels the running statement, Ctrl-D leaves.")
     session.target().write("\n".join(lines) + "\n")
@@ -38,12 +39,29 @@ def quit_(session, args):
     raise Quit()
 
 
-@dot_command("mode", ".mode " + "|".join(FORMATS), "Set the output format")
+@dot_command("mode", ".mode FORMAT", "Set the output format: " + ", ".join(FORMATS))
 def mode(session, args):
     fmt = _one(args, ".mode " + "|".join(FORMATS)).lower()
     if fmt not in FORMATS:
         raise HydraError(f"unknown mode {fmt!r}; choose one of {', '.join(FORMATS)}")
     session.format = fmt
+
+
+def _on_off(args, usage) -> bool:
+    value = _one(args, usage).lower()
+    if value not in ("on", "off"):
+        raise HydraError(f"usage: {usage}")
+    return value == "on"
+
+
+@dot_command("headers", ".headers on|off", "Print the line naming the columns (table, csv, tsv, list)")
+def headers(session, args):
+    session.header = _on_off(args, ".headers on|off")
+
+
+@dot_command("separator", ".separator SEP", "Set what joins the values in list mode (default |; \\t for a tab)")
+def separator(session, args):
+    session.separator = unescape_separator(_one(args, ".separator SEP"))
 
 
 @dot_command("read", ".read FILE", "Run the statements of a SQL file")
@@ -80,10 +98,7 @@ def once(session, args):
 
 @dot_command("timer", ".timer on|off", "Show how long each statement takes")
 def timer(session, args):
-    value = _one(args, ".timer on|off").lower()
-    if value not in ("on", "off"):
-        raise HydraError("usage: .timer on|off")
-    session.timer = value == "on"
+    session.timer = _on_off(args, ".timer on|off")
 
 
 @dot_command("maxrows", ".maxrows N", "Show at most N rows in table mode (0: no limit)")
@@ -102,9 +117,12 @@ def pager(session, args):
     session.pager_command = value.lower() if value.lower() in ("on", "off") else value
 
 
-def _show(session, sql, params=()):
-    cursor = session.ws.con.execute(sql, list(params))
-    session.show(Result(columns=[d[0] for d in cursor.description], rows=cursor.fetchall()))
+def _show(session, sql, params=None):
+    result = Result.from_sql(session.ws.con, sql, "SELECT", params=params)
+    try:
+        session.show(result)
+    finally:
+        result.close()
 
 
 @dot_command("sources", ".sources", "List attached sources")
@@ -112,7 +130,7 @@ def sources(session, args):
     _show(session, "SELECT name, kind, uri, element_count, status, scanned_at FROM sources ORDER BY name")
 
 
-@dot_command("elements", ".elements [PATTERN]", "List elements (refs matching a LIKE pattern)",
+@dot_command("elements", ".elements [PATTERN]", "List the elements whose ref matches a LIKE pattern",
              aliases=("tables",))
 def elements(session, args):
     pattern = args[0] if args else "%"
@@ -127,10 +145,9 @@ def schema(session, args):
     if not args:
         raise HydraError("usage: .schema REF")
     ref = " ".join(args)
-    rows = session.ws.con.execute(
-        "SELECT position, name, type, source_type, nullable, note FROM columns WHERE ref = ? "
-        "ORDER BY position", [ref]).fetchall()
-    if rows:
-        session.show(Result(columns=["position", "name", "type", "source_type", "nullable", "note"], rows=rows))
+    (known,) = session.ws.con.execute("SELECT count(*) FROM columns WHERE ref = ?", [ref]).fetchone()
+    if known:
+        _show(session, "SELECT position, name, type, source_type, nullable, note FROM columns WHERE ref = ? "
+                       "ORDER BY position", [ref])
         return
     session.show(session.ws.execute(f"DESCRIBE {ref}"))

@@ -56,16 +56,7 @@ def run_sql(ws, stmt: Statement, con: duckdb.DuckDBPyConnection | None = None) -
         """DuckDB's first line; or, when a head's reader failed, the head's own line."""
         return ws.stream_failure(views) or HydraError(one_line(err))
 
-    try:
-        cursor = con.execute(text)
-    except duckdb.Error as err:
-        failure = error(err)
-        unregister()
-        raise failure from None
-    except BaseException:
-        unregister()
-        raise
-    return Result.from_cursor(cursor, stmt.keyword, on_close=unregister, on_error=error)
+    return Result.from_sql(con, text, stmt.keyword, on_close=unregister, on_error=error)
 
 
 def mentions_source(ws, stmt: Statement) -> bool:

@@ -1,91 +1,240 @@
-"""Rendering results: table, csv, tsv, json, jsonl, markdown, line."""
+"""Rendering results: table, csv, tsv, list, json, jsonl, markdown, line.
+
+Every format prints what DuckDB holds. For a result DuckDB made, DuckDB writes each value's text
+(``CAST(value AS VARCHAR)``, the form its own shell prints: ``1 year 2 months 3 days``,
+``infinity``, ``\\xAA``, TIMESTAMPTZ in the session's time zone) or its JSON (``to_json``) in the
+query that feeds the output, streamed in chunks; Python never re-formats those values, so nothing
+is lost on the way (a Python ``datetime`` cannot hold ``infinity``, a ``timedelta`` has no months).
+Results Hydra builds in Python (EXTRACT's summary…) hold plain numbers and text.
+
+JSON stays JSON: numbers are JSON numbers written with DuckDB's exact digits (DECIMAL keeps its
+scale, HUGEINT all its digits); NaN and ±infinity, which JSON has no number for, are the strings
+``"nan"``, ``"inf"`` and ``"-inf"`` (DuckDB's text); every other value that is not a number, a
+boolean or nested is a string of DuckDB's text; LIST/STRUCT/MAP/UNION/ARRAY values are nested
+JSON and a JSON column is embedded as JSON.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from collections import deque
-from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import chain
 from typing import TextIO
-from uuid import UUID
 
-FORMATS = ("table", "csv", "tsv", "json", "jsonl", "markdown", "line")
+from hydra.errors import HydraError
+
+FORMATS = ("table", "csv", "tsv", "list", "json", "jsonl", "markdown", "line")
 NULL = "NULL"
+
+# DuckDB type ids (``DuckDBPyType.id``)
+EXACT_NUMBER_TYPES = frozenset({"tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint",
+                                "uinteger", "ubigint", "uhugeint", "decimal", "bignum", "varint"})
+# integers come to Python as ints, whose digits are DuckDB's text: making 2M VARCHARs into Python
+# strings instead doubled the CPU time of table mode, which shows only a few of the rows it reads
+# (2M BIGINT+VARCHAR rows: 1.0 s as ints, 2.1 s as text)
+INTEGER_TYPES = frozenset({"tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint",
+                           "uinteger", "ubigint", "uhugeint"})
+FLOAT_TYPES = frozenset({"float", "double"})
+NESTED_TYPES = frozenset({"list", "struct", "map", "union", "array"})
+
+
+# -- the text of each value ---------------------------------------------------------------------
+
+def _text_sql(position: int, type_) -> str:
+    """SQL for the text of column ``position`` (1-based): DuckDB's own, as its shell prints it
+    (a text cell may also be an int: see INTEGER_TYPES)."""
+    return f"#{position}" if type_.id == "varchar" or type_.id in INTEGER_TYPES else f"CAST(#{position} AS VARCHAR)"
+
+
+def _json_sql(position: int, type_) -> str:
+    """SQL for the JSON text of column ``position`` (see the module's docstring for the rule)."""
+    column = f"#{position}"
+    if type_.id in INTEGER_TYPES:
+        return column
+    if type_.id in EXACT_NUMBER_TYPES or type_.id == "boolean" or str(type_) == "JSON":
+        return f"CAST({column} AS VARCHAR)"  # already JSON: exact digits, true/false, the JSON itself
+    if type_.id in FLOAT_TYPES:
+        return (f"CASE WHEN isfinite({column}) THEN CAST({column} AS VARCHAR) "
+                f"ELSE to_json(CAST({column} AS VARCHAR)) END")
+    if type_.id in NESTED_TYPES:
+        return f"to_json({column})"  # nested NaN/±infinity are fixed by _json_non_finite
+    return f"to_json(CAST({column} AS VARCHAR))"
+
+
+def _holds_floats(type_) -> bool:
+    if type_.id in FLOAT_TYPES:
+        return True
+    children = type_.children if type_.id in NESTED_TYPES else []
+    return any(_holds_floats(child) for _, child in children if hasattr(child, "id"))
+
+
+# ``to_json`` writes a nested NaN or ±infinity as a bare NaN/Infinity, which is not JSON: they
+# become DuckDB's text as strings, like a top-level one (a JSON string is matched whole, so
+# "NaN" inside one is left alone)
+_NON_FINITE = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN')
+_NON_FINITE_TEXT = {"NaN": '"nan"', "Infinity": '"inf"', "-Infinity": '"-inf"'}
+
+
+def _json_non_finite(text: str | None) -> str | None:
+    if text is None or ("NaN" not in text and "Infinity" not in text):
+        return text
+    return _NON_FINITE.sub(lambda m: _NON_FINITE_TEXT.get(m.group(), m.group()), text)
+
+
+def _duckdb_cells(result, form: str):
+    """The result's rows as text (form "text") or JSON text (form "json") made by DuckDB; NULL is None."""
+    make = _text_sql if form == "text" else _json_sql
+    rows = result.select([make(i, t) for i, t in enumerate(result.types, start=1)])
+    fix = [i for i, t in enumerate(result.types) if form == "json" and t.id in NESTED_TYPES and _holds_floats(t)]
+    if not fix:
+        return rows
+    return (tuple(_json_non_finite(v) if i in fix else v for i, v in enumerate(row)) for row in rows)
 
 
 def to_text(value) -> str:
-    """A value as text for csv/table output (NULL is handled by the caller)."""
+    """A Python value Hydra made (not DuckDB) as text."""
     if isinstance(value, bytes):
         return "\\x" + value.hex()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return repr(value)
+    if isinstance(value, float) and value != value:
+        return "nan"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return str(value)
 
 
-def to_json(value):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, Decimal):  # a number when a float holds it exactly, else exact text
-        return float(value) if Decimal(repr(float(value))) == value else str(value)
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, timedelta):
+def to_json(value) -> str:
+    """A Python value Hydra made (not DuckDB) as JSON text, by the same rule as DuckDB's values."""
+    if value is None:
+        return "null"
+    if isinstance(value, (bool, int)):
+        return json.dumps(value)
+    if isinstance(value, float):
+        return json.dumps(value) if value - value == 0 else json.dumps(to_text(value))
+    if isinstance(value, Decimal) and value.is_finite():
         return str(value)
-    if isinstance(value, (UUID,)):
-        return str(value)
-    if isinstance(value, bytes):
-        return "\\x" + value.hex()
     if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
+        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {to_json(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
-        return [to_json(v) for v in value]
-    return str(value)
+        return "[" + ", ".join(to_json(v) for v in value) + "]"
+    return json.dumps(to_text(value), ensure_ascii=False)
 
+
+def _python_cells(result, form: str):
+    make = to_text if form == "text" else to_json
+    return ([None if v is None else make(v) for v in row] for row in result.rows)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def _numeric_columns(result) -> list[bool]:
+    """Which columns hold numbers (table mode aligns them right)."""
+    if result.types:
+        return [t.id in EXACT_NUMBER_TYPES or t.id in FLOAT_TYPES for t in result.types]
+    rows = result.rows
+    return [any(_is_number(row[i]) for row in rows) and all(row[i] is None or _is_number(row[i]) for row in rows)
+            for i in range(len(result.columns))]
+
+
+def _read_first(rows):
+    """``rows`` with the first one already read, so that an error of the query comes before any
+    output (a CSV header followed by an error would look like an empty result)."""
+    rows = iter(rows)
+    first = next(rows, None)
+    return rows if first is None else chain((first,), rows)
+
+
+def unescape_separator(text: str) -> str:
+    r"""A separator as typed: ``\t``, ``\n``, ``\r`` and ``\\`` stand for their characters (as in
+    the DuckDB and SQLite shells), so that a tab can be written in a script."""
+    if not text:
+        raise HydraError("the separator cannot be empty")
+    escapes = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in escapes:
+            out.append(escapes[text[i + 1]])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+# -- writing ------------------------------------------------------------------------------------
 
 def write_result(result, out: TextIO, fmt: str = "table", max_width: int | None = 40,
-                 max_rows: int | None = None, screen_width: int | None = None) -> None:
+                 max_rows: int | None = None, screen_width: int | None = None, header: bool = True,
+                 separator: str = "|") -> None:
     """Write one statement's result (rows and/or message) in a format.
 
     Table mode only: ``max_width`` truncates long values, ``max_rows`` shows the first and last
     rows of a taller result, ``screen_width`` hides the middle columns of a result wider than the
-    screen; the footer says what was hidden.
+    screen; the footer says what was hidden. ``header=False`` leaves out the line naming the
+    columns (table, csv, tsv, list); ``separator`` joins the values of list mode.
     """
-    if result.columns:
-        # every format but json streams the rows (table mode keeps only those it shows)
-        rows = result.rows if fmt == "json" else result.iter_rows()
-        WRITERS[fmt](result.columns, rows, out, max_width=max_width, max_rows=max_rows,
-                     screen_width=screen_width)
+    if not result.columns:
+        return
+    form = "json" if fmt in ("json", "jsonl") else "text"
+    numeric = _numeric_columns(result) if fmt == "table" else None
+    rows = _duckdb_cells(result, form) if result.selectable else _python_cells(result, form)
+    WRITERS[fmt](result.columns, _read_first(rows), out, max_width=max_width, max_rows=max_rows,
+                 screen_width=screen_width, numeric=numeric, header=header, separator=separator)
 
 
-def _csv(columns, rows, out, delimiter=",", **_):
+def _csv(columns, rows, out, delimiter=",", header=True, **_):
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(columns)
+    if header:
+        writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if v is None else to_text(v) for v in row])
+        writer.writerow(["" if v is None else v for v in row])
 
 
-def _tsv(columns, rows, out, **_):
-    _csv(columns, rows, out, delimiter="\t")
+def _tsv(columns, rows, out, header=True, **_):
+    _csv(columns, rows, out, delimiter="\t", header=header)
+
+
+def _list(columns, rows, out, header=True, separator="|", **_):
+    """DuckDB's and SQLite's list mode: the values as they are, joined by ``separator``, one row a
+    line, NULL as nothing; no quoting, so a ref comes out as the SQL text that reads it."""
+    if header:
+        out.write(separator.join(columns) + "\n")
+    for row in rows:
+        out.write(separator.join("" if v is None else str(v) for v in row) + "\n")
+
+
+def _json_object(columns, row) -> str:
+    return "{" + ", ".join(f"{name}: {'null' if v is None else v}" for name, v in zip(columns, row)) + "}"
 
 
 def _json(columns, rows, out, **_):
-    import json
-
-    json.dump([{c: to_json(v) for c, v in zip(columns, row)} for row in rows], out, ensure_ascii=False, indent=1)
-    out.write("\n")
+    """A JSON array, one row object a line (streamed: a huge result costs no memory)."""
+    names = [json.dumps(c, ensure_ascii=False) for c in columns]
+    out.write("[")
+    for i, row in enumerate(rows):
+        out.write(",\n" if i else "\n")
+        out.write(_json_object(names, row))
+    out.write("\n]\n")
 
 
 def _jsonl(columns, rows, out, **_):
-    import json
-
+    names = [json.dumps(c, ensure_ascii=False) for c in columns]
     for row in rows:
-        out.write(json.dumps({c: to_json(v) for c, v in zip(columns, row)}, ensure_ascii=False))
+        out.write(_json_object(names, row))
         out.write("\n")
 
 
-def _cell(value, max_width: int | None) -> str:
-    text = NULL if value is None else to_text(value)
+def _cell(value: str | int | None, max_width: int | None) -> str:
+    if value is None:
+        return NULL
+    text = value if type(value) is str else str(value)
     text = text.replace("\n", "\\n").replace("\t", " ").replace("\r", "\\r")
     if max_width and width(text) > max_width:
         text = _clip(text, max_width - 1) + "…"
@@ -127,25 +276,20 @@ def _pad(text: str, columns: int, right: bool = False) -> str:
 ELLIPSIS = "…"
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
-
-
 def _count(n: int, word: str) -> str:
     return f"{n:,} {word}{'s' * (n != 1)}"
 
 
-def _table(columns, rows, out, max_width=40, max_rows=None, screen_width=None, **_):
+def _table(columns, rows, out, max_width=40, max_rows=None, screen_width=None, numeric=None, header=True, **_):
     """An aligned table. NULL shows as NULL; numbers align right; a value longer than
     ``max_width`` ends in …; a result taller than ``max_rows`` shows its first and last rows
     around a … row; one wider than ``screen_width`` shows its first and last columns around a …
     column. The footer counts rows and says what was not shown."""
+    numeric = numeric or [False] * len(columns)
     shown, total_rows, gap_at = _first_and_last(rows, max_rows)
     heads = [_cell(c, max_width) for c in columns]
     cells = [[_cell(v, max_width) for v in row] for row in shown]
-    numeric = [any(_is_number(row[i]) for row in shown) and all(row[i] is None or _is_number(row[i]) for row in shown)
-               for i in range(len(columns))]
-    widths = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(heads)]
+    widths = [max([width(h) if header else 1] + [width(r[i]) for r in cells]) for i, h in enumerate(heads)]
     keep = _columns_that_fit(widths, screen_width)
     hidden_columns = [columns[i] for i in range(len(columns)) if i not in keep]
     order: list[int | None] = sorted(keep)
@@ -165,8 +309,9 @@ def _table(columns, rows, out, max_width=40, max_rows=None, screen_width=None, *
 
     rule = "+" + "+".join("-" * ((widths[i] if i is not None else 1) + 2) for i in order) + "+\n"
     out.write(rule)
-    out.write(line(dict(enumerate(heads)), align=False))
-    out.write(rule)
+    if header:
+        out.write(line(dict(enumerate(heads)), align=False))
+        out.write(rule)
     for n, row in enumerate(cells):
         if n == gap_at:
             out.write(line({i: ELLIPSIS.center(widths[i]) for i in range(len(columns))} | {None: ELLIPSIS}, align=False))
@@ -245,7 +390,7 @@ def _line(columns, rows, out, **_):
             out.write(f"{_pad(c, label, right=True)} = {_cell(v, None)}\n")
 
 
-WRITERS = {"table": _table, "csv": _csv, "tsv": _tsv, "json": _json, "jsonl": _jsonl,
+WRITERS = {"table": _table, "csv": _csv, "tsv": _tsv, "list": _list, "json": _json, "jsonl": _jsonl,
            "markdown": _markdown, "line": _line}
 
 

@@ -39,7 +39,7 @@ CLAUSE_WORDS = frozenset({"SELECT", "WHERE", "GROUP", "ORDER", "BY", "HAVING", "
 STARTERS = ("SELECT", "FROM", "WITH", "INSERT INTO", "UPDATE", "DELETE FROM", "CREATE TABLE", "CREATE VIEW",
             "CREATE OR REPLACE TABLE", "DROP TABLE", "ALTER TABLE", "DESCRIBE", "SUMMARIZE", "SHOW TABLES",
             "EXPLAIN", "COPY", "PRAGMA", "SET", "BEGIN", "COMMIT", "ROLLBACK", "VALUES", "INSTALL", "LOAD")
-DOT_ARGUMENTS = {"timer": ("on", "off"), "pager": ("on", "off")}
+DOT_ARGUMENTS = {"timer": ("on", "off"), "pager": ("on", "off"), "headers": ("on", "off")}
 PATH_DOT_COMMANDS = frozenset({"read", "output", "once"})
 REF_DOT_COMMANDS = frozenset({"schema"})
 

@@ -58,17 +58,25 @@ def _has_table_function(con, query: str) -> bool:
     return '"TABLE_FUNCTION"' in tree or '"error":true' in tree.replace(" ", "")
 
 
-def _run_plain(con, query: str):
-    """Run a query that names no source (see ``Session._plain_query``) like ``federation.run_sql``."""
+def _without_trailing_semicolon(query: str) -> str:
+    """``query`` without the ``;`` and comments that end it (DuckDB's tokenizer finds them): the
+    output wraps a query in a subquery, where they would not parse."""
     import duckdb
 
-    from hydra.errors import one_line
+    encoded = query.encode()  # the tokenizer counts bytes
+    end = len(encoded)
+    for position, kind in reversed(duckdb.tokenize(query)):
+        if kind != duckdb.token_type.comment and encoded[position:position + 1] != b";":
+            break
+        end = position
+    return encoded[:end].decode().rstrip()
+
+
+def _run_plain(con, query: str):
+    """Run a query that names no source (see ``Session._plain_query``) like ``federation.run_sql``."""
     from hydra.statements import Result
 
-    try:
-        return Result.from_cursor(con.execute(query), "SELECT")
-    except duckdb.Error as err:
-        raise HydraError(one_line(err)) from None
+    return Result.from_sql(con, query, "SELECT")
 
 
 def _isatty(stream) -> bool:
@@ -88,6 +96,7 @@ class DotCommand:
     run: Callable
     usage: str
     help: str
+    aliases: tuple[str, ...] = ()
 
 
 DOT_COMMANDS: dict[str, DotCommand] = {}
@@ -98,7 +107,7 @@ def dot_command(name: str, usage: str, help: str, aliases: tuple[str, ...] = ())
 
     def register(run):
         for key in (name, *aliases):
-            DOT_COMMANDS[key] = DotCommand(name, run, usage, help)
+            DOT_COMMANDS[key] = DotCommand(name, run, usage, help, aliases)
         return run
 
     return register
@@ -113,6 +122,8 @@ class Session:
         self.timer = False
         self.max_rows: int | None = None
         self.max_width = 40
+        self.header = True  # .headers on|off, --no-header: the line naming the columns (table, csv, tsv, list)
+        self.separator = "|"  # .separator, --separator: between the values of list mode
         self.once: TextIO | None = None  # .once: the next result only
         self.output_file: TextIO | None = None  # .output: until reset
         self.last_elapsed: float | None = None
@@ -212,7 +223,7 @@ class Session:
                     return None
         except Exception:  # noqa: BLE001
             return None
-        return Statement(query, [], line=1)
+        return Statement(_without_trailing_semicolon(query), [], line=1)
 
     def run_dot(self, line: str) -> None:
         import shlex
@@ -237,7 +248,8 @@ class Session:
         out = self.target()
         if result.columns:
             table = self.format == "table"
-            options = dict(max_width=self.max_width if table else None, max_rows=self.max_rows if table else None)
+            options = dict(max_width=self.max_width if table else None, max_rows=self.max_rows if table else None,
+                           header=self.header, separator=self.separator)
             on_screen = out is self.out and _isatty(out)
             if on_screen and table:  # hide columns that do not fit the terminal, and say so
                 import shutil

@@ -12,6 +12,7 @@ To add a statement: write ``def run(ws, stmt) -> Result`` in any module listed i
 from __future__ import annotations
 
 import importlib
+from itertools import chain
 from dataclasses import dataclass
 from typing import Callable
 
@@ -30,9 +31,12 @@ FETCH_ROWS = 10_000
 class Result:
     """What a statement returns: rows with column names, and/or a message for the user.
 
-    A result made ``from_cursor`` streams: ``iter_rows()`` fetches in chunks (so piping a huge
-    query to CSV keeps memory flat), while ``rows`` fetches everything. Either reads it once, and
-    then runs ``on_close`` (e.g. unregistering the Arrow views the query read).
+    A result made ``from_sql`` holds a DuckDB relation, bound but (for a query) not run yet, and
+    is read once: ``rows`` fetches every row as Python values; ``iter_rows`` streams them in
+    chunks (so piping a huge query keeps memory flat); ``select`` streams rows of SQL expressions
+    over the result's columns, computed by DuckDB in the same run — the shell's output asks DuckDB
+    for each value's text that way. Reading then runs ``on_close`` (e.g. unregistering the Arrow
+    views the query read).
     """
 
     def __init__(self, columns=None, rows=None, message=None, types=None, failure=None):
@@ -41,66 +45,96 @@ class Result:
         # the statement ran to its end but part of its work failed (elements, checks): one line;
         # a script then exits 1 when it ends
         self.failure: str | None = failure
-        self.types: list[str] = list(types or [])
+        self.types: list = list(types or [])  # DuckDB's column types (DuckDBPyType) when DuckDB made the rows
         self._rows: list[tuple] | None = list(rows or [])
-        self._cursor = None
-        self._on_close = None
-        self._on_error = None
+        self._con = self._relation = self._params = self._on_close = self._on_error = None
 
     @classmethod
-    def from_cursor(cls, cursor, keyword: str, on_close=None, on_error=None) -> Result:
-        """The result of a DuckDB cursor that has just executed a statement starting with
-        ``keyword``. DDL, DML and COPY report a status, not data: that becomes a message, so
-        piped output stays data only. ``on_error(duckdb_error)`` gives the error to raise when
-        reading the rows fails (default: DuckDB's first line)."""
-        try:
-            description = cursor.description
-            if description is None:
-                return cls()
-            columns = [d[0] for d in description]
-            if columns in (["Count"], ["Success"]) and keyword not in QUERIES:
-                rows = cursor.fetchall()
-                if columns == ["Count"] and rows:
-                    return cls(message=f"{keyword.lower()}: {rows[0][0]} row{'s' * (rows[0][0] != 1)}")
-                return cls()
-        except BaseException:
-            if on_close:
-                on_close()
-            raise
-        result = cls(columns=columns, types=[str(d[1]) for d in description])
-        result._rows, result._cursor, result._on_close, result._on_error = None, cursor, on_close, on_error
-        return result
-
-    @property
-    def rows(self) -> list[tuple]:
-        if self._rows is None:
-            self._rows = [row for chunk in self._chunks() for row in chunk]
-        return self._rows
-
-    def iter_rows(self):
-        if self._rows is not None:
-            yield from self._rows
-            return
-        self._rows = []  # read once: the rows are streamed, not kept
-        for chunk in self._chunks():
-            yield from chunk
-
-    def _chunks(self):
+    def from_sql(cls, con, text: str, keyword: str, on_close=None, params=None, on_error=None) -> Result:
+        """The result of one statement ``text`` starting with ``keyword``: a query is bound, not
+        run (reading the result runs it); any other statement runs now. DDL, DML and COPY report
+        a status, not data: that becomes a message, so piped output stays data only.
+        ``on_error(duckdb_error)`` gives the error to raise when running or reading fails
+        (default: DuckDB's first line), e.g. the head's own line when its reader failed."""
         import duckdb
 
         from hydra.errors import HydraError, one_line
 
         try:
-            while chunk := self._cursor.fetchmany(FETCH_ROWS):
+            # ``con.execute`` first runs to its end what an earlier ``execute`` left unread;
+            # ``con.sql`` refuses to start instead, so finish it the same way
+            con.complete()
+            relation = con.sql(text, params=params)
+            columns = list(relation.columns) if relation is not None else []
+            if not columns or (columns in (["Count"], ["Success"]) and keyword not in QUERIES):
+                rows = relation.fetchall() if columns else []
+                if on_close:
+                    on_close()
+                if columns == ["Count"] and rows:
+                    return cls(message=f"{keyword.lower()}: {rows[0][0]} row{'s' * (rows[0][0] != 1)}")
+                return cls()
+        except BaseException as err:
+            # the error first: ``on_error`` may look at what ``on_close`` releases
+            failure = (on_error(err) if on_error else HydraError(one_line(err))) \
+                if isinstance(err, duckdb.Error) else None
+            if on_close:
+                on_close()
+            if failure is not None:
+                raise failure from None
+            raise
+        result = cls(columns=columns, types=relation.types)
+        result._rows, result._on_close, result._on_error = None, on_close, on_error
+        result._con, result._relation, result._params = con, relation, params
+        return result
+
+    @property
+    def rows(self) -> list[tuple]:
+        if self._rows is None:
+            self._rows = list(self.iter_rows())
+        return self._rows
+
+    def iter_rows(self):
+        if self._relation is None:
+            return iter(self._rows or ())
+        return chain.from_iterable(self._chunks(self._relation))
+
+    @property
+    def selectable(self) -> bool:
+        """Whether DuckDB still holds the rows (``select`` can read them)."""
+        return self._relation is not None
+
+    def select(self, expressions: list[str]):
+        """Stream rows of SQL ``expressions`` over the result's columns (``#1`` is the first),
+        computed by DuckDB. Reads the result: ``rows`` is empty after."""
+        return chain.from_iterable(self._chunks(self._relation.project(", ".join(expressions))))
+
+    def _chunks(self, relation):
+        import duckdb
+
+        from hydra.errors import HydraError, one_line
+
+        con, self._rows, finished = self._con, [], False
+        try:
+            # the relation's SQL run by ``execute``, whose result is fetched in chunks (a
+            # relation itself fetches all its rows, or Arrow batches, which import pyarrow)
+            cursor = con.execute(relation.sql_query(), self._params)
+            while chunk := cursor.fetchmany(FETCH_ROWS):
                 yield chunk
+            finished = True
         except duckdb.Error as err:
             raise (self._on_error(err) if self._on_error else HydraError(one_line(err))) from None
         finally:
+            if not finished:  # left early (`hydra … | head`): stop the query rather than run it out
+                try:
+                    con.abort()
+                except duckdb.Error:
+                    pass
             self.close()
 
     def close(self) -> None:
-        """Release what a streaming result holds (safe to call twice)."""
-        on_close, self._on_close, self._cursor = self._on_close, None, None
+        """Release what an unread result holds (safe to call twice)."""
+        on_close, self._on_close = self._on_close, None
+        self._con = self._relation = self._params = None
         if on_close is not None:
             on_close()
 

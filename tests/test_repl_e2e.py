@@ -46,23 +46,63 @@ class Terminal:
                 return self.child.after
             self.child.send("\x1b[1;1R")
 
-    def wait_until_running(self, timeout: float = 20) -> None:
-        """Wait until the shell has left the prompt (the terminal is back in cooked mode, where
-        Ctrl-C sends SIGINT): the statement typed is running."""
+    def _terminal_signals(self) -> bool:
+        """Whether the terminal is in cooked mode, where Ctrl-C sends SIGINT (ISIG): the prompt
+        turns it off while it reads keys (raw mode) and back on when it returns a statement."""
         import termios
 
+        return bool(termios.tcgetattr(self.child.child_fd)[3] & termios.ISIG)
+
+    def _wait_for(self, condition, what: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if termios.tcgetattr(self.child.child_fd)[3] & termios.ISIG:
-                return
-            time.sleep(0.05)
-        raise AssertionError("the shell did not start the statement")
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited {timeout} s for {what}")
+            time.sleep(0.02)
+
+    def wait_until_reading(self) -> None:
+        """Wait until the prompt reads keys (raw mode). Typed earlier, keys land in the
+        terminal's line buffer, and a Ctrl-C sent after them may reach the shell before the
+        statement does (this made the Ctrl-C test flaky on a busy machine)."""
+        self._wait_for(lambda: not self._terminal_signals(), "the prompt to read keys")
+
+    def wait_until_running(self) -> None:
+        """After ``wait_until_reading`` and Enter: wait until the prompt has returned the statement
+        to run (cooked mode again)."""
+        self._wait_for(self._terminal_signals, "the shell to leave the prompt")
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.child.pid)
 
     def prompt(self) -> None:
         self.expect("hydra>")
 
     def send(self, keys: str) -> None:
         self.child.send(keys)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process (all its threads) has used, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_busy(pid: int, cpu: float = 0.5, timeout: float = 120) -> None:
+    """Wait until the process has used ``cpu`` more seconds of CPU: the long query is running in
+    DuckDB (it keeps every core busy; nothing else in the shell uses that much). A fixed sleep
+    was not enough on a busy machine, where the query may start seconds late."""
+    start, deadline = cpu_seconds(pid), time.monotonic() + timeout
+    while cpu_seconds(pid) - start < cpu:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the query did not use {cpu} s of CPU in {timeout} s")
+        time.sleep(0.02)
+
+
+LONG_QUERY = "SELECT sum(hash(i)) FROM range(100000000000) t(i)"
+# runs first, in the same input: its message says the long query is next, under the same Ctrl-C
+# handling (a Ctrl-C between the two interrupts the input all the same)
+MARKER = "COPY (SELECT 1) TO 'started.csv'"
 
 
 @pytest.fixture
@@ -134,9 +174,11 @@ def test_ctrl_c_cancels_a_long_query_in_a_terminal(tmp_path, env):
     term.prompt()
     term.send("CREATE TABLE kept AS SELECT 42 AS answer;\r")
     term.prompt()
-    term.send("SELECT sum(hash(i)) FROM range(100000000000) t(i);\r")
+    term.wait_until_reading()
+    term.send(f"{MARKER}; {LONG_QUERY};\r")
     term.wait_until_running()
-    time.sleep(0.5)
+    term.expect("copy: 1 row")  # the long query is next
+    wait_until_busy(term.child.pid)  # and it is running
     started = time.monotonic()
     term.child.sendintr()
     term.expect("Error: interrupted")
@@ -173,9 +215,10 @@ def test_tall_results_open_the_pager_and_pager_off_prints_them(tmp_path, env):
 
 def test_ctrl_c_stops_a_long_query_run_with_dash_c(tmp_path, env):
     command = hydra_executable()
-    child = pexpect.spawn(command[0], command[1:] + [":memory:", "-c", "SELECT sum(hash(i)) FROM range(100000000000) t(i)"],
-                          env=env, cwd=str(tmp_path), encoding="utf-8", timeout=30)
-    time.sleep(1.5)
+    child = pexpect.spawn(command[0], command[1:] + [":memory:", "-c", MARKER, "-c", LONG_QUERY],
+                          env=env, cwd=str(tmp_path), encoding="utf-8", timeout=60)
+    child.expect("copy: 1 row")  # started (a Ctrl-C while Python still imports is not this test)
+    wait_until_busy(child.pid)
     started = time.monotonic()
     child.sendintr()
     child.expect("hydra: interrupted")
