@@ -26,10 +26,10 @@ import re
 from collections import Counter
 
 from hydra.errors import HydraError
-from hydra.messycsv.dialect import VARCHAR, ColumnSpec, Dialect
+from hydra.messycsv.dialect import DOUBLE, VARCHAR, ColumnSpec, Dialect
 from hydra.messycsv.encoding import detect_encoding
 from hydra.messycsv.lines import iter_blocks
-from hydra.messycsv.records import Grouper, csv_params
+from hydra.messycsv.records import Grouper, csv_params, rows_inside
 from hydra.messycsv.values import accepts, infer, null_tokens
 
 SAMPLE_BYTES = 256 << 10
@@ -196,7 +196,8 @@ def _records(lines: list[str], params: dict) -> list[tuple[int, int, list[str]]]
 def _grouped(lines: list[str], dialect: Dialect, width: int) -> list[tuple[int, int, list[str]]]:
     """Like ``_records`` with the chosen dialect, but a stray quote does not swallow the lines after it
     (the reader's ``Grouper``, a multi-line record accepted when it has the table's width)."""
-    grouper = Grouper(dialect, lambda fields, text: len(fields) == width)
+    grouper = Grouper(dialect, lambda fields, text: len(fields) == width
+                      and not rows_inside(fields, dialect.delimiter, width))
     records = grouper.feed((i, 0, line) for i, line in enumerate(lines)) + grouper.finish()
     return [(r.line, r.lines, r.fields) for r in records
             if r.fields and not (len(r.fields) == 1 and not r.fields[0].strip())]
@@ -228,9 +229,17 @@ def _consistency(records, quote) -> tuple[float, int]:
     width, count = max(widths.items(), key=lambda wc: (wc[1] * (wc[0] > 1), wc[0]))
     pattern = count / len(records)
     cells = [c for _, _, f in records if f is not None and len(f) == width for c in f]
-    stray = sum(1 for c in cells if c[:1] in "\"'" or c[-1:] in "\"'" or "\n" in c and not quote)
+    # a quote left alone at a cell's edge, or a backslash before a quote, says the quote/escape is wrong
+    stray = sum(1 for c in cells if _unclean(c, quote))
     clean = 1 - stray / len(cells) if cells else 0
     return pattern * clean * (width - 1) / width, width
+
+
+def _unclean(cell: str, quote: str) -> bool:
+    for q in "\"'":
+        if (cell[:1] == q or cell[-1:] == q) and cell.count(q) % 2:
+            return True
+    return "\\" + (quote or '"') in cell
 
 
 def _table_start(records, width, minimum_line) -> int:
@@ -259,12 +268,20 @@ def _footer(records, width, total_lines) -> tuple[int, int]:
 
 
 def _types(rows, width, nulls) -> tuple[list[str], list[ColumnSpec]]:
-    """(null tokens, column specs) from data rows (those of the table's width)."""
+    """(null tokens, column specs) from data rows (those of the table's width). A column whose
+    numbers are ambiguous alone ('1,000': 1000 or 1.0) takes the decimal mark of the file's other
+    numbers when they agree on one."""
     rows = [r for r in rows if len(r) == width]
     by_column = [[r[i] for r in rows] for i in range(width)]
     tokens = nulls if nulls is not None else null_tokens(by_column)
     nullset = set(tokens) | {""}
-    return tokens, [infer(values, nullset) for values in by_column]
+    specs = [infer(values, nullset) for values in by_column]
+    marks = {spec.decimal for spec in specs if spec.type == DOUBLE}
+    if len(marks) == 1:
+        mark = marks.pop()
+        specs = [infer(values, nullset, prefer=mark) if spec.note and spec.note.startswith("ambiguous number")
+                 else spec for spec, values in zip(specs, by_column)]
+    return tokens, specs
 
 
 def _header_rows(rows, specs, nulls) -> int:
@@ -292,8 +309,12 @@ def _header_rows(rows, specs, nulls) -> int:
 
     if not header_like(rows[0], strict=not typed):
         return 0
-    if typed and len(rows) > 2 and header_like(rows[1], strict=True):
-        return 2
+    if typed and len(rows) > 2:
+        second = [v.strip() for v in rows[1]]
+        typed_values = [second[i] for i in typed if i < len(second) and second[i]]
+        # a second header line: its typed cells are names, or it is mostly empty (a name's second part)
+        if header_like(rows[1], strict=True) or not typed_values and 0 < sum(map(bool, second)) * 2 < len(specs):
+            return 2
     return 1
 
 

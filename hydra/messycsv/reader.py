@@ -103,7 +103,7 @@ class CsvReader:
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         acc = self.accounting
-        grouper = Grouper(self.dialect, lambda fields, text: self.shaper.classify(fields, text)[0] != REJECTED)
+        grouper = Grouper(self.dialect, self.shaper.sound_group)
         with open(self.path, "rb") as fh:
             blocks = iter_blocks(fh, self.dialect.encoding, self.dialect.bom, self.dialect.fallback_encoding,
                                  self.block_bytes)
@@ -196,15 +196,11 @@ class CsvReader:
                     reason += " (with a quote that does not close)"
                 self._reject(rec, reason)
                 continue
-            if rec.stray_quote and fate != REJECTED:
-                reason = "a quote that does not close, read as an ordinary character" + (f"; {reason}" if reason else "")
-                acc.repaired[STRAY_QUOTE] += 1
-                self.on_reject(self._report(rec, reason, STRAY_QUOTE))
-            elif fate == TRIMMED:
-                acc.repaired[TRIMMED] += 1
+            if rec.stray_quote:
+                rec.repair = (STRAY_QUOTE, "a quote that does not close, read as an ordinary character"
+                              + (f"; {reason}" if reason else ""))
             elif fate != ROW:
-                acc.repaired[fate] += 1
-                self.on_reject(self._report(rec, reason, fate))
+                rec.repair = (fate, reason)
             acc.row_lines += rec.lines
             rows.append(fields)
             origins.append(rec)
@@ -231,6 +227,16 @@ class CsvReader:
                 self._reject(rec, self._type_reason(rows[i]))
             keep = pc.invert(bad)
             arrays = [pc.filter(a, keep) for a in arrays]
+        else:
+            indices = ()
+        if origins is not None:  # repairs are said once the row is loaded for good
+            dropped = set(indices)
+            for i, rec in enumerate(origins):
+                if rec.repair and i not in dropped:
+                    action, reason = rec.repair
+                    self.accounting.repaired[action] += 1
+                    if action != TRIMMED:
+                        self.on_reject(self._report(rec, reason, action))
         batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
         self.accounting.rows += batch.num_rows
         return batch

@@ -51,6 +51,19 @@ def opens_quote(fields: list[str] | None) -> bool:
     return bool(fields) and fields[-1][-1:] in ("\n", "\r")
 
 
+def rows_inside(fields: list, delimiter: str, width: int) -> bool:
+    """Whether a line inside a multi-line field has a row's worth of delimiters: the sign of a stray
+    quote that ran on to a later quote, swallowing the rows between."""
+    if width <= 2:
+        return False
+    for value in fields:
+        if value and ("\n" in value or "\r" in value):
+            inner = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            if any(part.count(delimiter) >= width - 1 for part in inner):
+                return True
+    return False
+
+
 @dataclass
 class Record:
     line: int          # number of its first physical line
@@ -60,6 +73,7 @@ class Record:
     fields: list[str] | None
     error: str | None = None  # the csv module's complaint, when it could not parse the text
     stray_quote: bool = False  # read with quotes as ordinary characters
+    repair: tuple[str, str] | None = None  # (action, reason) when loaded after a repair
 
 
 class Grouper:
@@ -147,6 +161,14 @@ class Shaper:
         self.others = [
             (d, csv_params(d, dialect.quote, dialect.escape)) for d in OTHER_DELIMITERS if d != dialect.delimiter
         ]
+
+    def sound_group(self, fields: list[str], text: str) -> bool:
+        """Whether a multi-line record is one: its shape and types hold, and no line inside a field
+        looks like a row of its own (a stray quote that ran into a later quote)."""
+        fate, repaired, _ = self.classify(fields, text)
+        if fate in (REJECTED, BLANK) or not self.sound(repaired):
+            return False
+        return not rows_inside(repaired, self.dialect.delimiter, self.width)
 
     def sound(self, fields: list) -> bool:
         return all(accepts(spec, value, self.nulls) for spec, value in zip(self.columns, fields))

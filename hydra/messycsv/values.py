@@ -86,7 +86,7 @@ def null_tokens(values_by_column: list[list[str]]) -> list[str]:
     return sorted(found)
 
 
-def infer(values: list[str], nulls: set[str], name: str = "") -> ColumnSpec:
+def infer(values: list[str], nulls: set[str], name: str = "", prefer: str | None = None) -> ColumnSpec:
     """The type of a column from its sample values (raw texts)."""
     texts = [v.strip() for v in values if v is not None and v.strip() not in nulls and v.strip()]
     if not texts:
@@ -94,7 +94,7 @@ def infer(values: list[str], nulls: set[str], name: str = "") -> ColumnSpec:
     lowered = {t.lower() for t in texts}
     if lowered <= set(TRUE[:2] + FALSE[:2]) and lowered & {"true", "false"}:
         return ColumnSpec(name, BOOLEAN)
-    number = _infer_number(texts)
+    number = _infer_number(texts, prefer)
     if isinstance(number, ColumnSpec):
         number.name = name
         return number
@@ -116,8 +116,9 @@ def _looks_dated(texts: list[str]) -> bool:
     return sum(any(shape.match(t) for shape in _DATE_SHAPES.values()) for t in texts) > len(texts) / 2
 
 
-def _infer_number(texts: list[str]) -> ColumnSpec | str:
-    """A BIGINT/DOUBLE spec when every text is a number in one style, else why not (a note)."""
+def _infer_number(texts: list[str], prefer: str | None = None) -> ColumnSpec | str:
+    """A BIGINT/DOUBLE spec when every text is a number in one style, else why not (a note).
+    ``prefer``: the decimal mark of the file's other numbers, which settles an ambiguous column."""
     readings = {}
     for thousands, decimal in NUMBER_STYLES:
         parsed = [parse_number(t, thousands, decimal) for t in texts]
@@ -129,11 +130,15 @@ def _infer_number(texts: list[str]) -> ColumnSpec | str:
             return "numbers written with different decimal marks"
         return f"not a number: {bad!r}"
     distinct = {tuple(v) for v in readings.values()}
+    if len(distinct) > 1 and prefer:
+        preferred = {style: v for style, v in readings.items() if style[1] == prefer}
+        if len({tuple(v) for v in preferred.values()}) == 1:
+            readings, distinct = preferred, {tuple(v) for v in preferred.values()}
     if len(distinct) > 1:
-        first, second = list(readings.items())[:2]
-        example = next(t for t, a, b in zip(texts, first[1], second[1]) if a != b)
-        return (f"ambiguous number format: {example!r} reads as {_plain(first[1][texts.index(example)])} "
-                f"or {_plain(second[1][texts.index(example)])}")
+        first = next(iter(readings.values()))
+        second = next(v for v in readings.values() if v != first)
+        i = next(i for i, (a, b) in enumerate(zip(first, second)) if a != b)
+        return f"ambiguous number format: {texts[i]!r} reads as {_plain(first[i])} or {_plain(second[i])}"
     (thousands, decimal), parsed = next(iter(readings.items()))
     if any(_leading_zero(t) for t in texts):
         return "leading zeros (an identifier, not a number)"
@@ -252,7 +257,7 @@ ARROW_TYPES = {BIGINT: pa.int64(), DOUBLE: pa.float64(), BOOLEAN: pa.bool_(), DA
 def convert(spec: ColumnSpec, texts: pa.Array, nulls: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(typed array, mask of the values that do not read as the column's type) for one column."""
     trimmed = pc.utf8_trim_whitespace(texts)
-    is_null = pc.fill_null(pc.is_in(trimmed, value_set=nulls), True)
+    is_null = pc.or_(pc.is_null(texts), pc.fill_null(pc.is_in(trimmed, value_set=nulls), True))
     if spec.type == VARCHAR:
         return pc.if_else(is_null, pa.scalar(None, pa.string()), texts), pc.and_kleene(pc.is_null(texts), pa.scalar(False))
     present = pc.invert(is_null)
