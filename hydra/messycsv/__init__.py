@@ -11,6 +11,8 @@ in (ATTACH options, the ``rejects`` table, PROFILE/EXTRACT/RECONCILE accounting)
 
 from hydra.messycsv.detect import detect
 from hydra.messycsv.dialect import ColumnSpec, Dialect
+from hydra.messycsv.fastpath import count_lines, duckdb_options, fast_accounting, read_csv_sql
 from hydra.messycsv.reader import Accounting, AccountingError, CsvReader, Reject, read
 
-__all__ = ["detect", "read", "CsvReader", "Dialect", "ColumnSpec", "Reject", "Accounting", "AccountingError"]
+__all__ = ["detect", "read", "CsvReader", "Dialect", "ColumnSpec", "Reject", "Accounting", "AccountingError",
+           "duckdb_options", "read_csv_sql", "fast_accounting", "count_lines"]

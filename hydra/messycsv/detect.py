@@ -87,6 +87,10 @@ def detect(path: str, *, encoding: str | None = None, delimiter: str | None = No
         raise HydraError(f"{path}: no delimiter found")
     dialect.delimiter, dialect.quote, dialect.escape, width = best
     records = _grouped(lines, dialect, width)
+    if not records:
+        dialect.header, dialect.columns = 0, []
+        notes.append("no data: blank lines only")
+        return dialect
 
     # 3. where the table starts
     start = _table_start(records, width, 1 if hint else 0)
@@ -213,7 +217,11 @@ def _choose_dialect(lines, text, delimiter, quote, escape):
         for q in quotes:
             escapes = [escape] if escape is not None else [""] + (["\\"] if q and "\\" + q in text else [])
             for e in escapes:
-                records = _records(lines, csv_params(d, q, e))
+                # a first reading gives the width, with which a stray quote cannot swallow the lines
+                # after it (see Grouper); the second reading is the one scored
+                single = Counter(len(f) for _, n, f in _records(lines, csv_params(d, q, e)) if f and n == 1)
+                guess = max(single, key=single.get) if single else 1
+                records = _grouped(lines, Dialect(delimiter=d, quote=q, escape=e), guess)
                 score, width = _consistency(records, q)
                 if score > best_score + 1e-9:
                     best, best_score = (d, q, e, width), score
@@ -226,7 +234,12 @@ def _consistency(records, quote) -> tuple[float, int]:
     widths = Counter(len(f) for _, _, f in records if f is not None)
     if not widths:
         return 0.0, 1
-    width, count = max(widths.items(), key=lambda wc: (wc[1] * (wc[0] > 1), wc[0]))
+    first_seen = {}
+    for _, _, f in records:
+        if f is not None:
+            first_seen.setdefault(len(f), len(first_seen))
+    # the most frequent width; on a tie, the one seen first (a header comes first)
+    width, count = max(widths.items(), key=lambda wc: (wc[1] * (wc[0] > 1), -first_seen[wc[0]]))
     pattern = count / len(records)
     cells = [c for _, _, f in records if f is not None and len(f) == width for c in f]
     # a quote left alone at a cell's edge, or a backslash before a quote, says the quote/escape is wrong
@@ -243,12 +256,10 @@ def _unclean(cell: str, quote: str) -> bool:
 
 
 def _table_start(records, width, minimum_line) -> int:
-    """Index of the first record of the table: of its width, with mostly such records after it."""
+    """Index of the first record of the table: the first of the table's width (titles, banners and
+    export notes above a table have fewer fields than it)."""
     for i, (line, _, fields) in enumerate(records):
-        if line < minimum_line or len(fields) != width:
-            continue
-        following = records[i + 1: i + 11]
-        if not following or sum(len(f) == width for _, _, f in following) >= 0.7 * len(following):
+        if line >= minimum_line and len(fields) == width:
             return i
     return 0
 
@@ -271,7 +282,7 @@ def _types(rows, width, nulls) -> tuple[list[str], list[ColumnSpec]]:
     """(null tokens, column specs) from data rows (those of the table's width). A column whose
     numbers are ambiguous alone ('1,000': 1000 or 1.0) takes the decimal mark of the file's other
     numbers when they agree on one."""
-    rows = [r for r in rows if len(r) == width]
+    rows = [r[:width] for r in rows if len(r) == width or len(r) > width and not any(f.strip() for f in r[width:])]
     by_column = [[r[i] for r in rows] for i in range(width)]
     tokens = nulls if nulls is not None else null_tokens(by_column)
     nullset = set(tokens) | {""}

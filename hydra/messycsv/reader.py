@@ -80,8 +80,6 @@ class CsvReader:
 
     def __init__(self, path: str, dialect: Dialect, *, block_bytes: int = BLOCK_BYTES,
                  raw_limit: int = RAW_LIMIT, on_reject: Callable[[Reject], None] | None = None):
-        if not dialect.columns:
-            raise ValueError("the dialect has no columns: detect() it first")
         self.path, self.dialect = path, dialect
         self.block_bytes, self.raw_limit = block_bytes, raw_limit
         self.rejects: list[Reject] = []
@@ -92,6 +90,7 @@ class CsvReader:
         self.params = csv_params(dialect.delimiter, dialect.quote, dialect.escape)
         self.nulls = pa.array(sorted(set(dialect.nulls) | {""}), pa.string())
         self._header_left = dialect.header
+        self._pending: list[Reject] = []  # reports of the block being read, given out in line order
 
     def to_arrow_reader(self) -> pa.RecordBatchReader:
         return pa.RecordBatchReader.from_batches(self.schema, iter(self))
@@ -104,7 +103,7 @@ class CsvReader:
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         acc = self.accounting
         grouper = Grouper(self.dialect, self.shaper.sound_group)
-        with open(self.path, "rb") as fh:
+        with self._open() as fh:
             blocks = iter_blocks(fh, self.dialect.encoding, self.dialect.bom, self.dialect.fallback_encoding,
                                  self.block_bytes)
             for first, offset, lines, sizes in self._without_footer(blocks):
@@ -128,6 +127,9 @@ class CsvReader:
         if not acc.balanced():
             raise AccountingError(f"{self.path}: {acc.row_lines} row lines + {acc.rejected} rejected + "
                                   f"{acc.skipped_lines} skipped != {acc.lines} lines")
+
+    def _open(self):
+        return open(self.path, "rb")
 
     def _without_footer(self, blocks):
         """(first line, offset, lines, sizes) spans, the dialect's footer lines held back and counted."""
@@ -236,7 +238,10 @@ class CsvReader:
                     action, reason = rec.repair
                     self.accounting.repaired[action] += 1
                     if action != TRIMMED:
-                        self.on_reject(self._report(rec, reason, action))
+                        self._pending.append(self._report(rec, reason, action))
+        for report in sorted(self._pending, key=lambda r: r.line):
+            self.on_reject(report)
+        self._pending = []
         batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
         self.accounting.rows += batch.num_rows
         return batch
@@ -253,7 +258,7 @@ class CsvReader:
     def _reject(self, rec: Record, reason: str) -> None:
         self.accounting.rejected += rec.lines
         self.accounting.rejected_records += 1
-        self.on_reject(self._report(rec, reason, REJECTED))
+        self._pending.append(self._report(rec, reason, REJECTED))
 
     def _report(self, rec: Record, reason: str, action: str) -> Reject:
         raw = rec.text.rstrip("\r\n")

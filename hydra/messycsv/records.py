@@ -179,7 +179,7 @@ class Shaper:
         if fields is None:
             return REJECTED, None, "not readable as CSV"
         width = len(fields)
-        if width == 0 or width == 1 and not fields[0].strip() and k > 1:
+        if width == 0 or width == 1 and not fields[0].strip() and k != 1:
             return BLANK, None, None
         if width == k:
             return ROW, fields, None
