@@ -32,6 +32,7 @@ INT_RE = r"^[+-]?\d+$"
 FLOAT_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
 _INT, _FLOAT, _TIMESTAMP = re.compile(INT_RE), re.compile(FLOAT_RE), re.compile(TIMESTAMP_RE)
+_NUMBERISH = re.compile("^[+-]?[0-9.,' \u00a0\u202f]+([eE][+-]?[0-9]+)?$")
 
 # (thousands separator, decimal mark) conventions, simplest first
 NUMBER_STYLES = ((None, "."), (",", "."), (".", ","), (None, ","), (" ", ","), (" ", "."), ("'", "."),
@@ -88,7 +89,8 @@ def null_tokens(values_by_column: list[list[str]]) -> list[str]:
 
 def infer(values: list[str], nulls: set[str], name: str = "", prefer: str | None = None) -> ColumnSpec:
     """The type of a column from its sample values (raw texts)."""
-    texts = [v.strip() for v in values if v is not None and v.strip() not in nulls and v.strip()]
+    # distinct values only, in order of appearance: the type does not depend on repetitions
+    texts = list(dict.fromkeys(t for v in values if v is not None and (t := v.strip()) and t not in nulls))
     if not texts:
         return ColumnSpec(name, VARCHAR, note="no values in the sample" if values else None)
     lowered = {t.lower() for t in texts}
@@ -120,10 +122,11 @@ def _infer_number(texts: list[str], prefer: str | None = None) -> ColumnSpec | s
     """A BIGINT/DOUBLE spec when every text is a number in one style, else why not (a note).
     ``prefer``: the decimal mark of the file's other numbers, which settles an ambiguous column."""
     readings = {}
-    for thousands, decimal in NUMBER_STYLES:
-        parsed = [parse_number(t, thousands, decimal) for t in texts]
-        if all(p is not None for p in parsed):
-            readings[(thousands, decimal)] = parsed
+    if all(_NUMBERISH.match(t) for t in texts):  # cheap: no letters, no other signs
+        for thousands, decimal in NUMBER_STYLES:
+            pattern = _pattern(thousands, decimal)
+            if all(pattern.match(t) for t in texts):
+                readings[(thousands, decimal)] = [parse_number(t, thousands, decimal) for t in texts]
     if not readings:
         bad = next((t for t in texts if all(parse_number(t, th, d) is None for th, d in NUMBER_STYLES)), None)
         if bad is None:
@@ -178,7 +181,7 @@ def number_pattern(thousands: str | None, decimal: str, integer: bool = False) -
 
 def parse_number(text: str, thousands: str | None, decimal: str):
     """int or float from a text in one style, None when the text is not a number in that style."""
-    if not re.match(_pattern(thousands, decimal), text):
+    if not _pattern(thousands, decimal).match(text):
         return None
     body = text.replace(thousands, "") if thousands else text
     body = body.replace(decimal, ".") if decimal != "." else body

@@ -353,6 +353,24 @@ def test_batches_are_bounded_and_rejects_carry_line_offset_and_truncated_text(tm
     assert reader.accounting.lines == 2002 and reader.accounting.balanced()
 
 
+@pytest.mark.parametrize("quoted", [False, True])
+def test_rows_keep_the_file_order_around_repaired_and_rejected_lines(tmp_path, quoted):
+    """Blocks with a few odd lines (split by Arrow, or parsed by csv when quotes are present)."""
+    def line(i):
+        name = f'"n, {i}"' if quoted else f"n {i}"
+        value = "" if i % 150 == 0 else f",{i}.5"  # a missing cell: padded
+        extra = ",x,y" if i % 401 == 0 else ""  # two cells too many: rejected
+        return f"{i},{name}{value}{extra}\n"
+    text = "id,name,value\n" + "".join(line(i) for i in range(1, 1001))
+    path = write(tmp_path, text)
+    reader = CsvReader(path, detect(path), block_bytes=20_000)
+    rows = rows_of(reader.read_all())
+    assert [r[0] for r in rows] == [i for i in range(1, 1001) if i % 401]
+    assert all(r[2] is None for r in rows if r[0] % 150 == 0)
+    assert [r.line - 1 for r in reader.rejects if r.action == "rejected"] == [401, 802]
+    assert reader.accounting.repaired["padded"] == 6 and reader.accounting.balanced()
+
+
 def test_rejects_can_stream_to_a_callback(tmp_path):
     seen = []
     reader = CsvReader(write(tmp_path, "a,b\n1,2\nbad\n3,4\n"), detect(write(tmp_path, "a,b\n1,2\nbad\n3,4\n")),
