@@ -20,6 +20,7 @@ last 64 KiB (footer). Steps, each overridable by a user (``detect(path, delimite
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import os
 import re
@@ -178,8 +179,6 @@ def _from_line_start(data: bytes) -> bytes:
 
 def _records(lines: list[str], params: dict) -> list[tuple[int, int, list[str]]]:
     """(first line index, line count, fields) of the records of sample lines (blank ones left out)."""
-    import csv
-
     out = []
     reader = csv.reader(lines, **params)
     before = 0

@@ -3,10 +3,11 @@
 The files head keeps DuckDB's native scan (parallel, pushdown, ~10× our reader) for clean files. The
 decision is cheap: it looks at the dialect and reads the detector's samples again with ``CsvReader``
 (head and tail, ~320 KiB): clean UTF-8, no preamble, no footer, no blank line, no repair or reject,
-doubled quotes (not backslashes), column types DuckDB parses the same way (plain numbers, ISO dates). The options it returns pin every
-choice (``auto_detect=false``, explicit ``columns``) and keep DuckDB strict, so a malformed row the
-samples did not see makes DuckDB raise instead of reading something else: the caller then reads the
-file with ``CsvReader`` (rows already written for that element are discarded).
+doubled quotes (not backslashes), column types DuckDB parses the same way (plain numbers, ISO
+dates). The options it returns pin every choice (``auto_detect=false``, explicit ``columns``) and
+keep DuckDB strict, so a malformed row the samples did not see makes DuckDB raise instead of
+reading something else: the caller then reads the file with ``CsvReader`` (rows already written for
+that element are discarded).
 
 The accounting on the fast path: DuckDB does not count lines, so ``fast_accounting`` counts them
 (``count_lines``: ``bytes.count`` over 8 MiB blocks, ~0.5 s per GiB measured on a loaded machine) and

@@ -16,7 +16,6 @@ from __future__ import annotations
 import codecs
 import io
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import BinaryIO, Iterator
 
 from hydra.messycsv.encoding import decoder_for
@@ -39,10 +38,6 @@ class Block:
         if self.sizes is None:
             self.sizes = [len(line.encode(self.encoding)) for line in self.lines]
         return self.sizes
-
-    def line_offsets(self) -> list[int]:
-        """Byte offset of every line of the block."""
-        return list(accumulate(self.line_sizes()[:-1], initial=self.offset))
 
 
 def is_ascii_compatible(encoding: str) -> bool:

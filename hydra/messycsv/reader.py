@@ -286,7 +286,9 @@ class CsvReader:
             for i in indices:
                 # origins: None (row i is line i), or per row its Record or its line's index in the block
                 where = i if origins is None else origins[i]
-                rec = where if isinstance(where, Record) else Record(first + where, offsets[where], 1, lines[where], None)
+                if not isinstance(where, Record):
+                    where = Record(first + where, offsets[where], 1, lines[where], None)
+                rec = where
                 self.accounting.row_lines -= rec.lines
                 self._reject(rec, self._type_reason([column[i].as_py() for column in columns]))
             keep = pc.invert(bad)

@@ -187,7 +187,8 @@ class Shaper:
             if delimiter in text:
                 other, error = parse_one(text.rstrip("\r\n"), params)
                 if error is None and len(other) == k and self.sound(other):
-                    return REDELIMITED, other, f"fields separated by {delimiter!r} instead of {self.dialect.delimiter!r}"
+                    return (REDELIMITED, other,
+                            f"fields separated by {delimiter!r} instead of {self.dialect.delimiter!r}")
         if width > k:
             if not any(f.strip() for f in fields[k:]):
                 return TRIMMED, fields[:k], None
@@ -196,7 +197,8 @@ class Shaper:
                 return merged
             return REJECTED, None, f"{width} fields, expected {k}"
         if width * 2 > k and self.sound(fields):
-            return PADDED, fields + [None] * (k - width), f"{width} fields, expected {k}: the last {k - width} read as NULL"
+            missing = k - width
+            return PADDED, fields + [None] * missing, f"{width} fields, expected {k}: the last {missing} read as NULL"
         return REJECTED, None, f"{width} field{'s' * (width != 1)}, expected {k}"
 
     def _merge(self, fields: list[str]):

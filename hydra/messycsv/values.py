@@ -121,14 +121,20 @@ def _looks_dated(texts: list[str]) -> bool:
 def _infer_number(texts: list[str], prefer: str | None = None) -> ColumnSpec | str:
     """A BIGINT/DOUBLE spec when every text is a number in one style, else why not (a note).
     ``prefer``: the decimal mark of the file's other numbers, which settles an ambiguous column."""
+    # plain integers read the same in every style: only the other texts need trying each style
+    plain, others = [], []
+    for t in texts:
+        (plain if _INT.match(t) else others).append(t)
     readings = {}
-    if all(_NUMBERISH.match(t) for t in texts):  # cheap: no letters, no other signs
+    if not others:
+        readings[(None, ".")] = []
+    elif all(_NUMBERISH.match(t) for t in others):  # cheap: no letters, no other signs
         for thousands, decimal in NUMBER_STYLES:
             pattern = _pattern(thousands, decimal)
-            if all(pattern.match(t) for t in texts):
-                readings[(thousands, decimal)] = [parse_number(t, thousands, decimal) for t in texts]
+            if all(pattern.match(t) for t in others):
+                readings[(thousands, decimal)] = [parse_number(t, thousands, decimal) for t in others]
     if not readings:
-        bad = next((t for t in texts if all(parse_number(t, th, d) is None for th, d in NUMBER_STYLES)), None)
+        bad = next((t for t in others if all(parse_number(t, th, d) is None for th, d in NUMBER_STYLES)), None)
         if bad is None:
             return "numbers written with different decimal marks"
         return f"not a number: {bad!r}"
@@ -141,8 +147,9 @@ def _infer_number(texts: list[str], prefer: str | None = None) -> ColumnSpec | s
         first = next(iter(readings.values()))
         second = next(v for v in readings.values() if v != first)
         i = next(i for i, (a, b) in enumerate(zip(first, second)) if a != b)
-        return f"ambiguous number format: {texts[i]!r} reads as {_plain(first[i])} or {_plain(second[i])}"
+        return f"ambiguous number format: {others[i]!r} reads as {_plain(first[i])} or {_plain(second[i])}"
     (thousands, decimal), parsed = next(iter(readings.items()))
+    parsed = parsed + [int(t) for t in plain]
     if any(_leading_zero(t) for t in texts):
         return "leading zeros (an identifier, not a number)"
     if all(isinstance(p, int) for p in parsed):
@@ -262,7 +269,8 @@ def convert(spec: ColumnSpec, texts: pa.Array, nulls: pa.Array) -> tuple[pa.Arra
     trimmed = pc.utf8_trim_whitespace(texts)
     is_null = pc.or_(pc.is_null(texts), pc.fill_null(pc.is_in(trimmed, value_set=nulls), True))
     if spec.type == VARCHAR:
-        return pc.if_else(is_null, pa.scalar(None, pa.string()), texts), pc.and_kleene(pc.is_null(texts), pa.scalar(False))
+        never = pc.and_kleene(pc.is_null(texts), pa.scalar(False))  # text always reads
+        return pc.if_else(is_null, pa.scalar(None, pa.string()), texts), never
     present = pc.invert(is_null)
     typed, ok = _convert_present(spec, trimmed, present)
     return typed, pc.and_(present, pc.invert(pc.fill_null(ok, False)))

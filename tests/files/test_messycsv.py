@@ -381,7 +381,7 @@ def test_rejects_can_stream_to_a_callback(tmp_path):
 
 def test_the_reader_refuses_to_finish_when_lines_do_not_add_up(tmp_path, monkeypatch):
     path = write(tmp_path, "a,b\n1,2\n\n3,4\n")
-    monkeypatch.setattr(CsvReader, "_shape", _losing_blank_lines(CsvReader._shape))
+    monkeypatch.setattr(CsvReader, "_shape", _losing_blank_lines(CsvReader._shape))  # noqa: SLF001 - broken on purpose
     with pytest.raises(AccountingError, match="!= 4 lines"):
         CsvReader(path, detect(path)).read_all()
 
