@@ -50,8 +50,9 @@ elif kind == "duckdb":
     import duckdb
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    batches = con.execute("SELECT * FROM read_csv(?, skip=1, strict_mode=false, ignore_errors=true, "
-                          "null_padding=true)", [path]).fetch_record_batch(100_000)
+    literal = "'" + path.replace("'", "''") + "'"
+    batches = con.sql(f"SELECT * FROM read_csv({literal}, skip=1, strict_mode=false, ignore_errors=true, "
+                      "null_padding=true)").to_arrow_reader(100_000)
     out = {"rows": sum(batch.num_rows for batch in batches)}
 elif kind == "fastpath":
     from hydra.messycsv import count_lines, detect, duckdb_options

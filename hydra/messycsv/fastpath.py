@@ -10,7 +10,7 @@ reading something else: the caller then reads the file with ``CsvReader`` (rows 
 that element are discarded).
 
 The accounting on the fast path: DuckDB does not count lines, so ``fast_accounting`` counts them
-(``count_lines``: ``bytes.count`` over 8 MiB blocks, ~0.5 s per GiB measured on a loaded machine) and
+(``count_lines``: numpy over 8 MiB blocks, ~0.2 s per GiB from the page cache, measured) and
 checks ``lines = rows + header lines``. When that does not hold (a quoted newline or a blank line
 somewhere), it returns None and the exact accounting needs a ``CsvReader`` pass.
 """
@@ -116,21 +116,23 @@ class _BytesReader(CsvReader):
 
 def count_lines(path: str) -> int:
     """Physical lines of a UTF-8/single-byte file: \\n, \\r\\n and a lone \\r each end one; a last line
-    without a newline counts."""
+    without a newline counts. numpy compares bytes 3.6x faster than ``bytes.count`` (0.23 s against
+    0.82 s for 1.25 GB from the page cache, measured)."""
+    import numpy as np
+
     lines = 0
     last = b""
-    pending_cr = False  # the previous block ended with \r: a \n first in this block belongs to it
+    pending_cr = False  # the previous block ended with \r: whether it was lone depends on this block
     with open(path, "rb") as fh:
         while block := fh.read(COUNT_BLOCK):
-            lines += block.count(b"\n")
-            if b"\r" in block:
-                lone_cr = block.count(b"\r") - block.count(b"\r\n")
-                if block.endswith(b"\r"):
-                    lone_cr -= 1  # decided with the next block
-                lines += lone_cr
-            if pending_cr and not block.startswith(b"\n"):
+            data = np.frombuffer(block, np.uint8)
+            lines += int(np.count_nonzero(data == 10))
+            if pending_cr and block[:1] != b"\n":
                 lines += 1
-            pending_cr = block.endswith(b"\r")
+            if b"\r" in block:  # memchr: cheap when there is none
+                lone = (data[:-1] == 13) & (data[1:] != 10)
+                lines += int(np.count_nonzero(lone))
+            pending_cr = block.endswith(b"\r")  # decided with the next block (or the end)
             last = block[-1:]
     if pending_cr:
         lines += 1
