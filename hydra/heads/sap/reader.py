@@ -22,7 +22,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -36,8 +35,10 @@ from .rfc import Connection, SapError, call
 DEFAULT_PAGE_BYTES = 32 << 20
 MAX_PAGE_ROWS = 50_000
 RETRIES = 3  # re-reads of a range whose field groups disagree (the table changed meanwhile)
+MAX_CUT_DEPTH = 64
 
 Bound = tuple[str, ...]  # a key as ABAP literal texts, in key-field order
+_NUMBERS = ("P", "F", "b", "s", "I", "8")
 
 
 @dataclass
@@ -158,7 +159,7 @@ def _read_by_rowskips(conn: Connection, plan: ReadPlan, where: list[str]) -> Ite
     while True:
         answer = _call_group(conn, plan, plan.groups[0], where, rowcount=plan.page_rows,
                              rowskips=skip)
-        n = len(answer.keys)
+        n = answer.count
         if n:
             yield _typed_batch(plan, answer.raw, label=lambda i: f"in the page from row {skip + 1}")
         if n < plan.page_rows:
@@ -171,43 +172,44 @@ def _read_by_key_ranges(conn: Connection, plan: ReadPlan, where: list[str], low:
                         ) -> Iterator[pa.RecordBatch]:
     names = [k.name for k in plan.keys]
     one_group = len(plan.groups) == 1
-    pending: list[tuple[Bound | None, Bound | None, int]] = [(low, high, 0)]
-    first_cut = True
+    # (low, high, depth of cuts, attempts); a range popped is read or cut, in key order
+    pending: list[tuple[Bound | None, Bound | None, int, int]] = [(low, high, 0, 0)]
     while pending:
-        lo, hi, attempt = pending.pop()
+        lo, hi, depth, attempt = pending.pop()
         conditions = _conditions(plan, where, lo, hi)
         # the probe: with a single group it is the read itself, else only the keys
         probe = _call_group(conn, plan, plan.groups[0] if one_group else names, conditions,
                             rowcount=plan.page_rows + 1)
-        count = len(probe.keys)
+        count = probe.count
         if count == 0:
             continue
         if count > plan.page_rows:
+            if depth >= MAX_CUT_DEPTH:  # halving 2**64 rows takes fewer cuts: the order is off
+                raise SapError(f"SAP table {plan.table}: its key ranges do not shrink when cut;"
+                               " the system seems to order keys differently")
             parts = 2
-            if first_cut and expected_rows:
+            if depth == 0 and expected_rows:
                 parts = max(2, min(count // 2, math.ceil(expected_rows / (0.7 * plan.page_rows))))
             cuts = _cut_points(plan, probe.raw, parts)
-            first_cut = False
             if not cuts:
                 raise SapError(f"SAP table {plan.table}: more than {plan.page_rows} rows share"
                                " one key; the range cannot be cut")
             bounds = [lo, *cuts, hi]
             for part in reversed(range(len(bounds) - 1)):  # popped in key order
-                pending.append((bounds[part], bounds[part + 1], 0))
+                pending.append((bounds[part], bounds[part + 1], depth + 1, 0))
             continue
-        first_cut = False
         groups = [probe] if one_group else []
         for group in plan.groups[len(groups):]:
             raw = _call_group(conn, plan, group, conditions, rowcount=plan.page_rows + 1)
             groups.append(raw)
-            if len(raw.keys) > plan.page_rows:
+            if raw.count > plan.page_rows:
                 break  # the range grew since the probe
         stitched = _stitch(plan, groups)
         if stitched is None:
             if attempt + 1 >= RETRIES:
                 raise SapError(f"SAP table {plan.table} kept changing while it was read"
                                f" (range {lo} to {hi}); try again")
-            pending.append((lo, hi, attempt + 1))
+            pending.append((lo, hi, depth, attempt + 1))
             continue
         yield stitched
 
@@ -223,7 +225,8 @@ def _conditions(plan: ReadPlan, where: list[str], lo: Bound | None,
 
 @dataclass
 class _Answer:
-    keys: np.ndarray  # each row's key text, in key order
+    keys: pa.Array  # each row's key text, in key order
+    count: int
     raw: dict[str, pa.Array]  # each field's text, rows in key order
 
 
@@ -240,12 +243,11 @@ def _call_group(conn: Connection, plan: ReadPlan, names: Sequence[str], where: l
     by_name = {f.name: f for f in [*plan.keys, *plan.columns]}
     slots = [Slot(by_name[row["FIELDNAME"]], int(row["OFFSET"]), int(row["LENGTH"]))
              for row in answer["FIELDS"]]
-    rows = FixedRows([row["WA"] for row in answer["DATA"]],
-                     max((s.offset + s.width for s in slots), default=0))
-    del answer  # the client's row dicts are the biggest thing held: let them go now
     key_width = sum(s.width for s in slots if s.field.key)  # the keys come first
-    keys = rows.sort_by_prefix(key_width) if key_width else np.empty(len(rows), "<U1")
-    return _Answer(keys, rows.fields(slots))
+    rows = FixedRows([row["WA"] for row in answer["DATA"]],
+                     max((s.offset + s.width for s in slots), default=0), key_width)
+    del answer  # the client's row dicts are the biggest thing held: let them go now
+    return _Answer(rows.keys, len(rows), rows.fields(slots))
 
 
 def _stitch(plan: ReadPlan, groups: list[_Answer]) -> pa.RecordBatch | None:
@@ -253,7 +255,7 @@ def _stitch(plan: ReadPlan, groups: list[_Answer]) -> pa.RecordBatch | None:
     same keys); None when they do not (the table changed between the calls)."""
     first = groups[0]
     for other in groups[1:]:
-        if not np.array_equal(other.keys, first.keys):
+        if other.count != first.count or not other.keys.equals(first.keys):
             return None
     merged: dict[str, pa.Array] = {}
     for group in groups:
@@ -276,7 +278,7 @@ def _key_label(names: list[str], raw: dict[str, pa.Array]):
 # -- key bounds ------------------------------------------------------------------------------------
 def key_literal(text: str, f: SapField) -> str:
     """A key field's raw text as the literal OPTIONS compares it with."""
-    if f.inttype in ("P", "F", "b", "s", "I", "8"):
+    if f.inttype in _NUMBERS:
         text = text.strip()
         return "-" + text[:-1] if text.endswith("-") else text
     if f.inttype == "C":
@@ -288,7 +290,10 @@ def _cut_points(plan: ReadPlan, probe: dict[str, pa.Array], parts: int) -> list[
     """Up to ``parts - 1`` distinct keys at quantiles of the probe's keys, in key order (each
     becomes the low bound of the next range, so each range holds at least one probed key)."""
     label = _key_label([k.name for k in plan.keys], probe)
-    typed = pa.table({f"k{i}": convert(probe[k.name], k, label) for i, k in enumerate(plan.keys)})
+    # numbers sort by value; every other key type by its fixed-width text, which is the
+    # database's order (a DATS 00000000 first, where a NULL date would sort last)
+    typed = pa.table({f"k{i}": convert(probe[k.name], k, label) if k.inttype in _NUMBERS
+                      else probe[k.name] for i, k in enumerate(plan.keys)})
     order = pc.sort_indices(typed, [(f"k{i}", "ascending") for i in range(len(plan.keys))])
     raw_keys = [probe[k.name].take(order).to_pylist() for k in plan.keys]
     count = len(raw_keys[0])
@@ -311,6 +316,6 @@ def split_keys(conn: Connection, plan: ReadPlan, parts: int, where: Sequence[str
         return [(None, None)]
     names = [k.name for k in plan.keys]
     probe = _call_group(conn, plan, names, list(where), rowcount=sample_rows)
-    cuts = _cut_points(plan, probe.raw, min(parts, max(1, len(probe.keys))))
+    cuts = _cut_points(plan, probe.raw, min(parts, max(1, probe.count)))
     bounds = [None, *cuts, None]
     return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]

@@ -192,6 +192,8 @@ class Field:
         if value is None:
             return None
         kind = self.kind
+        if kind in ("char", "numc") and len(str(value).rstrip(" ")) > self.leng:
+            raise ValueError(f"{self.name}: {value!r} is longer than {self.datatype} {self.leng}")
         if kind == "char":
             return str(value).rstrip(" ")
         if kind == "numc":

@@ -155,8 +155,6 @@ def _select_rows(session: Session, table: TableDef, selected: list[Field], delim
     parts = [f.format_sql() for f in selected]
     row = (f"concat_ws({_sql_string(delimiter)}, {', '.join(parts)})" if delimiter
            else f"concat({', '.join(parts)})")
-    if session.rstrip:
-        row = f"rtrim({row}, {_sql_string(_STRIP)})"
     conditions = [f"({where})"] if where else []
     if table.client_dependent:
         conditions.append(f"{quote(table.fields[0].name)} = {_sql_string(session.client)}")
@@ -173,6 +171,8 @@ def _select_rows(session: Session, table: TableDef, selected: list[Field], delim
         if where is None:
             raise
         raise AbapException("OPTION_NOT_VALID") from err  # a literal the column cannot hold
+    if session.rstrip:  # in Python: DuckDB's rtrim doubled the cost of a call (measured)
+        return [{"WA": wa.rstrip(_STRIP)} for (wa,) in rows]
     return [{"WA": wa} for (wa,) in rows]
 
 

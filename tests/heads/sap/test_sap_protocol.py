@@ -411,6 +411,20 @@ def test_pages_by_key_ranges_cover_every_row_once(conn, system):
 
 
 @pytest.mark.simulated
+def test_key_ranges_follow_the_database_order_of_every_key_type(conn, system):
+    """Cut points are ordered as the database orders keys: an initial date 00000000 first (not
+    last, as its NULL would sort), negative numbers by value, not by their text."""
+    system.table("ZKEYS", [Field("MANDT", "CLNT", key=True), Field("DAY", "DATS", key=True),
+                           Field("SEQ", "INT4", key=True), Field("AMT", "DEC", 7, 2, key=True),
+                           Field("V", "CHAR", 4)])
+    system.insert("ZKEYS", [("100", "00000000" if i % 4 == 0 else f"2024{1 + i % 12:02d}01",
+                             (i * 37) % 23 - 11, Decimal(i % 5) - Decimal("2.5"), f"v{i}")
+                            for i in range(120)])
+    rows = read_all(conn, "ZKEYS", max_page_rows=7)
+    assert sorted(r["V"] for r in rows) == sorted(f"v{i}" for i in range(120))
+
+
+@pytest.mark.simulated
 def test_a_filter_and_key_ranges_together(conn):
     fields = fields_of(conn, "KNA1")
     translation = abap.translate([("LAND1", "=", ["DE"])], {f.name: f for f in fields})
@@ -509,13 +523,14 @@ def test_pages_are_bounded_by_bytes(conn):
 @pytest.mark.simulated
 @pytest.mark.slow
 def test_a_wide_table_of_a_million_rows_reads_exactly_in_bounded_memory():
-    """200 fields, 3,014 characters a row, a composite key, 1M rows: every value equals the
-    simulator's source (per-column checksums bound to the key), in a process whose peak memory
-    grows by less than a tenth of the table's text (3 GB)."""
+    """200 fields, 3,014 characters a row, a composite key, 1M rows read in two key ranges on
+    two threads: every value equals the simulator's source (per-column checksums bound to the
+    key, see wide_check.py), and the process's peak memory grows by less than a sixth of the
+    table's 3 GB of text (about 250 MiB measured; it does not grow with the row count)."""
     out = subprocess.run([sys.executable, str(HERE / "wide_check.py"), "--rows", "1000000"],
                          capture_output=True, text=True, check=True, timeout=3600)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     print(result)
     assert result["rows"] == result["source_rows"] == 1_000_000
     assert result["mismatched_columns"] == []
-    assert result["peak_rss_after_mib"] - result["peak_rss_before_mib"] < 300
+    assert result["peak_rss_after_mib"] - result["peak_rss_before_mib"] < 512
