@@ -133,8 +133,9 @@ def main(argv: list[str] | None = None) -> int:
           f" ({calls['cpu_seconds']:.1f} s CPU)")
     print(f"ratio hydra / calls: {hydra['seconds'] / calls['seconds']:.2f} wall,"
           f" {hydra['cpu_seconds'] / calls['cpu_seconds']:.2f} CPU")
-    print(f"peak RSS: hydra {hydra['peak_after_mib']:.0f} MiB (+{hydra['peak_after_mib'] - hydra['peak_before_mib']:.0f}"
-          f" for the read), calls {calls['peak_after_mib']:.0f} MiB"
+    grew = hydra["peak_after_mib"] - hydra["peak_before_mib"]
+    print(f"peak RSS: hydra {hydra['peak_after_mib']:.0f} MiB (+{grew:.0f} for the read),"
+          f" calls {calls['peak_after_mib']:.0f} MiB"
           f" (+{calls['peak_after_mib'] - calls['peak_before_mib']:.0f})")
     if args.also:
         other = _run("--phase", "hydra", "--rows", str(args.also))

@@ -110,7 +110,7 @@ def test_exception_classes_are_pyrfcs():
     assert vars(pyrfc_api.LogonError("m")) == vars(real.LogonError("m"))
 
 
-# -- RFC_READ_TABLE: FIELDS and DATA ----------------------------------------------------------------
+# -- RFC_READ_TABLE: FIELDS and DATA ---------------------------------------------------------------
 def test_no_data_returns_the_field_list_only(conn):
     answer = read(conn, "KNA1", NO_DATA="X")
     assert answer["DATA"] == []
@@ -319,7 +319,7 @@ def test_options_are_checked_only_when_data_is_read(conn):
     assert read(conn, "KNA1", options=["NONSENSE"], NO_DATA="X")["FIELDS"]
 
 
-# -- order and paging -------------------------------------------------------------------------------
+# -- order and paging ------------------------------------------------------------------------------
 def test_rows_come_in_no_key_order_and_field_groups_disagree(conn):
     """No ORDER BY: the rows are not in key order, a repeated call gives the same order, and two
     field lists give different orders, so stitching groups by position would pair wrong rows."""
@@ -357,7 +357,7 @@ def test_client_dependent_tables_show_the_logon_client(system):
     assert len(read(other, "ZTYPES", fields=["ID"])["DATA"]) == 4
 
 
-# -- wider variants and functions -------------------------------------------------------------------
+# -- wider variants and functions ------------------------------------------------------------------
 def test_wider_variants_exist_only_where_configured(conn, system):
     wide = read(conn, "ZTYPES", function="/SAPDS/RFC_READ_TABLE2")
     assert sorted(r["WA"] for r in wide["DATA"]) == TYPES_ROWS
@@ -377,7 +377,7 @@ def test_no_s_rfc_authorization_is_a_runtime_error(system):
     assert caught.value.key == "RFC_NO_AUTHORITY"
 
 
-# -- the dictionary ---------------------------------------------------------------------------------
+# -- the dictionary --------------------------------------------------------------------------------
 def test_dd02l_and_dd02t_are_read_through_rfc_read_table(conn):
     tables = rows(conn, "DD02L", fields=["TABNAME", "AS4LOCAL", "TABCLASS", "CLIDEP", "CONTFLAG"],
                   DELIMITER="|", options=["TABNAME LIKE 'Z%'"])
@@ -427,7 +427,7 @@ def test_em_get_number_of_entries(conn):
                                     {"TABNAME": "ZNOKEY", "TABROWS": 25}]}
 
 
-# -- plugging it in ---------------------------------------------------------------------------------
+# -- plugging it in --------------------------------------------------------------------------------
 def test_install_makes_import_pyrfc_give_the_simulator(monkeypatch, system):
     install(monkeypatch, system)
     import pyrfc

@@ -70,11 +70,10 @@ def list_tables(conn: Connection, function: str = "RFC_READ_TABLE",
                        where=abap.conjunction([["AS4LOCAL", "=", "'A'"],
                                                abap.condition("TABCLASS", "IN", list(classes)),
                                                name_words]))
+    language = ["DDLANGUAGE", "=", abap.literal(sap_language(lang))]
     dd02t = read_table(conn, "DD02T", _catalog_fields("DD02T"), function=function,
                        columns=["TABNAME", "DDTEXT"],
-                       where=abap.conjunction([["AS4LOCAL", "=", "'A'"],
-                                               ["DDLANGUAGE", "=", abap.literal(sap_language(lang))],
-                                               name_words]))
+                       where=abap.conjunction([["AS4LOCAL", "=", "'A'"], language, name_words]))
     texts = dict(_rows(dd02t, "TABNAME", "DDTEXT"))
     tables = [SapTable(name, tabclass, texts.get(name, ""), contflag, clidep == "X")
               for name, tabclass, clidep, contflag
@@ -102,7 +101,7 @@ def _name_condition(patterns: Sequence[str]) -> list[str]:
 
 def _rows(batches: Iterable[pa.RecordBatch], *names: str):
     for batch in batches:
-        yield from zip(*(batch.column(n).to_pylist() for n in names))
+        yield from zip(*(batch.column(n).to_pylist() for n in names), strict=True)
 
 
 # -- fields ----------------------------------------------------------------------------------------
@@ -170,7 +169,7 @@ def _catalog_fields(table: str) -> list[SapField]:
             for position, (name, length, key, inttype) in enumerate(specs, 1)]
 
 
-# -- row counts and functions ------------------------------------------------------------------------
+# -- row counts and functions ----------------------------------------------------------------
 def row_counts(conn: Connection, tables: Sequence[str]) -> tuple[dict[str, int] | None, str | None]:
     """Row counts by table from EM_GET_NUMBER_OF_ENTRIES; when the user may not call it (or
     the system lacks it), None and a note that says why."""

@@ -133,7 +133,7 @@ def field_groups(fields: Sequence[tuple[str, int]], keys: Sequence[tuple[str, in
     return groups
 
 
-# -- reading -----------------------------------------------------------------------------------------
+# -- reading ---------------------------------------------------------------------------------
 def read_table(conn: Connection, table: str, fields: Sequence[SapField], *,
                columns: Sequence[str] | None = None, where: Sequence[str] = (),
                function: str = "RFC_READ_TABLE", row_width: int | None = None,
@@ -154,14 +154,16 @@ def read_table(conn: Connection, table: str, fields: Sequence[SapField], *,
     yield from _read_by_key_ranges(conn, plan, list(where), low, high, expected_rows)
 
 
-def _read_by_rowskips(conn: Connection, plan: ReadPlan, where: list[str]) -> Iterator[pa.RecordBatch]:
+def _read_by_rowskips(conn: Connection, plan: ReadPlan,
+                      where: list[str]) -> Iterator[pa.RecordBatch]:
     skip = 0
     while True:
         answer = _call_group(conn, plan, plan.groups[0], where, rowcount=plan.page_rows,
                              rowskips=skip)
         n = answer.count
         if n:
-            yield _typed_batch(plan, answer.raw, label=lambda i: f"in the page from row {skip + 1}")
+            page = f"in the page from row {skip + 1}"
+            yield _typed_batch(plan, answer.raw, label=lambda i, page=page: page)
         if n < plan.page_rows:
             return
         skip += n
@@ -300,8 +302,9 @@ def _cut_points(plan: ReadPlan, probe: dict[str, pa.Array], parts: int) -> list[
     cuts: list[Bound] = []
     for part in range(1, parts):
         row = count * part // parts
-        bound = tuple(key_literal(col[row], k) for col, k in zip(raw_keys, plan.keys))
-        first = tuple(key_literal(col[0], k) for col, k in zip(raw_keys, plan.keys))
+        bound = tuple(key_literal(col[row], k) for col, k in zip(raw_keys, plan.keys,
+                                                                  strict=True))
+        first = tuple(key_literal(col[0], k) for col, k in zip(raw_keys, plan.keys, strict=True))
         if bound != first and (not cuts or bound != cuts[-1]):
             cuts.append(bound)
     return cuts

@@ -180,7 +180,7 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# -- the dictionary and the row counts --------------------------------------------------------------
+# -- the dictionary and the row counts ------------------------------------------------------
 def fieldinfo_get(session: Session, params: dict[str, Any]) -> dict[str, Any]:
     table = session.system.tables.get(str(params.get("TABNAME", "")).rstrip())
     if table is None:

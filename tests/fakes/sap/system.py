@@ -192,10 +192,10 @@ class SapSystem:
                       else list(row))
             if len(values) != len(table.fields):
                 raise ValueError(f"{name}: a row needs {len(table.fields)} values")
-            for column, fld, value in zip(columns, table.fields, values):
+            for column, fld, value in zip(columns, table.fields, values, strict=True):
                 column.append(fld.python_value(value))
         arrow = pa.table({f.name: pa.array(col, _arrow_type(f))
-                          for f, col in zip(table.fields, columns)})
+                          for f, col in zip(table.fields, columns, strict=True)})
         with self._lock:
             cursor = self.db.cursor()
             cursor.register("__rows_in", arrow)

@@ -6,7 +6,8 @@ GE = <> < > <= >=``, ``[NOT] LIKE`` (with ``ESCAPE``), ``[NOT] IN ( … )``, ``[
 left; on the right a literal in single quotes (``''`` is a quote), an integer, or a column.
 Operands and operators are separated by blanks; an OPTIONS line holds at most 72 characters and a
 token (a literal above all) never continues on the next line. Anything else raises
-``OptionNotValid``, which RFC_READ_TABLE turns into its OPTION_NOT_VALID exception.
+``OptionNotValid``, which RFC_READ_TABLE turns into its OPTION_NOT_VALID exception — also
+``IS INITIAL``, which newer ABAP releases know but the reference does not list.
 
 A literal is converted to the type of the column it is compared with, as ABAP converts it:
 CHAR ignores trailing blanks, NUMC is padded with leading zeros, numbers are parsed, RAW is hex.

@@ -15,8 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from fakes.sap import Field, SapSystem, install
-from fakes.sap.demo import TYPES_ROWS, demo_system
+from fakes.sap import Field, install
+from fakes.sap.demo import TYPES_FIELDS, TYPES_ROWS, demo_system
 from hydra.errors import HydraError
 from hydra.heads.sap import abap, catalog, convert, reader, rfc
 from hydra.heads.sap.catalog import SapField
@@ -90,7 +90,7 @@ def test_logon_failures_are_one_line_without_the_password(system, change, expect
     assert "s3cret" not in str(caught.value) and isinstance(caught.value, HydraError)
 
 
-# -- errors of calls --------------------------------------------------------------------------------
+# -- errors of calls -------------------------------------------------------------------------------
 @pytest.mark.simulated
 @pytest.mark.parametrize("params, expected", [
     ({"QUERY_TABLE": "ZNOPE"}, "SAP table ZNOPE does not exist"),
@@ -117,7 +117,7 @@ def test_not_authorized_and_missing_function(system):
         rfc.call(limited, "BBP_RFC_READ_TABLE", table="KNA1", QUERY_TABLE="KNA1")
 
 
-# -- catalog ----------------------------------------------------------------------------------------
+# -- catalog ---------------------------------------------------------------------------------------
 @pytest.mark.simulated
 def test_list_tables_by_patterns_with_descriptions(conn):
     """Globs become = or LIKE in OPTIONS; ABAP's LIKE takes _ as a wildcard, so the names are
@@ -178,7 +178,7 @@ def test_read_function_is_chosen_when_the_system_has_it(conn):
         catalog.read_function(conn, "/BODS/RFC_READ_TABLE")
 
 
-# -- OPTIONS ----------------------------------------------------------------------------------------
+# -- OPTIONS ---------------------------------------------------------------------------------------
 CHAR10 = SapField("T", "C10", 1, False, "CHAR", "C", 10, 0)
 NUMC6 = SapField("T", "N6", 2, False, "NUMC", "N", 6, 0)
 DATS = SapField("T", "D", 3, False, "DATS", "D", 8, 0)
@@ -288,7 +288,7 @@ def test_pushed_conditions_select_what_the_predicate_selects(conn, predicate):
         assert set(pushed) >= set(expected)
 
 
-# -- field groups -----------------------------------------------------------------------------------
+# -- field groups ----------------------------------------------------------------------------------
 def test_field_groups_fit_the_row_and_each_holds_the_key():
     groups = reader.field_groups([("A", 300), ("B", 199), ("C", 1), ("D", 300), ("E", 200)],
                                  [("K1", 3), ("K2", 10)], 512)
@@ -300,7 +300,7 @@ def test_field_groups_fit_the_row_and_each_holds_the_key():
         reader.field_groups([("A", 10)], [("K", 600)], 512, "T")
 
 
-# -- conversion -------------------------------------------------------------------------------------
+# -- conversion ------------------------------------------------------------------------------------
 def field(datatype, inttype, length=10, decimals=0, name="F"):
     return SapField("T", name, 1, False, datatype, inttype, length, decimals)
 
@@ -347,32 +347,26 @@ def test_bad_values_are_errors_naming_the_row(texts, f, message):
     assert one_line(caught.value) == message
 
 
-# -- reading ----------------------------------------------------------------------------------------
+# -- reading ---------------------------------------------------------------------------------------
 def expected_types_rows():
-    """fakes/sap/demo.py's ZTYPES rows of client 100 as Hydra must return them."""
+    """fakes/sap/demo.py's ZTYPES rows of client 100 as Hydra must return them: a NULL in the
+    database arrives as the initial value (00000000 then is a NULL date), text as text."""
+    initial = {"NUMC8": "00000000", "TIME": dt.time(0, 0), "AMOUNT": Decimal("0.00"),
+               "QTY": Decimal("0.000"), "DEC0": Decimal("0"), "I1": 0, "I2": 0, "I4": 0, "I8": 0,
+               "FLOAT": 0.0, "RAW": b"\x00" * 4, "LANGU": "", "WAERS": "", "MEINS": ""}
     out = []
     for row in TYPES_ROWS:
         if row[0] != "100":
             continue
-        names = [f.name for f in demo_types_fields()]
-        record = dict(zip(names, row))
-        initial = {"NUMC8": "00000000", "AMOUNT": Decimal("0.00"), "QTY": Decimal("0.000"),
-                   "DEC0": Decimal("0"), "I1": 0, "I2": 0, "I4": 0, "I8": 0, "FLOAT": 0.0,
-                   "RAW": b"\x00" * 4, "LANGU": "", "WAERS": "", "MEINS": "",
-                   "TIME": dt.time(0, 0)}
-        record = {k: initial.get(k) if v is None else v for k, v in record.items()}
-        record["DATE"] = (None if record["DATE"] in (None, "00000000") else
-                          record["DATE"] if isinstance(record["DATE"], dt.date)
-                          else dt.datetime.strptime(record["DATE"], "%Y%m%d").date())
+        record = {f.name: initial.get(f.name) if value is None else value
+                  for f, value in zip(TYPES_FIELDS, row, strict=True)}
+        if isinstance(record["DATE"], str):
+            record["DATE"] = (None if record["DATE"] == "00000000"
+                              else dt.datetime.strptime(record["DATE"], "%Y%m%d").date())
         if isinstance(record["TIME"], str):
             record["TIME"] = dt.datetime.strptime(record["TIME"], "%H%M%S").time()
         out.append(record)
     return out
-
-
-def demo_types_fields():
-    from fakes.sap.demo import TYPES_FIELDS
-    return TYPES_FIELDS
 
 
 @pytest.mark.simulated

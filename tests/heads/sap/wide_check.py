@@ -100,7 +100,7 @@ def run(rows: int, page_bytes: int | None = None, check: bool = True, parts: int
     with ThreadPoolExecutor(len(ranges)) as pool:
         results = list(pool.map(read_part, ranges))
     seconds = time.perf_counter() - started
-    totals = [sum(column) for column in zip(*(r[0] for r in results))]
+    totals = [sum(column) for column in zip(*(r[0] for r in results), strict=True)]
     result = {"rows": totals[0], "parts": len(ranges), "batches": sum(r[1] for r in results),
               "seconds": round(seconds, 1), "rows_per_second": round(totals[0] / seconds),
               "calls": len(system.calls), "peak_rss_before_mib": round(rss_before),
@@ -111,7 +111,7 @@ def run(rows: int, page_bytes: int | None = None, check: bool = True, parts: int
                             ).fetchall()[0]
         result["source_rows"] = int(source[0])
         result["mismatched_columns"] = [n for n, ours, theirs
-                                        in zip(names, totals[1:], source[1:])
+                                        in zip(names, totals[1:], source[1:], strict=True)
                                         if ours != int(theirs or 0)]
     return result
 
