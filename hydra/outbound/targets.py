@@ -124,7 +124,13 @@ class LocalTarget:
         """A fresh staging folder for the element's parts; returns it."""
         staging = os.path.join(self.root, STAGING, rel)
         shutil.rmtree(staging, ignore_errors=True)
-        os.makedirs(staging, exist_ok=True)
+        for attempt in range(3):
+            try:
+                os.makedirs(staging, exist_ok=True)
+                break
+            except FileNotFoundError:  # another element's commit pruned an empty parent as it
+                if attempt == 2:       # was made (elements commit in parallel): make it again
+                    raise
         return staging
 
     def open_part(self, staging: str, name: str) -> HashingWriter:
@@ -133,7 +139,9 @@ class LocalTarget:
         return HashingWriter(open(path, "wb"))
 
     def commit(self, rel: str, staging: str, manifest: dict) -> None:
-        """Move the parts into place, then write the manifest (last)."""
+        """Write the manifest beside the staged parts, then move the folder into place: one
+        rename shows the parts and their manifest together (a process killed at any point
+        leaves no folder in place without its manifest)."""
         final = os.path.join(self.root, rel)
         if os.path.exists(os.path.join(final, MANIFEST)):
             os.remove(os.path.join(final, MANIFEST))  # OVERWRITE: incomplete from here on
@@ -141,9 +149,9 @@ class LocalTarget:
             shutil.rmtree(final)
         elif os.path.lexists(final):
             raise TargetError(f"cannot write {final}: a file is in the way")
+        self._write_json(os.path.join(staging, MANIFEST), manifest)
         os.makedirs(os.path.dirname(final), exist_ok=True)
         os.rename(staging, final)
-        self._write_json(os.path.join(final, MANIFEST), manifest)
         self._prune(os.path.dirname(staging))
 
     def abort(self, rel: str, staging: str | None) -> None:
