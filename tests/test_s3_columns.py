@@ -278,27 +278,146 @@ def test_a_small_object_is_read_with_one_get(ws_lake, caplog):
         f"GET /{BUCKET}/exports/orders/part-00001.csv"], requests
 
 
-def test_profile_of_many_small_elements_matches_one_at_a_time(lake, tmp_path):
-    """Small elements are profiled in batches (one DuckDB query for many): their figures are those
-    the files head computes for the same files one by one."""
+def _same_and_local(tmp_path) -> tuple[dict[str, bytes], object]:
+    """Twelve small CSV files (two column layouts, some empty) for S3, and the same in a folder."""
     objects, folder = {}, tmp_path / "same"
     folder.mkdir()
     for i in range(12):
-        body = "id,name,amount\n" + "".join(f"{i * 3 + r},n{(i + r) % 4},{(i * r) % 5}.5\n" for r in range(i % 4))
+        if i % 3 == 2:
+            body = "code,label\n" + "".join(f"{i}{r},x{r}\n" for r in range(i % 5))
+        else:
+            body = "id,name,amount\n" + "".join(f"{i * 3 + r},n{(i + r) % 4},{(i * r) % 5}.5\n" for r in range(i % 4))
         objects[f"same/t{i:02d}/data.csv"] = body.encode()
         (folder / f"t{i:02d}.csv").write_text(body)
+    return objects, folder
+
+
+def test_extract_of_many_small_elements_matches_one_at_a_time(lake, tmp_path):
+    """Small elements are extracted in batches (read whole, checksums by one DuckDB query): the
+    checksums are those the files head's path gives the same files, and RECONCILE passes."""
+    objects, folder = _same_and_local(tmp_path)
+    _put_all(objects)
+    ws = Workspace.open(":memory:")
+    try:
+        ws.execute(f"ATTACH 's3://{BUCKET}/same' AS s")
+        ws.execute(f"ATTACH '{folder}' AS f")
+        result = ws.execute(f"EXTRACT s.*, f.* TO '{tmp_path / 'out'}'")
+        assert {r[1] for r in result.rows} == {"done"}, result.rows
+        sums = dict(ws.query("SELECT ref, checksum FROM transfers"))
+        for i in range(12):
+            assert sums[f's."t{i:02d}/data.csv"'] == sums[f'f."t{i:02d}.csv"'], i
+        manifest = json.loads((tmp_path / "out" / "s" / "t00" / "data.csv" / "_manifest.json").read_text())
+        assert manifest["query"]["route"] == "direct" and manifest["rows"] == 0
+        assert ws.execute("RECONCILE LAST").message.endswith("all passed")
+    finally:
+        ws.close()
+
+
+def test_small_elements_too_big_to_hold_take_the_usual_path(lake, tmp_path, monkeypatch):
+    """An element that has grown past what a batch may hold is profiled and extracted alone,
+    with the same results."""
+    from hydra.outbound import small
+
+    objects, _ = _same_and_local(tmp_path)
+    _put_all(objects)
+    ws = Workspace.open(":memory:")
+    try:
+        ws.execute(f"ATTACH 's3://{BUCKET}/same' AS s")
+        ws.execute("PROFILE s.*")
+        ws.execute(f"EXTRACT s.* TO '{tmp_path / 'batched'}'")
+        batched = ws.query("SELECT ref, checksum FROM transfers ORDER BY ref")
+        stats = ws.query("SELECT * EXCLUDE (computed_at) FROM stats ORDER BY ALL")
+        monkeypatch.setattr(small, "WHOLE_BYTES", 10)
+        ws.execute("PROFILE s.*")
+        ws.execute(f"EXTRACT s.* TO '{tmp_path / 'alone'}'")
+        assert ws.query("SELECT * EXCLUDE (computed_at) FROM stats ORDER BY ALL") == stats
+        assert ws.query(f"SELECT ref, checksum FROM transfers WHERE target_uri LIKE '{tmp_path / 'alone'}%' "
+                        "ORDER BY ref") == batched
+    finally:
+        ws.close()
+
+
+def test_a_small_file_grown_since_attach_is_read_whole_and_bounded(ws_lake, monkeypatch):
+    """A small file is fetched with a GET of at most SMALL_OBJECT_BYTES; one that has grown past
+    it since ATTACH is then streamed, all of it."""
+    from hydra.heads import s3
+
+    monkeypatch.setattr(s3, "SMALL_OBJECT_BYTES", 200)
+    ws = ws_lake
+    head = ws.head("lake")
+    ranges = []
+    get = head._get
+    monkeypatch.setattr(head, "_get", lambda bucket, key, byte_range=None: ranges.append(byte_range)
+                        or get(bucket, key, byte_range))
+    assert ws.execute('SELECT count(*) FROM lake."raw/orders.csv"').rows == [(3,)]
+    assert ranges == ["bytes=0-199"]
+    _put_all({"raw/orders.csv": b"id,customer,amount,ordered_on\n" + b"".join(
+        f"{i},c{i},1.5,2024-01-02\n".encode() for i in range(400))})
+    ranges.clear()
+    assert ws.execute('SELECT count(*) FROM lake."raw/orders.csv"').rows == [(400,)]
+    assert ranges[0] == "bytes=0-199"
+
+
+def test_profile_of_many_small_elements_matches_one_at_a_time(lake, tmp_path):
+    """Small elements are profiled in batches (one DuckDB query for many): their figures are those
+    the files head computes for the same files one by one."""
+    objects, folder = _same_and_local(tmp_path)
     _put_all(objects)
     ws = Workspace.open(":memory:")
     try:
         ws.execute(f"ATTACH 's3://{BUCKET}/same' AS s")
         ws.execute(f"ATTACH '{folder}' AS f")
         ws.execute("PROFILE s.*, f.*")
-        figures = ("row_count, null_count, distinct_count, min_value, max_value, sum_value, mean_value")
+        figures = "column_name, row_count, null_count, distinct_count, min_value, max_value, sum_value, mean_value"
         for i in range(12):
-            s3 = ws.query(f"SELECT column_name, {figures} FROM stats WHERE ref = ? ORDER BY ALL",
-                          [f's."t{i:02d}/data.csv"'])
-            local = ws.query(f"SELECT column_name, {figures} FROM stats WHERE ref = ? ORDER BY ALL",
-                             [f'f."t{i:02d}.csv"'])
+            s3 = ws.query(f"SELECT {figures} FROM stats WHERE ref = ? ORDER BY ALL", [f's."t{i:02d}/data.csv"'])
+            local = ws.query(f"SELECT {figures} FROM stats WHERE ref = ? ORDER BY ALL", [f'f."t{i:02d}.csv"'])
             assert s3 == local and s3, i
     finally:
         ws.close()
+
+
+def test_a_dataset_of_small_parts_is_read_one_get_per_part(ws_lake, caplog):
+    """pyarrow's S3 reads take two requests for a Parquet part (its footer, then its columns):
+    small parts are fetched whole, one GET each, and a partition filter prunes before fetching."""
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    ws = ws_lake
+    caplog.clear()
+    assert ws.execute("SELECT count(*), sum(id) FROM lake.sales").rows == [(200, sum(range(100, 300)))]
+    requests = _requests(caplog)
+    parts = sorted(r for r in requests if r.startswith(f"GET /{BUCKET}/sales/"))
+    # the first part twice: its footer (the layout's sample), then the whole part
+    assert parts == [f"GET /{BUCKET}/sales/v=1/part-0.parquet"] * 2 + [f"GET /{BUCKET}/sales/v=2/part-0.parquet"]
+    assert not [r for r in requests if r.startswith("HEAD")], requests
+    assert ws.execute("SELECT count(*), min(v) FROM lake.sales WHERE v = 2").rows == [(100, 2)]
+    requests = _requests(caplog)  # the first part's footer (sampled to judge the filter, then to
+    # read), and the one part the filter keeps
+    assert sorted(r for r in requests if r.startswith(f"GET /{BUCKET}/sales/")) == \
+        [f"GET /{BUCKET}/sales/v=1/part-0.parquet"] * 2 + [f"GET /{BUCKET}/sales/v=2/part-0.parquet"]
+    caplog.clear()
+    assert ws.execute("SELECT count(*) FROM lake.sales WHERE v = 3").rows == [(0,)]
+    assert {r for r in _requests(caplog) if r.startswith(f"GET /{BUCKET}/sales/")} == \
+        {f"GET /{BUCKET}/sales/v=1/part-0.parquet"}  # the footer sample only: no part is fetched
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * FROM lake.sales ORDER BY id",
+    "SELECT v, count(*), sum(amount) FROM lake.sales WHERE v = 2 AND category = 'b' GROUP BY v",
+    "SELECT count(*) FROM lake.sales",
+    'SELECT * FROM lake."exports/orders" ORDER BY id',
+    'SELECT * FROM lake."zstd" ORDER BY k',
+    "SELECT * FROM lake.sales LIMIT 3",
+])
+def test_small_parts_read_as_pyarrow_reads_them(ws_lake, monkeypatch, query):
+    """Fetched whole or through pyarrow's S3 filesystem, a dataset reads the same."""
+    from hydra.heads import s3
+
+    zst = pa.BufferOutputStream()
+    with pa.CompressedOutputStream(zst, "zstd") as out:
+        out.write(b"k,v\nx,1\ny,2\n")
+    _put_all({f"zstd/part-{i}.csv.zst": zst.getvalue().to_pybytes() for i in range(2)})
+    ws = ws_lake
+    ws.execute("REFRESH lake")
+    whole = ws.execute(query).rows
+    monkeypatch.setattr(s3, "SMALL_OBJECT_BYTES", 0)
+    assert ws.execute(query).rows == whole and whole

@@ -112,6 +112,11 @@ class Head:
     options_allowed: ClassVar[tuple[str, ...]] = ()
     #: option names whose values are secrets: never stored, never shown
     secret_options: ClassVar[tuple[str, ...]] = ()
+    #: how many small elements PROFILE and EXTRACT may read at once, whole and in batches
+    #: (``hydra/outbound/small.py``): reading a small object from a store is mostly waiting on a
+    #: request, and such reads can be many; 0 (the default) reads elements one per worker, as a
+    #: database wants (each read is a connection and a query to it)
+    small_reads: ClassVar[int] = 0
 
     def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
         """No I/O here: the workspace may create a head only to check its arguments."""

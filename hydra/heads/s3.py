@@ -44,13 +44,16 @@ _HIVE_SEGMENT = re.compile(r"^[^=/]+=[^/]*$")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DIGITS = re.compile(r"\d+")
 _HEAD_TABLE_COLUMNS = ("bucket", "key", "size", "etag", "last_modified", "storage_class")
-# Requests in flight at once when ATTACH samples many elements (also the client's connection
-# pool). Against moto, 16 sampled 5,000 small objects as fast as 32 did (bench_s3_small_objects).
+# Requests in flight at once when ATTACH samples many elements, and when PROFILE or EXTRACT read
+# many small ones (also the client's connection pool). Against moto, 16 did as well as 32.
 SAMPLE_THREADS = 16
 # A file up to this size is read with one GET of the whole object, parsed in memory: on S3 a
 # request costs 20-50 ms of latency, as much as a few MiB of transfer, and a read through
 # pyarrow's S3 filesystem would add a HEAD request (and a footer read for Parquet) to each.
 SMALL_OBJECT_BYTES = 4 << 20
+# a dataset of small parts is fetched and scanned in chunks of at most this many parts and bytes
+PARTS_CHUNK = 256
+PARTS_CHUNK_BYTES = 32 << 20
 
 
 def classify(key: str) -> tuple[str, str | None] | None:
@@ -176,6 +179,7 @@ class S3Head(Head):
     schemes = ("s3",)
     tables = ("s3_objects",)
     options_allowed = ("PROFILE", "REGION", "ENDPOINT", "ANONYMOUS")
+    small_reads = SAMPLE_THREADS
 
     def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
         super().__init__(name, uri, options)
@@ -329,8 +333,8 @@ class S3Head(Head):
     # are opened with the sizes of that listing (no HEAD request per part); a CSV or JSON element
     # costs one ranged GET more, for the sample its layout comes from.
 
-    def _get(self, bucket: str, key: str, byte_range: str | None = None) -> tuple[bytes, str | None]:
-        """An object's bytes (or a range of them) and its ETag: one GET."""
+    def _get(self, bucket: str, key: str, byte_range: str | None = None) -> tuple[bytes, str | None, int]:
+        """An object's bytes (or a range of them), its ETag and its whole size: one GET."""
         from hydra import aws
 
         self._require_open()
@@ -339,9 +343,12 @@ class S3Head(Head):
             kwargs["Range"] = byte_range
         try:
             response = self._client.get_object(**kwargs)
-            return response["Body"].read(), (response.get("ETag") or "").strip('"') or None
+            body = response["Body"].read()
         except Exception as exc:  # noqa: BLE001
             raise HeadError(aws.error_line(exc, f"s3://{bucket}/{key}")) from None
+        etag = (response.get("ETag") or "").strip('"') or None
+        whole = (response.get("ContentRange") or "").rpartition("/")[2]  # 'bytes 0-99/1234'
+        return body, etag, int(whole) if whole.isdigit() else len(body)
 
     def _layout(self, bucket: str, key: str, size: int | None, etag: str | None = None,
                 body: bytes | None = None) -> formats.Layout:
@@ -359,11 +366,11 @@ class S3Head(Head):
         elif size == 0:
             raw = b""
         else:
-            raw, etag = self._get(bucket, key, formats.sample_range(fmt))
+            raw, etag, size = self._get(bucket, key, formats.sample_range(fmt))
             if fmt == "parquet":
                 need = formats.footer_length(raw)
-                if need > len(raw) and (size is None or len(raw) < size):
-                    raw, etag = self._get(bucket, key, f"bytes=-{need}")
+                if need > len(raw) and len(raw) < size:
+                    raw, etag, size = self._get(bucket, key, f"bytes=-{need}")
         found = formats.layout(fmt, compression, raw, size, self._sniffer, whole=body is not None)
         if etag:
             self._layouts[(bucket, key, etag)] = found
@@ -401,6 +408,7 @@ class S3Head(Head):
             raise HeadError(text if (element.path or "") in text else f"{element.path}: {text}") from None
 
     def _open_source(self, element: Element) -> _Source:
+        import pyarrow as pa
         import pyarrow.dataset as ds
 
         from hydra import aws
@@ -410,7 +418,9 @@ class S3Head(Head):
             if classify(key) is None:
                 raise HeadError(f"{element.path}: not a CSV, TSV, Parquet or JSON file")
             if element.size_bytes is not None and element.size_bytes <= SMALL_OBJECT_BYTES:
-                return self._small_source(bucket, key)
+                source = self._small_source(bucket, key, element.size_bytes)
+                if source is not None:
+                    return source
             fmt, hive, files, base = classify(key)[0], False, [f"{bucket}/{key}"], ""
             first, first_size = key, None
         else:
@@ -424,21 +434,74 @@ class S3Head(Head):
                                                                  classify(p)[1]), found.schema)
                       for p in paths]
             return _Source(table=_concat(tables))
-        if any(classify(p)[1] not in (None, "gzip") for p in paths):
+        # a dataset of small parts is read one GET per part (see _whole_parts)
+        whole_parts = {f.path: f.size for f in files} if element.kind == "dataset" and all(
+            f.size <= SMALL_OBJECT_BYTES for f in files) else None
+        if not whole_parts and any(classify(p)[1] not in (None, "gzip") for p in paths):
             # pyarrow's dataset decompresses only gzip on S3: stream the others (zstd, bz2, lz4)
             return _Source(ds.dataset(_decompressed(fs, found.file_format, paths)), casts=found.casts)
         kwargs: dict[str, Any] = {}
+        partitions = None
         if hive:
-            kwargs["partitioning"] = "hive"
+            partitions = _partition_schema(fs, base, [(f.path, f.size) for f in files])
+            kwargs["partitioning"] = ds.partitioning(partitions, flavor="hive")
             kwargs["partition_base_dir"] = base
-        if found.fmt in ("csv", "tsv"):  # its layout is its whole schema: no read to infer one
-            kwargs["schema"] = _with_partitions(found.schema, fs, base, [(f.path, f.size) for f in files]) \
-                if hive else found.schema
-        return _Source(ds.dataset(files, filesystem=fs, format=found.file_format, **kwargs), casts=found.casts)
+        if found.fmt != "json":  # the layout is the schema: no read to infer one (JSON: pyarrow
+            # infers from the first part's first block, fields the sample did not show included)
+            kwargs["schema"] = found.schema if partitions is None else pa.unify_schemas([found.schema, partitions])
+        dataset = ds.dataset(files, filesystem=fs, format=found.file_format, **kwargs)
+        return _Source(dataset, casts=found.casts, whole_parts=whole_parts)
 
-    def _small_source(self, bucket: str, key: str) -> _Source:
-        """A small object read whole in one GET and parsed in memory."""
-        body, etag = self._get(bucket, key)
+    def _whole_parts(self, source: _Source, projection: list[str] | None, expression) -> Iterator:
+        """The batches of a dataset of small parts, each part fetched whole in one GET (pyarrow's
+        S3 reads take two for a Parquet part, its footer then its columns), SAMPLE_THREADS at a
+        time and a chunk ahead, then scanned in memory by pyarrow with the dataset's schema,
+        partitions and filter. The filter prunes partitions before anything is fetched."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        dataset = source.dataset
+        file_format = dataset.format
+        fragments = list(dataset.get_fragments(filter=expression) if expression is not None
+                         else dataset.get_fragments())
+
+        def fetch(fragment):
+            bucket, key = fragment.path.split("/", 1)
+            data = formats.decompress(self._get(bucket, key)[0], classify(key)[1])
+            return file_format.make_fragment(pa.py_buffer(data), partition_expression=fragment.partition_expression)
+
+        chunks, chunk, held = [], [], 0  # at most PARTS_CHUNK parts and PARTS_CHUNK_BYTES each
+        for fragment in fragments:
+            size = source.whole_parts[fragment.path]
+            if chunk and (len(chunk) >= PARTS_CHUNK or held + size > PARTS_CHUNK_BYTES):
+                chunks.append(chunk)
+                chunk, held = [], 0
+            chunk.append(fragment)
+            held += size
+        if chunk:
+            chunks.append(chunk)
+        if not chunks:
+            return
+        pool = ThreadPoolExecutor(SAMPLE_THREADS, thread_name_prefix="hydra-s3-parts")
+        try:
+            pending = pool.map(fetch, chunks[0])
+            for following in [*chunks[1:], None]:
+                fetched = list(pending)
+                pending = pool.map(fetch, following) if following else None
+                scanner = ds.FileSystemDataset(fetched, dataset.schema, file_format).scanner(
+                    columns=projection, filter=expression, batch_size=65536, use_threads=True)
+                yield from scanner.to_batches()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _small_source(self, bucket: str, key: str, size: int) -> _Source | None:
+        """A small object read whole in one GET and parsed in memory; None when it has grown
+        past SMALL_OBJECT_BYTES since it was listed (the GET asks for no more than that)."""
+        body, etag, whole = self._get(bucket, key, f"bytes=0-{SMALL_OBJECT_BYTES - 1}" if size else None)
+        if whole > len(body):
+            return None
         found = self._layout(bucket, key, len(body), etag, body=body)
         data = formats.decompress(body, classify(key)[1])
         if found.json_array:
@@ -536,7 +599,8 @@ class S3Head(Head):
             schema = _converted(scanner.projected_schema, source.casts)
             # to_batches(), not to_reader(): to_reader() keeps the GIL while it waits for S3,
             # which starves an S3 server running in the same process (moto in the tests)
-            batches = scanner.to_batches()
+            batches = self._whole_parts(source, projection, expression) if source.whole_parts \
+                else scanner.to_batches()
             if source.casts:
                 batches = (formats.convert(batch, source.casts) for batch in batches)
         except HeadError:
@@ -722,10 +786,11 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _batches(batches, limit: int | None, path) -> Iterator:
-    """The scanner's batches, cut at ``limit`` rows; errors become one-line HeadErrors."""
+    """The scanner's batches, cut at ``limit`` rows, small ones joined (see ``_joined``); errors
+    become one-line HeadErrors."""
     left = limit
     try:
-        for batch in batches:
+        for batch in _joined(batches):
             if left is not None:
                 if batch.num_rows > left:
                     batch = batch.slice(0, left)
@@ -737,6 +802,23 @@ def _batches(batches, limit: int | None, path) -> Iterator:
         raise
     except Exception as exc:  # noqa: BLE001
         raise HeadError(f"{path}: {_first_line(exc)}") from None
+
+
+def _joined(batches, rows: int = 65536, size: int = 8 << 20) -> Iterator:
+    """Batches joined up to ``rows`` rows or ``size`` bytes: a dataset of many small parts gives
+    a batch per part, and each batch DuckDB pulls from this Python iterator costs it the GIL."""
+    import pyarrow as pa
+
+    pending, count, held = [], 0, 0
+    for batch in batches:
+        if pending and (count + batch.num_rows > rows or held + batch.nbytes > size):
+            yield pending[0] if len(pending) == 1 else pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+            pending, count, held = [], 0, 0
+        pending.append(batch)
+        count += batch.num_rows
+        held += batch.nbytes
+    if pending:
+        yield pending[0] if len(pending) == 1 else pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
 
 
 def _decompressed(fs, file_format, paths: list[str]) -> pa.RecordBatchReader:
@@ -773,12 +855,14 @@ def _decompressed(fs, file_format, paths: list[str]) -> pa.RecordBatchReader:
 
 @dataclass
 class _Source:
-    """What an element is read from: a pyarrow dataset (with columns to convert after reading),
-    or a table in memory (a small object, fetched and parsed whole)."""
+    """What an element is read from: a pyarrow dataset (with columns to convert after reading;
+    read through pyarrow's S3 filesystem, or part by part with ``S3Head._whole_parts``), or a
+    table in memory (a small object, fetched and parsed whole)."""
 
     dataset: Any = None
     table: Any = None
     casts: dict[str, Any] = field(default_factory=dict)
+    whole_parts: dict[str, int] | None = None  # a dataset of small parts: their sizes (path: bytes)
 
     @property
     def schema(self) -> pa.Schema:
@@ -801,10 +885,9 @@ def _without(schema: pa.Schema, names: set[str]) -> pa.Schema:
     return pa.schema([f for f in schema if f.name not in names]) if names else schema
 
 
-def _with_partitions(schema: pa.Schema, fs, base: str, members: list[tuple[str, int]]) -> pa.Schema:
-    """A dataset's schema: its first part's columns, then the hive partition columns pyarrow
-    discovers from the parts' paths (their types as a read infers them; no request is made)."""
-    import pyarrow as pa
+def _partition_schema(fs, base: str, members: list[tuple[str, int]]) -> pa.Schema:
+    """The hive partition columns pyarrow discovers from a dataset's part paths (``(path,
+    size)``), typed as a read infers them; no request is made."""
     import pyarrow.dataset as ds
     from pyarrow import fs as pafs
 
@@ -812,7 +895,14 @@ def _with_partitions(schema: pa.Schema, fs, base: str, members: list[tuple[str, 
     factory = ds.FileSystemDatasetFactory(
         fs, infos, ds.ParquetFileFormat(),
         ds.FileSystemFactoryOptions(partitioning=ds.HivePartitioning.discover(), partition_base_dir=base))
-    return pa.unify_schemas([schema, factory.inspect(fragments=0)])
+    return factory.inspect(fragments=0)
+
+
+def _with_partitions(schema: pa.Schema, fs, base: str, members: list[tuple[str, int]]) -> pa.Schema:
+    """A dataset's schema: its first part's columns, then its hive partition columns."""
+    import pyarrow as pa
+
+    return pa.unify_schemas([schema, _partition_schema(fs, base, members)])
 
 
 def _concat(tables: list) -> pa.Table:

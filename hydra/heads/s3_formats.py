@@ -342,13 +342,20 @@ def read_buffer(file_format, data: bytes, casts: dict[str, Any]) -> pa.Table:
     import pyarrow.json as pjson
     import pyarrow.parquet as pq
 
+    # one thread: the buffer is small, and many are parsed at once
     buffer = pa.py_buffer(data)
     if isinstance(file_format, ds.ParquetFileFormat):
-        return pq.ParquetFile(pa.BufferReader(buffer)).read()  # (pq.read_table: a dataset, ~2 ms more)
+        return pq.ParquetFile(pa.BufferReader(buffer)).read(use_threads=False)  # (not pq.read_table:
+        # a dataset, ~2 ms more)
     options = file_format.default_fragment_scan_options
+    read_options = options.read_options
     if isinstance(file_format, ds.JsonFileFormat):
-        return pjson.read_json(buffer, read_options=options.read_options, parse_options=options.parse_options)
-    table = pcsv.read_csv(buffer, read_options=options.read_options, parse_options=file_format.parse_options,
+        return pjson.read_json(buffer, read_options=pjson.ReadOptions(use_threads=False,
+                                                                      block_size=read_options.block_size),
+                               parse_options=options.parse_options)
+    read_options = pcsv.ReadOptions(use_threads=False, block_size=read_options.block_size,
+                                    skip_rows=read_options.skip_rows, column_names=read_options.column_names)
+    table = pcsv.read_csv(buffer, read_options=read_options, parse_options=file_format.parse_options,
                           convert_options=options.convert_options)
     return convert(table, casts)
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 
 from hydra.errors import HydraError, StatementError, one_line
 from hydra.heads.base import parse_bool
-from hydra.outbound import direct
-from hydra.outbound.common import (CHECKSUM_MOD, QUERY_SOURCE, Item, is_nested, is_numeric, items_for, open_scan, q,
-                                   query_label, row_hash_sql, where_sql)
+from hydra.outbound import direct, small
+from hydra.outbound.common import (CHECKSUM_MOD, QUERY_SOURCE, Item, checksum_sql, is_nested, is_numeric, items_for,
+                                   open_scan, q, query_label, row_hash_sql, where_sql)
 from hydra.outbound.progress import Display
 from hydra.outbound.targets import TargetError, error_line, open_target
 from hydra.outbound.writers import HASH, LINE, ElementSink, Progress, check_format
@@ -218,11 +218,15 @@ class Run:
         if not self.options.overwrite:
             self._skip_complete(todo)
         todo = [j for j in self.jobs if j.status == "pending"]
-        with Display() as display, ThreadPoolExecutor(max_workers=self.options.workers,
-                                                      thread_name_prefix="hydra-extract") as pool:
+        few = [j for j in todo if self._small(j)]
+        queue = [j for j in todo if not self._small(j)]
+        with Display() as display, \
+                ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="hydra-extract") as pool, \
+                ThreadPoolExecutor(max_workers=small.threads(self.ws, [j.item for j in few], self.options.workers),
+                                   thread_name_prefix="hydra-small") as reads:
             running: dict = {}
-            queue = list(todo)
             try:
+                self._small_loop(reads, display, few, running, queue)
                 self._loop(pool, display, queue, running)
             except BaseException:
                 # Ctrl-C (a KeyboardInterrupt, or DuckDB's "interrupted" error when it landed in a
@@ -335,6 +339,84 @@ class Run:
                         commit = pool.submit(self._commit, job)
                         commits.add(commit)
                         running[commit] = job
+
+    # -- many small elements (outbound.small) ---------------------------------------------------
+    # Read whole, many at a time, each batch's checksums computed by one DuckDB query (GROUP BY
+    # element), each element written and committed by the pool of reads: per element, this costs
+    # its read, its Parquet file and its manifest, and no DuckDB query of its own.
+
+    def _small(self, job: Job) -> bool:
+        return self.options.format == "parquet" and not job.item.filter and small.is_small(self.ws, job.item)
+
+    def _small_loop(self, reads, display, jobs: list[Job], running: dict, queue: list[Job]) -> None:
+        from datetime import timedelta
+
+        from hydra.workspace import now
+
+        con = self.ws.con.cursor()
+        try:
+            for batch in small.fetched(self.ws, jobs, reads, columns=lambda item: item.columns):
+                ready = []
+                for one in batch:
+                    job = one.thing
+                    if one.too_big or (one.table is not None and not _writes_as_read(job, one.table)):
+                        queue.append(job)  # grown since it was listed, or of types the Parquet
+                        continue  # file would change: the usual path
+                    job.status, job.started = "running", one.started
+                    job.started_at = now() - timedelta(seconds=time.perf_counter() - one.started)
+                    display.add(job.item.ref, job.progress)
+                    if one.error is not None:
+                        job.error = one.error
+                        self._finish(job)
+                        display.done(job.item.ref, job.status)
+                    else:
+                        ready.append(one)
+                for group in small.same_columns(ready):
+                    columns, checksums = _small_checksums(con, [one.table for one in group])
+                    for i, one in enumerate(group):
+                        future = reads.submit(self._write_small, one.thing, one.table, checksums.get(i, 0), columns)
+                        running[future] = one.thing
+                self._collect(running, display, keep=small.BATCH_ELEMENTS)
+            self._collect(running, display, keep=0)
+        finally:
+            con.close()
+
+    def _write_small(self, job: Job, table, checksum: int, columns: list[tuple[str, str]]) -> None:
+        """Write a small element read whole, and commit it (a thread of the reads' pool)."""
+        if self.cancelled:
+            raise HydraError("interrupted")
+        names = [name for name, _ in columns]
+        if self.options.partition_by and self.options.partition_by not in names:
+            raise HydraError(f"PARTITION_BY: no column {self.options.partition_by!r}")
+        job.columns, job.pushed, job.route = columns, [], "direct"
+        projection = ", ".join(q(c) for c in job.item.columns) if job.item.columns else "*"
+        job.queries.append(f"SELECT {projection} FROM {job.item.ref} AS __src")
+        self._begin(job)
+        writer = job.sink.task()
+        try:
+            writer.write(table, checksum)
+            writer.close()
+        except BaseException:
+            writer.abandon()
+            raise
+        job.schemas.append(table.schema)
+        job.checksums.append(writer.checksum)
+        self._commit(job)
+
+    def _collect(self, running: dict, display, keep: int) -> None:
+        """Finish the small elements whose write has ended; wait while more than ``keep`` are
+        being written (their tables are in memory)."""
+        while True:
+            for future in [f for f in running if f.done()]:
+                job = running.pop(future)
+                error = future.exception()
+                if error is not None:
+                    job.status, job.error = "failed", _task_error(error, job)
+                self._finish(job)
+                display.done(job.item.ref, job.status)
+            if len(running) <= keep:
+                return
+            wait(list(running), return_when=FIRST_COMPLETED)
 
     def _prepare(self, job: Job) -> bool:
         """Cursors and ranges for a job (main thread: it touches the workspace)."""
@@ -607,6 +689,31 @@ def _task_error(err: BaseException, job: Job) -> str:
     if isinstance(err, HydraError):
         return str(err)
     return one_line(err)
+
+
+def _writes_as_read(job: Job, table) -> bool:
+    """Whether a small element's table goes to Parquet as it is: the columns asked for, of types
+    Parquet keeps (``direct``)."""
+    if job.item.columns and table.column_names != list(job.item.columns):
+        return False
+    return bool(table.num_columns) and all(direct.stores_faithfully(f.type) for f in table.schema)
+
+
+def _small_checksums(con, tables: list) -> tuple[list[tuple[str, str]], dict[int, int]]:
+    """The DuckDB columns of tables of the same columns, and each table's checksum (by its
+    position; an empty table has none: 0), in one query."""
+    from hydra.outbound.profile import describe
+
+    combined = small.stacked(tables)
+    view = f"__hydra_small_{id(combined):x}"
+    con.register(view, combined)
+    try:
+        columns = [c for c in describe(con, view) if c[0] != small.GROUP_COLUMN]
+        group = q(small.GROUP_COLUMN)
+        rows = con.execute(f"SELECT {group}, {checksum_sql(columns, cast=False)} FROM {view} GROUP BY {group}").fetchall()
+    finally:
+        con.unregister(view)
+    return columns, {number: int(value) for number, value in rows}
 
 
 def _not_for_parquet(type_: str) -> bool:

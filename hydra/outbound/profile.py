@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from hydra.errors import HydraError, one_line
+from hydra.outbound import small
 from hydra.outbound.common import Item, items_for, open_scan, q
 from hydra.outbound.figures import run_aggregates, run_aggregates_by
 from hydra.statements import Cursor, Result, statement
@@ -24,14 +25,6 @@ EXACT_DISTINCT_UP_TO = 1_000_000  # estimated rows; above this, distinct counts 
 # transaction each: per element, storing cost ~15 ms, more than profiling a small S3 object)
 STORE_BATCH = 500
 STORE_SECONDS = 2.0
-# Elements up to SMALL_ELEMENT_BYTES (their size at the source) are profiled in batches of up to
-# SMALL_BATCH_ELEMENTS elements and SMALL_BATCH_BYTES, read by up to SMALL_FETCHES threads at once
-# (reading a small object is mostly waiting on a request)
-SMALL_ELEMENT_BYTES = 4 << 20
-SMALL_BATCH_ELEMENTS = 256
-SMALL_BATCH_BYTES = 64 << 20
-SMALL_FETCHES = 16
-GROUP_COLUMN = "__hydra_element"
 
 
 def describe(con, expr: str) -> list[tuple[str, str]]:
@@ -83,14 +76,14 @@ def profile(ws, stmt) -> Result:
             rows[item.ref] = (item.ref, None, None, "failed", 0.0, str(err) if isinstance(err, HydraError)
                               else one_line(err))
 
-    small = [item for item in prepared if _small(ws, item)]
-    each = [item for item in prepared if not _small(ws, item)]
+    few = [item for item in prepared if small.is_small(ws, item)]
+    each = [item for item in prepared if not small.is_small(ws, item)]
     # one cursor per worker, made here (the workspace connection is this thread's); elements run in
     # parallel, and their figures are stored by this thread in batches: one transaction per
     # element cost more than profiling a small element does
     cursors: queue.SimpleQueue = queue.SimpleQueue()
-    made = [ws.con.cursor() for _ in range(min(workers, len(each)) + bool(small))]
-    for cursor in made[bool(small):]:
+    made = [ws.con.cursor() for _ in range(min(workers, len(each)) + bool(few))]
+    for cursor in made[bool(few):]:
         cursors.put(cursor)
 
     def run(item):
@@ -109,9 +102,9 @@ def profile(ws, stmt) -> Result:
     stored_at = time.monotonic()
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hydra-profile") as pool, \
-                ThreadPoolExecutor(max_workers=max(workers, SMALL_FETCHES), thread_name_prefix="hydra-fetch") as fetches:
+                ThreadPoolExecutor(max_workers=small.threads(ws, few, workers), thread_name_prefix="hydra-small") as reads:
             profiled = itertools.chain(pool.map(run, each),
-                                       profile_small(ws, small, distinct_option, made[0] if small else None, fetches))
+                                       profile_small(ws, few, distinct_option, made[0] if few else None, reads))
             for item, found, error, seconds in profiled:
                 if error is not None:
                     failed += 1
@@ -167,95 +160,60 @@ def profile_item(ws, item: Item, distinct_option: str | None, con=None):
     return figures, method, distinct == "approx"
 
 
-def _small(ws, item: Item) -> bool:
-    """Whether an element is profiled with others (``profile_small``): small, read as an Arrow
-    stream, and without figures computed at its source."""
-    from hydra.heads.base import Head
+def profile_small(ws, items: list[Item], distinct_option: str | None, con, pool):
+    """Figures of many small elements (``outbound.small``), as ``profile_item`` computes them,
+    with one DuckDB query per batch of elements of the same columns: for an element of a few
+    rows, an aggregate query of its own costs more than reading it (~7 ms, mostly the exact
+    distinct counts). Yields ``(item, (figures, method, approximate) or None, error, seconds)``."""
+    def distinct_of(item: Item) -> str:
+        estimate = item.element.row_count
+        return distinct_option or ("exact" if estimate is not None and estimate <= EXACT_DISTINCT_UP_TO
+                                   else "approx")
 
-    head = ws.head(item.source)
-    size = item.element.size_bytes
-    return (size is not None and size <= SMALL_ELEMENT_BYTES and head.scan_sql(item.element) is None
-            and type(head).aggregates is Head.aggregates)
-
-
-def profile_small(ws, items: list[Item], distinct_option: str | None, con, fetches):
-    """Figures of many small elements, as ``profile_item`` computes them, with one DuckDB query
-    for each batch of elements of the same columns (GROUP BY element): for an element of a few
-    rows, one aggregate query of its own cost more than reading it (~7 ms, mostly the exact
-    distinct counts). The elements are read whole by ``fetches``, a batch ahead of the queries.
-    Yields ``(item, (figures, method, approximate) or None, error or None, seconds)``."""
-    batches, batch, size = [], [], 0
-    for item in items:
-        if batch and (len(batch) >= SMALL_BATCH_ELEMENTS or size + item.element.size_bytes > SMALL_BATCH_BYTES):
-            batches.append(batch)
-            batch, size = [], 0
-        batch.append(item)
-        size += item.element.size_bytes
-    if batch:
-        batches.append(batch)
-
-    def fetch(item: Item):
-        started = time.perf_counter()
-        try:
-            return item, ws.reader(item.source, item.element).read_all(), None, time.perf_counter() - started
-        except HydraError as err:
-            return item, None, str(err), time.perf_counter() - started
-        except Exception as err:  # noqa: BLE001
-            return item, None, one_line(err), time.perf_counter() - started
-
-    if not batches:
-        return
-    pending = fetches.map(fetch, batches[0])
-    for following in [*batches[1:], None]:
-        fetched = list(pending)
-        pending = fetches.map(fetch, following) if following else None
-        groups: dict = {}
-        for item, table, error, seconds in fetched:
-            if error is not None:
-                yield item, None, error, seconds
-                continue
-            estimate = item.element.row_count
-            distinct = distinct_option or ("exact" if estimate is not None and estimate <= EXACT_DISTINCT_UP_TO
-                                           else "approx")
-            key = (tuple((f.name, f.type, f.nullable) for f in table.schema), distinct)
-            groups.setdefault(key, []).append((item, table, seconds))
-        for (_, distinct), members in groups.items():
-            yield from _profile_group(ws, con, members, distinct)
+    for batch in small.fetched(ws, items, pool):
+        for one in batch:
+            if one.error is not None:
+                yield one.thing, None, one.error, one.seconds
+            elif one.too_big:  # grown since it was listed: profiled on its own
+                started = time.perf_counter()
+                try:
+                    yield one.thing, profile_item(ws, one.thing, distinct_option, con), None, \
+                        time.perf_counter() - started
+                except Exception as err:  # noqa: BLE001
+                    yield one.thing, None, str(err) if isinstance(err, HydraError) else one_line(err), \
+                        time.perf_counter() - started
+        for group in small.same_columns(batch, distinct_of):
+            yield from _profile_group(ws, con, group, distinct_of(group[0].thing))
 
 
-def _profile_group(ws, con, members: list, distinct: str):
-    """One aggregate query over elements of the same columns (see ``profile_small``)."""
-    import numpy as np
-    import pyarrow as pa
-
+def _profile_group(ws, con, group: list, distinct: str):
+    """One aggregate query over small elements of the same columns (see ``profile_small``)."""
     started = time.perf_counter()
-    tables = [table.replace_schema_metadata(None) for _, table, _ in members]
-    element = np.repeat(np.arange(len(tables), dtype=np.int32), [t.num_rows for t in tables])
-    combined = pa.concat_tables(tables).append_column(GROUP_COLUMN, pa.array(element))
+    combined = small.stacked([one.table for one in group])
     view = f"__hydra_profile_{id(combined):x}"
     try:
         con.register(view, combined)
         try:
-            described = [c for c in describe(con, view) if c[0] != GROUP_COLUMN]
-            found = run_aggregates_by(con, view, described, q(GROUP_COLUMN), distinct=distinct)
+            described = [c for c in describe(con, view) if c[0] != small.GROUP_COLUMN]
+            found = run_aggregates_by(con, view, described, q(small.GROUP_COLUMN), distinct=distinct)
         finally:
             con.unregister(view)
-        for i, (item, table, _) in enumerate(members):
-            if i not in found:  # no rows: the figures of an empty table, as one query gives them
-                con.register(view, table)
+        for i, one in enumerate(group):
+            if i not in found:  # no rows: the figures of an empty table, as its own query gives them
+                con.register(view, one.table)
                 try:
                     found[i] = run_aggregates(con, view, described, distinct=distinct)
                 finally:
                     con.unregister(view)
     except Exception as err:  # noqa: BLE001 - every element of the group fails alike
         error = str(err) if isinstance(err, HydraError) else one_line(err)
-        for item, _, seconds in members:
-            yield item, None, error, seconds
+        for one in group:
+            yield one.thing, None, error, one.seconds
         return
-    share = (time.perf_counter() - started) / len(members)
-    for i, (item, _, seconds) in enumerate(members):
-        method = f"duckdb aggregate over the {ws.head(item.source).kind} head's stream"
-        yield item, (found[i], method, distinct == "approx"), None, seconds + share
+    share = (time.perf_counter() - started) / len(group)
+    for i, one in enumerate(group):
+        method = f"duckdb aggregate over the {ws.head(one.thing.source).kind} head's stream"
+        yield one.thing, (found[i], method, distinct == "approx"), None, one.seconds + share
 
 
 def store(ws, profiled: list[tuple[Item, dict, str, bool]]) -> None:
