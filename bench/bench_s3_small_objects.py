@@ -212,8 +212,9 @@ def main() -> None:
               f"   (median seconds, and median ratio to the boto3 fetches around each statement; "
               f"{args.repeat} run{'s' * (args.repeat != 1)})")
         for shape, found in results.items():
-            cells = "".join(f" {statistics.median(found['times'][k]):7.2f} {statistics.median(found['ratios'][k]):5.2f}×"
-                            for k in ("ATTACH", "PROFILE", "EXTRACT"))
+            median = {k: (statistics.median(found["times"][k]), statistics.median(found["ratios"][k]))
+                      for k in ("ATTACH", "PROFILE", "EXTRACT")}
+            cells = "".join(f" {seconds:7.2f} {ratio:5.2f}×" for seconds, ratio in median.values())
             print(f"{shape:14} {statistics.median(found['times']['boto3']):10.2f}{cells}")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:

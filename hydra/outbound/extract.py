@@ -218,15 +218,15 @@ class Run:
         if not self.options.overwrite:
             self._skip_complete(todo)
         todo = [j for j in self.jobs if j.status == "pending"]
-        few = [j for j in todo if self._small(j)]
+        batched = [j for j in todo if self._small(j)]
         queue = [j for j in todo if not self._small(j)]
+        small_threads = small.threads(self.ws, [j.item for j in batched], self.options.workers)
         with Display() as display, \
                 ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="hydra-extract") as pool, \
-                ThreadPoolExecutor(max_workers=small.threads(self.ws, [j.item for j in few], self.options.workers),
-                                   thread_name_prefix="hydra-small") as reads:
+                ThreadPoolExecutor(max_workers=small_threads, thread_name_prefix="hydra-small") as reads:
             running: dict = {}
             try:
-                self._small_loop(reads, display, few, running, queue)
+                self._small_loop(reads, display, batched, running, queue)
                 self._loop(pool, display, queue, running)
             except BaseException:
                 # Ctrl-C (a KeyboardInterrupt, or DuckDB's "interrupted" error when it landed in a
@@ -372,7 +372,14 @@ class Run:
                     else:
                         ready.append(one)
                 for group in small.same_columns(ready):
-                    columns, checksums = _small_checksums(con, [one.table for one in group])
+                    try:
+                        columns, checksums = _small_checksums(con, [one.table for one in group])
+                    except Exception as err:  # noqa: BLE001 - the group's elements fail, others go on
+                        for one in group:
+                            one.thing.error = _task_error(err, one.thing)
+                            self._finish(one.thing)
+                            display.done(one.thing.item.ref, one.thing.status)
+                        continue
                     for i, one in enumerate(group):
                         future = reads.submit(self._write_small, one.thing, one.table, checksums.get(i, 0), columns)
                         running[future] = one.thing
@@ -710,7 +717,8 @@ def _small_checksums(con, tables: list) -> tuple[list[tuple[str, str]], dict[int
     try:
         columns = [c for c in describe(con, view) if c[0] != small.GROUP_COLUMN]
         group = q(small.GROUP_COLUMN)
-        rows = con.execute(f"SELECT {group}, {checksum_sql(columns, cast=False)} FROM {view} GROUP BY {group}").fetchall()
+        rows = con.execute(f"SELECT {group}, {checksum_sql(columns, cast=False)} FROM {view} "
+                           f"GROUP BY {group}").fetchall()
     finally:
         con.unregister(view)
     return columns, {number: int(value) for number, value in rows}

@@ -76,14 +76,14 @@ def profile(ws, stmt) -> Result:
             rows[item.ref] = (item.ref, None, None, "failed", 0.0, str(err) if isinstance(err, HydraError)
                               else one_line(err))
 
-    few = [item for item in prepared if small.is_small(ws, item)]
+    batched = [item for item in prepared if small.is_small(ws, item)]
     each = [item for item in prepared if not small.is_small(ws, item)]
     # one cursor per worker, made here (the workspace connection is this thread's); elements run in
     # parallel, and their figures are stored by this thread in batches: one transaction per
     # element cost more than profiling a small element does
     cursors: queue.SimpleQueue = queue.SimpleQueue()
-    made = [ws.con.cursor() for _ in range(min(workers, len(each)) + bool(few))]
-    for cursor in made[bool(few):]:
+    made = [ws.con.cursor() for _ in range(min(workers, len(each)) + bool(batched))]
+    for cursor in made[bool(batched):]:
         cursors.put(cursor)
 
     def run(item):
@@ -102,9 +102,10 @@ def profile(ws, stmt) -> Result:
     stored_at = time.monotonic()
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hydra-profile") as pool, \
-                ThreadPoolExecutor(max_workers=small.threads(ws, few, workers), thread_name_prefix="hydra-small") as reads:
-            profiled = itertools.chain(pool.map(run, each),
-                                       profile_small(ws, few, distinct_option, made[0] if few else None, reads))
+                ThreadPoolExecutor(max_workers=small.threads(ws, batched, workers),
+                                   thread_name_prefix="hydra-small") as reads:
+            profiled = itertools.chain(
+                pool.map(run, each), profile_small(ws, batched, distinct_option, made[0] if batched else None, reads))
             for item, found, error, seconds in profiled:
                 if error is not None:
                     failed += 1
