@@ -421,3 +421,26 @@ def test_small_parts_read_as_pyarrow_reads_them(ws_lake, monkeypatch, query):
     whole = ws.execute(query).rows
     monkeypatch.setattr(s3, "SMALL_OBJECT_BYTES", 0)
     assert ws.execute(query).rows == whole and whole
+
+
+def test_a_compressed_csv_longer_than_the_sample(lake):
+    """The sample of a .csv.gz is the start of its decompressed text, cut at a line: the columns
+    come from it, and the whole object reads as they say."""
+    import random
+
+    rng = random.Random(3)
+    lines = ["id,code,amount,day"] + [
+        f"{i},{''.join(rng.choice('abcdefghij') for _ in range(30))},{rng.random() * 100:.3f},2024-02-{1 + i % 28:02d}"
+        for i in range(20000)]
+    body = gzip.compress(("\n".join(lines) + "\n").encode())
+    assert len(body) > 128 << 10  # the sample (64 KiB) holds only the start of it
+    _put_all({"big/export.csv.gz": body})
+    ws = Workspace.open(":memory:")
+    try:
+        ws.execute(f"ATTACH 's3://{BUCKET}/big' AS b")
+        assert _columns(ws, 'b."export.csv.gz"') == [("id", "BIGINT"), ("code", "VARCHAR"), ("amount", "DOUBLE"),
+                                                       ("day", "DATE")]
+        assert ws.execute('SELECT count(*), max(id), max(day) FROM b."export.csv.gz"').rows == [
+            (20000, 19999, date(2024, 2, 28))]
+    finally:
+        ws.close()
