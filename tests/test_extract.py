@@ -337,19 +337,25 @@ def test_an_empty_element_still_gets_one_part_with_its_columns(ws, tmp_path):
 
 
 def test_an_interrupt_while_an_element_commits_leaves_no_staging(ws, tmp_path, monkeypatch):
-    """Ctrl-C can land after an element's last range finished but before it was committed: the
-    element is then neither running nor done, and its staging must still be removed."""
+    """Ctrl-C can land after an element's last range finished, while it is committed (in a worker
+    thread): an element committed by then is complete and recorded as done, every other one is
+    recorded as failed, and no staging is left."""
     from hydra.outbound import targets
 
     folder = make_client_folder(tmp_path / "data", rows=1000)
     out = tmp_path / "out"
     ws.execute(f"ATTACH '{folder}' AS f")
+    commit = targets.LocalTarget.commit
 
     def interrupted(self, rel, staging, manifest):
-        raise KeyboardInterrupt
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: a KeyboardInterrupt in the main thread
+        time.sleep(0.2)  # … which lands while this commit runs
+        commit(self, rel, staging, manifest)
 
     monkeypatch.setattr(targets.LocalTarget, "commit", interrupted)
     with pytest.raises(KeyboardInterrupt):
         ws.execute(f"EXTRACT f.* TO '{out}' (WORKERS 1)")
     assert not list(out.glob(".hydra-staging/**/*.parquet"))
-    assert ws.query("SELECT DISTINCT status FROM transfers") == [("failed",)]
+    complete = {f'f."{p.parent.name}"' for p in out.glob("f/*/_manifest.json")}
+    statuses = dict(ws.query("SELECT ref, status FROM transfers"))
+    assert complete and statuses == {ref: "done" if ref in complete else "failed" for ref in statuses}

@@ -116,6 +116,11 @@ class Head:
     #: True when an element's parts are ``/``-separated paths (files, object keys): EXTRACT then
     #: keeps their folders in the target layout; otherwise each part is one folder name
     path_parts: ClassVar[bool] = False
+    #: how many small elements PROFILE and EXTRACT may read at once, whole and in batches
+    #: (``hydra/outbound/small.py``): reading a small object from a store is mostly waiting on a
+    #: request, and such reads can be many; 0 (the default) reads elements one per worker, as a
+    #: database wants (each read is a connection and a query to it)
+    small_reads: ClassVar[int] = 0
 
     def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
         """No I/O here: the workspace may create a head only to check its arguments."""

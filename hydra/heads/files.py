@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
 
@@ -135,10 +136,9 @@ class FilesHead(Head):
                 element.row_count_exact = True
                 element.columns = self._columns(cur, element)
             elif kind == "csv":
-                found = cur.execute(f"SELECT Columns, SkipRows FROM sniff_csv(?{self._csv_options()})", [path])
-                columns, skipped = found.fetchone()
-                element.columns = [Column(c["name"], c["type"]) for c in columns]
-                element.error = _sniff_warning(element.columns, skipped)
+                sniffed = sniff_csv(cur, path, self._csv_options())
+                element.columns = sniffed.columns
+                element.error = sniffed.warning
                 element.row_count = None if compression else _estimate_rows(path, stat.st_size, True)
             else:
                 element.columns = self._columns(cur, element)
@@ -264,24 +264,64 @@ def _count_lines(path: str) -> int:
     return count + (1 if tail.strip() else 0)
 
 
-def _sniff_warning(columns: list[Column], skipped: int) -> str | None:
+@dataclass
+class CsvSniff:
+    """What DuckDB's CSV sniffer found in a file: its dialect, header and columns (DuckDB types).
+
+    The S3 head sniffs a sample of an object with this same function, and parses the object with
+    exactly this dialect and these types (``hydra.heads.s3_formats``).
+    """
+
+    columns: list[Column]
+    delimiter: str
+    quote: str | None  # None: the sniffer saw no quoting
+    escape: str | None
+    comment: str | None
+    skip_rows: int  # lines before the header (or before the data when there is no header)
+    header: bool
+    date_format: str | None  # strptime formats the sniffer chose for DATE and TIMESTAMP columns
+    timestamp_format: str | None
+    warning: str | None  # a reading that silently loses data (see _sniff_warning)
+
+
+def sniff_csv(cur, path: str, options: str = "", lenient_hint: bool = True) -> CsvSniff:
+    """DuckDB's ``sniff_csv`` of one local file (``options``: extra read_csv arguments, SQL text;
+    ``lenient_hint``: the warning suggests the files head's LENIENT option)."""
+    row = cur.execute(
+        "SELECT Delimiter, Quote, Escape, Comment, SkipRows, HasHeader, Columns, DateFormat, TimestampFormat "
+        f"FROM sniff_csv(?{options})", [path]).fetchall()[0]
+    delimiter, quote, escape, comment, skipped, header, columns, date_format, timestamp_format = row
+
+    def given(text):  # the sniffer writes '(empty)' for a character it did not find
+        return None if text in (None, "", "(empty)") else text
+
+    found = [Column(c["name"], c["type"]) for c in columns]
+    return CsvSniff(found, delimiter, given(quote), given(escape), given(comment), skipped, header,
+                    given(date_format), given(timestamp_format), _sniff_warning(found, skipped, lenient_hint))
+
+
+def _sniff_warning(columns: list[Column], skipped: int, lenient_hint: bool = True) -> str | None:
     """Say when DuckDB's sniffer read a file in a way that silently loses data: rows that disagree
     on their fields make it fall back to one text column, or skip the lines before the last
     consistent block. (A title line above the header is skipped the same way: worth a look too.)"""
     if len(columns) == 1 and any(d in columns[0].name for d in ",;\t|"):
-        return ("rows have different numbers of fields (no consistent delimiter); "
-                "attach with (LENIENT true) to read it anyway")
+        return ("rows have different numbers of fields (no consistent delimiter)"
+                + ("; attach with (LENIENT true) to read it anyway" if lenient_hint else ""))
     if skipped:
         return (f"the CSV sniffer skipped the first {skipped} line{'s' * (skipped != 1)} as not part of "
-                "the table (ragged rows or a preamble); attach with (LENIENT true) to read every row")
+                "the table (ragged rows or a preamble)"
+                + ("; attach with (LENIENT true) to read every row" if lenient_hint else ""))
     return None
 
 
 def _estimate_rows(path: str, size: int, header: bool) -> int | None:
-    """Rows estimated from the average line length of the first 64 KiB (exact for small files
-    without embedded newlines). ``row_count_exact`` stays False until PROFILE counts them."""
     with open(path, "rb") as fh:
-        sample = fh.read(SAMPLE_BYTES)
+        return estimate_rows(fh.read(SAMPLE_BYTES), size, header)
+
+
+def estimate_rows(sample: bytes, size: int, header: bool) -> int:
+    """Rows estimated from the average line length of a file's first ``SAMPLE_BYTES`` (exact for
+    small files without embedded newlines). ``row_count_exact`` stays False until PROFILE counts them."""
     lines = sample.count(b"\n") + (0 if sample.endswith(b"\n") or not sample else 1)
     if not lines:
         return 0

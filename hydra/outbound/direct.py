@@ -23,10 +23,10 @@ def passes_through(scan: Scan, columns: list[tuple[str, str]]) -> bool:
         return False
     names = [name for name, _ in columns]
     schema = scan.reader.schema
-    return schema.names == names and all(_stores_faithfully(field.type) for field in schema)
+    return schema.names == names and all(stores_faithfully(field.type) for field in schema)
 
 
-def _stores_faithfully(arrow_type) -> bool:
+def stores_faithfully(arrow_type) -> bool:
     """Arrow types that pyarrow writes to Parquet and DuckDB reads back as the type it imported."""
     import pyarrow as pa
 

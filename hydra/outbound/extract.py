@@ -17,6 +17,7 @@ without its manifest is not complete, is never skipped, and is redone from scrat
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -24,9 +25,9 @@ from dataclasses import dataclass, field
 
 from hydra.errors import HydraError, StatementError, one_line
 from hydra.heads.base import parse_bool
-from hydra.outbound import direct
-from hydra.outbound.common import (CHECKSUM_MOD, QUERY_SOURCE, Item, is_nested, is_numeric, items_for, open_scan, q,
-                                   query_label, row_hash_sql, where_sql)
+from hydra.outbound import direct, small
+from hydra.outbound.common import (CHECKSUM_MOD, QUERY_SOURCE, Item, checksum_sql, is_nested, is_numeric, items_for,
+                                   open_scan, q, query_label, row_hash_sql, where_sql)
 from hydra.outbound.layout import plan_folders
 from hydra.outbound.progress import Display
 from hydra.outbound.targets import TargetError, error_line, open_target
@@ -38,6 +39,8 @@ SYNTAX = ("EXTRACT <MARKED | ref | glob[, …] | (query)> TO '<folder | s3://buc
           "PARTITION_BY 'column', WORKERS n, OVERWRITE true, NAME 'label')]")
 OPTIONS = ("FORMAT", "COMPRESSION", "ROWS_PER_FILE", "PARTITION_BY", "WORKERS", "OVERWRITE", "NAME")
 BATCH_BYTES = 64 << 20  # aim for Arrow batches of about this size
+RECORD_BATCH = 500  # ended elements per update of transfers …
+RECORD_SECONDS = 2.0  # … or this often, whichever comes first
 CSV_NATIVE = ("BOOLEAN", "VARCHAR")
 
 
@@ -167,7 +170,10 @@ class Job:
     checksums: list = field(default_factory=list)  # one per range, appended by the workers
     schemas: list = field(default_factory=list)  # the Arrow schema each range read
     pending: int = 0
+    committed: bool = False  # its manifest is written: complete at the target
+    lock: threading.Lock = field(default_factory=threading.Lock)  # guards staging (see _begin)
     started_at: object = None
+    finished_at: object = None
     started: float = 0.0
     rows: int = 0
     bytes: int = 0
@@ -199,18 +205,24 @@ class Run:
         self.ws, self.statement_text, self.target, self.options = ws, statement_text, target, options
         self.started_at = now()
         self.run_id = self.started_at.strftime("%Y%m%dT%H%M%S%f")[:-3] + "-" + uuid.uuid4().hex[:6]
-        folders, self.clashes = plan_folders(ws, items)
-        self.jobs = [self._job(item, rel) for item, rel in zip(items, folders)]
         self.cancelled = False
+        self._ended: list[tuple] = []  # transfers rows not yet updated (see _record_end)
+        self._recorded_at = time.monotonic()
+        self.jobs = self._jobs(items)
 
-    def _job(self, item: Item, rel: str) -> Job:
-        from hydra.outbound.profile import stats_of
+    def _jobs(self, items: list[Item]) -> list[Job]:
+        from hydra.outbound.profile import stats_of_many
 
-        job = Job(item, self.run_id, rel, self.target.element_uri(rel), self.options)
-        if not item.is_query:
-            job.source_stats = stats_of(self.ws, item.source, item.ref)
-            job.progress.total_rows = item.element.row_count
-        return job
+        stats = stats_of_many(self.ws, [(i.source, i.ref) for i in items if not i.is_query])
+        jobs = []
+        folders, self.clashes = plan_folders(self.ws, items)
+        for item, rel in zip(items, folders):
+            job = Job(item, self.run_id, rel, self.target.element_uri(rel), self.options)
+            if not item.is_query:
+                job.source_stats = stats.get((item.source, item.ref))
+                job.progress.total_rows = item.element.row_count
+            jobs.append(job)
+        return jobs
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -230,8 +242,8 @@ class Run:
             target_error = None
         except HydraError as err:
             target_error = str(err)
+        self._record_start(self.jobs)
         for i, job in enumerate(self.jobs):
-            self._record_start(job)
             element = job.item.element
             if target_error:
                 self._fail(job, target_error)
@@ -240,24 +252,17 @@ class Run:
             elif element is not None and element.error:
                 # listed, but the way it was attached cannot read it as it is (elements.error)
                 self._fail(job, f"not extracted: {element.error}")
+        self._check_targets([j for j in self.jobs if j.status == "pending"])
         todo = [j for j in self.jobs if j.status == "pending"]
-        for job in todo:
-            try:
-                manifest = self.target.read_manifest(job.rel)
-                owner = manifest is not None and _owner(manifest)
-                if owner and owner != (job.item.source, job.item.ref):
-                    self._fail(job, f"the target folder {job.element_uri} holds {owner[1]} (its _manifest.json "
-                                    f"says so); Hydra never overwrites another element: extract to another target")
-                elif manifest is not None and not self.options.overwrite:
-                    self._skip(job, manifest)
-            except Exception as err:  # noqa: BLE001
-                self._fail(job, error_line(err, job.element_uri))
-        todo = [j for j in self.jobs if j.status == "pending"]
-        with Display() as display, ThreadPoolExecutor(max_workers=self.options.workers,
-                                                      thread_name_prefix="hydra-extract") as pool:
+        batched = [j for j in todo if self._small(j)]
+        queue = [j for j in todo if not self._small(j)]
+        small_threads = small.threads(self.ws, [j.item for j in batched], self.options.workers)
+        with Display() as display, \
+                ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="hydra-extract") as pool, \
+                ThreadPoolExecutor(max_workers=small_threads, thread_name_prefix="hydra-small") as reads:
             running: dict = {}
-            queue = list(todo)
             try:
+                self._small_loop(reads, display, batched, running, queue)
                 self._loop(pool, display, queue, running)
             except BaseException:
                 # Ctrl-C (a KeyboardInterrupt, or DuckDB's "interrupted" error when it landed in a
@@ -270,9 +275,31 @@ class Run:
                     except BaseException:  # noqa: BLE001
                         continue
                 raise
+        self._flush_ended()
         finished_at = now()
         self._write_run_manifest(finished_at)
         return self._result((finished_at - self.started_at).total_seconds())
+
+    def _check_targets(self, jobs: list[Job]) -> None:
+        """Read each element's manifest at the target (a request each on S3: in parallel): a folder
+        that holds another element fails the job (never overwritten, even with OVERWRITE); a
+        complete element is skipped unless OVERWRITE."""
+        def manifest_of(job: Job):
+            try:
+                return self.target.read_manifest(job.rel), None
+            except Exception as err:  # noqa: BLE001
+                return None, error_line(err, job.element_uri)
+
+        with ThreadPoolExecutor(max_workers=max(self.options.workers, 8)) as pool:
+            for job, (manifest, error) in zip(jobs, pool.map(manifest_of, jobs)):
+                owner = manifest is not None and _owner(manifest)
+                if error is not None:
+                    self._fail(job, error)
+                elif owner and owner != (job.item.source, job.item.ref):
+                    self._fail(job, f"the target folder {job.element_uri} holds {owner[1]} (its _manifest.json "
+                                    f"says so); Hydra never overwrites another element: extract to another target")
+                elif manifest is not None and not self.options.overwrite:
+                    self._skip(job, manifest)
 
     def _cancel(self, running: dict) -> None:
         """Stop the readers and fail every element that has not ended, removing its staging
@@ -297,16 +324,26 @@ class Run:
         for job in self.jobs:
             if job.ended:
                 continue
+            if job.committed:  # complete at the target before the interruption
+                job.status, job.error = "done", None
+                attempt(lambda: self._cleanup_cursors(job))  # noqa: B023
+                attempt(lambda: self._record_end(job))  # noqa: B023
+                continue
             job.error = "interrupted" if job.status != "pending" else "interrupted before it started"
             job.status = "failed"
             job.rows = job.bytes = job.files = 0
-            attempt(lambda: self.target.abort(job.rel, job.staging))  # noqa: B023 - runs now
+            if job.staging is not None:
+                attempt(lambda: self.target.abort(job.rel, job.staging))  # noqa: B023 - runs now
             attempt(lambda: self._cleanup_cursors(job))  # noqa: B023
             attempt(lambda: self._record_end(job))  # noqa: B023
+        attempt(self._flush_ended)
         attempt(lambda: self._write_run_manifest(now()))
 
     def _loop(self, pool, display, queue: list, running: dict) -> None:
-        # prepare lazily so that only a few elements hold open readers at a time
+        # prepare lazily so that only a few elements hold open readers at a time; the target's
+        # I/O (staging, manifest, commit) runs in the pool too, so that this thread, which does
+        # the workspace's bookkeeping, never waits on a disk or S3 for one element at a time
+        commits: set = set()
         while queue or running:
             while queue and len(running) < self.options.workers * 2:
                 job = queue.pop(0)
@@ -322,25 +359,119 @@ class Run:
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for future in finished:
                 job = running.pop(future)
-                job.pending -= 1
                 error = future.exception()
+                if future in commits:
+                    commits.discard(future)
+                    if error is not None:
+                        job.status, job.error = "failed", error_line(error, job.element_uri)
+                    self._finish(job)
+                    display.done(job.item.ref, job.status)
+                    continue
+                job.pending -= 1
                 if error is not None and job.status != "failed":
                     job.status = "failed"
                     job.error = _task_error(error, job)
                 if job.pending == 0:
-                    self._finish(job)
-                    display.done(job.item.ref, job.status)
+                    if job.status == "failed":
+                        self._finish(job)
+                        display.done(job.item.ref, job.status)
+                    else:
+                        commit = pool.submit(self._commit, job)
+                        commits.add(commit)
+                        running[commit] = job
+
+    # -- many small elements (outbound.small) ---------------------------------------------------
+    # Read whole, many at a time, each batch's checksums computed by one DuckDB query (GROUP BY
+    # element), each element written and committed by the pool of reads: per element, this costs
+    # its read, its Parquet file and its manifest, and no DuckDB query of its own.
+
+    def _small(self, job: Job) -> bool:
+        return self.options.format == "parquet" and not job.item.filter and small.is_small(self.ws, job.item)
+
+    def _small_loop(self, reads, display, jobs: list[Job], running: dict, queue: list[Job]) -> None:
+        from datetime import timedelta
+
+        from hydra.workspace import now
+
+        con = self.ws.con.cursor()
+        try:
+            for batch in small.fetched(self.ws, jobs, reads, columns=lambda item: item.columns):
+                ready = []
+                for one in batch:
+                    job = one.thing
+                    if one.too_big or (one.table is not None and not _writes_as_read(job, one.table)):
+                        queue.append(job)  # grown since it was listed, or of types the Parquet
+                        continue  # file would change: the usual path
+                    job.status, job.started = "running", one.started
+                    job.started_at = now() - timedelta(seconds=time.perf_counter() - one.started)
+                    display.add(job.item.ref, job.progress)
+                    if one.error is not None:
+                        job.error = one.error
+                        self._finish(job)
+                        display.done(job.item.ref, job.status)
+                    else:
+                        ready.append(one)
+                for group in small.same_columns(ready):
+                    try:
+                        columns, checksums = _small_checksums(con, [one.table for one in group])
+                    except Exception as err:  # noqa: BLE001 - the group's elements fail, others go on
+                        for one in group:
+                            one.thing.error = _task_error(err, one.thing)
+                            self._finish(one.thing)
+                            display.done(one.thing.item.ref, one.thing.status)
+                        continue
+                    for i, one in enumerate(group):
+                        future = reads.submit(self._write_small, one.thing, one.table, checksums.get(i, 0), columns)
+                        running[future] = one.thing
+                self._collect(running, display, keep=small.BATCH_ELEMENTS)
+            self._collect(running, display, keep=0)
+        finally:
+            con.close()
+
+    def _write_small(self, job: Job, table, checksum: int, columns: list[tuple[str, str]]) -> None:
+        """Write a small element read whole, and commit it (a thread of the reads' pool)."""
+        if self.cancelled:
+            raise HydraError("interrupted")
+        names = [name for name, _ in columns]
+        if self.options.partition_by and self.options.partition_by not in names:
+            raise HydraError(f"PARTITION_BY: no column {self.options.partition_by!r}")
+        job.columns, job.pushed, job.route = columns, [], "direct"
+        projection = ", ".join(q(c) for c in job.item.columns) if job.item.columns else "*"
+        job.queries.append(f"SELECT {projection} FROM {job.item.ref} AS __src")
+        self._begin(job)
+        writer = job.sink.task()
+        try:
+            writer.write(table, checksum)
+            writer.close()
+        except BaseException:
+            writer.abandon()
+            raise
+        job.schemas.append(table.schema)
+        job.checksums.append(writer.checksum)
+        self._commit(job)
+
+    def _collect(self, running: dict, display, keep: int) -> None:
+        """Finish the small elements whose write has ended; wait while more than ``keep`` are
+        being written (their tables are in memory)."""
+        while True:
+            for future in [f for f in running if f.done()]:
+                job = running.pop(future)
+                error = future.exception()
+                if error is not None:
+                    job.status, job.error = "failed", _task_error(error, job)
+                self._finish(job)
+                display.done(job.item.ref, job.status)
+            if len(running) <= keep:
+                return
+            wait(list(running), return_when=FIRST_COMPLETED)
 
     def _prepare(self, job: Job) -> bool:
-        """Staging, cursors and ranges for a job (main thread: it touches the workspace)."""
+        """Cursors and ranges for a job (main thread: it touches the workspace)."""
         from hydra.workspace import now
 
         job.started_at, job.started = now(), time.perf_counter()
         job.status = "running"
         try:
-            job.staging = self.target.begin(job.rel)
-            job.sink = ElementSink(self.target, job.staging, self.options.format, self.options.compression,
-                                   self.options.rows_per_file, self.options.partition_by, job.progress)
             job.ranges = [None]
             item = job.item
             if not item.is_query:
@@ -361,15 +492,24 @@ class Run:
             return True
         except Exception as err:  # noqa: BLE001 - the element fails, the others go on
             self._cleanup_cursors(job)
-            self.target.abort(job.rel, job.staging)
             self._fail(job, _task_error(err, job))
             return False
+
+    def _begin(self, job: Job) -> None:
+        """The element's staging, made by the first of its tasks to start (a worker thread)."""
+        with job.lock:
+            if job.staging is None:
+                staging = self.target.begin(job.rel)
+                job.sink = ElementSink(self.target, staging, self.options.format, self.options.compression,
+                                       self.options.rows_per_file, self.options.partition_by, job.progress)
+                job.staging = staging
 
     def _task(self, job: Job, con, range_predicate: str | None) -> None:
         """Read one range of an element and write its parts (a worker thread)."""
         item = job.item
         scan = writer = batches = reader = None
         try:
+            self._begin(job)
             scan = job.pre_scan if item.is_query else open_scan(
                 self.ws, item, con, [range_predicate] if range_predicate else None, columns=item.columns)
             projection = ", ".join(q(c) for c in item.columns) if item.columns else "*"
@@ -432,33 +572,43 @@ class Run:
             data = [f"CAST({q(n)} AS VARCHAR) AS {q(n)}" if not_for_parquet(t) else q(n) for n, t in columns]
         return f"SELECT {', '.join(data)}, {row_hash_sql(columns, cast=False)} AS {HASH} FROM ({inner}) AS __rows"
 
-    def _finish(self, job: Job) -> None:
+    def _commit(self, job: Job) -> None:
+        """Write the manifest of an element whose every range is written, and commit it (a
+        worker thread; a failure fails the element)."""
         from hydra.outbound.manifest import element_manifest
         from hydra.workspace import now
 
-        finished_at = now()
+        job.finished_at = now()
         job.seconds = time.perf_counter() - job.started
-        if job.status != "failed":
-            try:
-                job.checksum = sum(job.checksums) % CHECKSUM_MOD
-                read = sum(f["rows"] for f in job.sink.files)
-                if job.expected is not None and job.expected[0] != read:
-                    raise HydraError(f"{job.item.ref}: reading it yields {read:,} rows but it holds "
-                                     f"{job.expected[0]:,} (counted by {job.expected[1]}): the reader "
-                                     f"skipped rows it could not parse or decode; nothing was written")
-                if not job.sink.files and job.schemas:
-                    job.sink.empty_part(job.schemas[0])  # an empty element still has a file with its schema
-                manifest = element_manifest(job, finished_at, job.seconds)
-                self.target.commit(job.rel, job.staging, manifest)
-                job.status = "done"
-                job.rows, job.bytes, job.files = manifest["rows"], manifest["bytes"], len(manifest["files"])
-            except Exception as err:  # noqa: BLE001
-                job.status, job.error = "failed", error_line(err, job.element_uri)
-        if job.status == "failed":
-            self.target.abort(job.rel, job.staging)
+        job.checksum = sum(job.checksums) % CHECKSUM_MOD
+        read = sum(f["rows"] for f in job.sink.files)
+        if job.expected is not None and job.expected[0] != read:
+            raise HydraError(f"{job.item.ref}: reading it yields {read:,} rows but it holds "
+                             f"{job.expected[0]:,} (counted by {job.expected[1]}): the reader "
+                             f"skipped rows it could not parse or decode; nothing was written")
+        if not job.sink.files and job.schemas:
+            job.sink.empty_part(job.schemas[0])  # an empty element still has a file with its schema
+        manifest = element_manifest(job, job.finished_at, job.seconds)
+        self.target.commit(job.rel, job.staging, manifest)
+        job.rows, job.bytes, job.files = manifest["rows"], manifest["bytes"], len(manifest["files"])
+        job.committed = True
+
+    def _finish(self, job: Job) -> None:
+        """Record the outcome of an element whose tasks (and commit) have ended (main thread)."""
+        from hydra.workspace import now
+
+        if job.finished_at is None:
+            job.finished_at = now()
+            job.seconds = time.perf_counter() - job.started
+        if job.committed:
+            job.status = "done"
+        else:
+            job.status = "failed"
+            if job.staging is not None:
+                self.target.abort(job.rel, job.staging)
             job.rows = job.bytes = job.files = 0
         self._cleanup_cursors(job)
-        self._record_end(job, finished_at)
+        self._record_end(job, job.finished_at)
 
     @staticmethod
     def _cleanup_cursors(job: Job) -> None:
@@ -506,24 +656,62 @@ class Run:
         job.status, job.error = "failed", error
         self._record_end(job)
 
-    def _record_start(self, job: Job) -> None:
+    # transfers rows are written in bulk (one statement for the run's start, one per batch of
+    # ended elements): a statement per element cost more than extracting a small S3 object
+
+    def _record_start(self, jobs: list[Job]) -> None:
         from hydra.workspace import now
 
-        self.ws.con.execute(
-            "INSERT INTO transfers (run_id, source, ref, target_uri, status, started_at, target_root, format) "
-            "VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
-            [self.run_id, job.item.source, job.item.ref, job.element_uri, now(), self.target.uri,
-             self.options.format])
+        started = now()
+        self._write_transfers("INSERT INTO transfers BY NAME SELECT * FROM {view}", {
+            "run_id": [self.run_id] * len(jobs), "source": [j.item.source for j in jobs],
+            "ref": [j.item.ref for j in jobs], "target_uri": [j.element_uri for j in jobs],
+            "status": ["running"] * len(jobs), "started_at": [started] * len(jobs),
+            "target_root": [self.target.uri] * len(jobs), "format": [self.options.format] * len(jobs)})
 
     def _record_end(self, job: Job, finished_at=None) -> None:
+        """Note an element's outcome; ``transfers`` is updated every ``RECORD_BATCH`` elements or
+        ``RECORD_SECONDS``, and when the run ends (or is interrupted)."""
         from hydra.workspace import now
 
         job.ended = True
-        self.ws.con.execute(
-            "UPDATE transfers SET status = ?, rows = ?, bytes = ?, files = ?, finished_at = ?, error = ?, "
-            "checksum = ? WHERE run_id = ? AND source = ? AND ref = ?",
-            [job.status, job.rows, job.bytes, job.files, finished_at or now(), job.error,
-             str(job.checksum) if job.status in ("done", "skipped") else None, self.run_id, job.item.source, job.item.ref])
+        self._ended.append((job.item.source, job.item.ref, job.status, job.rows, job.bytes, job.files,
+                            finished_at or now(), job.error,
+                            str(job.checksum) if job.status in ("done", "skipped") else None))
+        if len(self._ended) >= RECORD_BATCH or time.monotonic() - self._recorded_at > RECORD_SECONDS:
+            self._flush_ended()
+
+    def _flush_ended(self) -> None:
+        ended, self._ended = self._ended, []
+        self._recorded_at = time.monotonic()
+        if not ended:
+            return
+        names = ("source", "ref", "status", "rows", "bytes", "files", "finished_at", "error", "checksum")
+        columns = {name: [row[i] for row in ended] for i, name in enumerate(names)}
+        columns["run_id"] = [self.run_id] * len(ended)
+        try:
+            self._write_transfers(
+                "UPDATE transfers SET status = e.status, rows = e.rows, bytes = e.bytes, files = e.files, "
+                "finished_at = e.finished_at, error = e.error, checksum = e.checksum FROM {view} e "
+                "WHERE transfers.run_id = e.run_id AND transfers.source = e.source AND transfers.ref = e.ref",
+                columns)
+        except BaseException:
+            self._ended = ended + self._ended  # an interrupted update is redone (see _cancel)
+            raise
+
+    def _write_transfers(self, sql: str, columns: dict[str, list]) -> None:
+        import pyarrow as pa
+
+        types = {"rows": pa.int64(), "bytes": pa.int64(), "files": pa.int32(), "error": pa.string(),
+                 "checksum": pa.string(), "started_at": pa.timestamp("us", tz="UTC"),
+                 "finished_at": pa.timestamp("us", tz="UTC")}
+        table = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in columns.items()})
+        view = f"__hydra_transfers_{id(table):x}"
+        self.ws.con.register(view, table)
+        try:
+            self.ws.con.execute(sql.format(view=view))
+        finally:
+            self.ws.con.unregister(view)
 
     def _write_run_manifest(self, finished_at) -> None:
         from hydra.outbound.manifest import run_manifest
@@ -571,6 +759,32 @@ def _task_error(err: BaseException, job: Job) -> str:
     if isinstance(err, HydraError):
         return str(err)
     return one_line(err)
+
+
+def _writes_as_read(job: Job, table) -> bool:
+    """Whether a small element's table goes to Parquet as it is: the columns asked for, of types
+    Parquet keeps (``direct``)."""
+    if job.item.columns and table.column_names != list(job.item.columns):
+        return False
+    return bool(table.num_columns) and all(direct.stores_faithfully(f.type) for f in table.schema)
+
+
+def _small_checksums(con, tables: list) -> tuple[list[tuple[str, str]], dict[int, int]]:
+    """The DuckDB columns of tables of the same columns, and each table's checksum (by its
+    position; an empty table has none: 0), in one query."""
+    from hydra.outbound.profile import describe
+
+    combined = small.stacked(tables)
+    view = f"__hydra_small_{id(combined):x}"
+    con.register(view, combined)
+    try:
+        columns = [c for c in describe(con, view) if c[0] != small.GROUP_COLUMN]
+        group = q(small.GROUP_COLUMN)
+        rows = con.execute(f"SELECT {group}, {checksum_sql(columns, cast=False)} FROM {view} "
+                           f"GROUP BY {group}").fetchall()
+    finally:
+        con.unregister(view)
+    return columns, {number: int(value) for number, value in rows}
 
 
 def not_for_parquet(type_: str) -> bool:

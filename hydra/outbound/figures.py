@@ -18,11 +18,13 @@ FLOAT_UNIT = 2.0 ** -53  # DOUBLE's unit roundoff: the relative error of one rou
 
 
 def aggregate_sql(expr: str, columns: list[tuple[str, str]], where: str = "", distinct: str | None = None,
-                  checksum: bool = False, cast: bool = False, minmax: bool = True) -> tuple[str, list[tuple]]:
+                  checksum: bool = False, cast: bool = False, minmax: bool = True,
+                  group_by: str | None = None) -> tuple[str, list[tuple]]:
     """The query, and (column, figure) for each output position after the row count.
 
     ``distinct``: None (none), 'exact' or 'approx'. ``cast``: read each column as its recorded
-    type (target files). ``checksum``: also the order-independent checksum.
+    type (target files). ``checksum``: also the order-independent checksum. ``group_by``: a
+    column (SQL) whose groups get their figures each, selected first.
     """
     def col(name, type_):
         return f"CAST({q(name)} AS {type_})" if cast else q(name)
@@ -51,13 +53,27 @@ def aggregate_sql(expr: str, columns: list[tuple[str, str]], where: str = "", di
     if checksum:
         selects.append(checksum_sql(columns))
         layout.append((None, "checksum"))
+    if group_by:
+        return (f"SELECT {group_by}, {', '.join(selects)} FROM {expr} AS __src{where} GROUP BY {group_by}",
+                layout)
     return f"SELECT {', '.join(selects)} FROM {expr} AS __src{where}", layout
 
 
 def run_aggregates(con, expr: str, columns: list[tuple[str, str]], where: str = "", **options) -> dict:
     """{'row_count': n, 'checksum': …, 'columns': {name: {figure: value}}}"""
     sql, layout = aggregate_sql(expr, columns, where, **options)
-    row = con.execute(sql).fetchone()
+    row, = con.execute(sql).fetchall()  # all: the cursor is reused for the next element
+    return _figures(row, layout, columns)
+
+
+def run_aggregates_by(con, expr: str, columns: list[tuple[str, str]], group_by: str, **options) -> dict:
+    """``run_aggregates`` for each group of ``group_by`` (SQL) in one query: {group: figures}.
+    Groups without rows are missing."""
+    sql, layout = aggregate_sql(expr, columns, group_by=group_by, **options)
+    return {row[0]: _figures(row[1:], layout, columns) for row in con.execute(sql).fetchall()}
+
+
+def _figures(row, layout: list[tuple], columns: list[tuple[str, str]]) -> dict:
     found: dict = {"row_count": row[0], "columns": {name: {} for name, _ in columns}}
     for (name, figure), value in zip(layout, row[1:]):
         if name is None:

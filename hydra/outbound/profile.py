@@ -7,16 +7,24 @@ query to its engine) is asked first; otherwise DuckDB aggregates the element's s
 
 from __future__ import annotations
 
+import functools
+import itertools
 import os
+import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from hydra.errors import HydraError, one_line
-from hydra.outbound.common import Item, items_for, open_scan
-from hydra.outbound.figures import run_aggregates
+from hydra.outbound import small
+from hydra.outbound.common import Item, items_for, open_scan, q
+from hydra.outbound.figures import run_aggregates, run_aggregates_by
 from hydra.statements import Cursor, Result, statement
 
 EXACT_DISTINCT_UP_TO = 1_000_000  # estimated rows; above this, distinct counts are approximate
+# figures are stored every STORE_BATCH elements or STORE_SECONDS, whichever comes first (one
+# transaction each: per element, storing cost ~15 ms, more than profiling a small S3 object)
+STORE_BATCH = 500
+STORE_SECONDS = 2.0
 
 
 def describe(con, expr: str) -> list[tuple[str, str]]:
@@ -69,34 +77,57 @@ def profile(ws, stmt) -> Result:
             store_failure(ws, item, error)
             rows[item.ref] = (item.ref, None, None, "failed", 0.0, error)
 
-    cursors = {id(item): ws.con.cursor() for item in prepared}  # made here: one per element
+    batched = [item for item in prepared if small.is_small(ws, item)]
+    each = [item for item in prepared if not small.is_small(ws, item)]
+    # one cursor per worker, made here (the workspace connection is this thread's); elements run in
+    # parallel, and their figures are stored by this thread in batches: one transaction per
+    # element cost more than profiling a small element does
+    cursors: queue.SimpleQueue = queue.SimpleQueue()
+    made = [ws.con.cursor() for _ in range(min(workers, len(each)) + bool(batched))]
+    for cursor in made[bool(batched):]:
+        cursors.put(cursor)
 
     def run(item):
         started = time.perf_counter()
+        con = cursors.get()
         try:
-            return item, profile_item(ws, item, distinct_option, cursors[id(item)]), None, time.perf_counter() - started
+            return item, profile_item(ws, item, distinct_option, con), None, time.perf_counter() - started
         except HydraError as err:
             return item, None, str(err), time.perf_counter() - started
         except Exception as err:  # noqa: BLE001
             return item, None, one_line(err), time.perf_counter() - started
+        finally:
+            cursors.put(con)
 
-    # elements in parallel, each on its own cursor; the results are stored by this thread
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hydra-profile") as pool:
-        for item, found, error, seconds in pool.map(run, prepared):
-            if error is not None:
-                failed += 1
-                store_failure(ws, item, error)
-                rows[item.ref] = (item.ref, None, None, "failed", round(seconds, 3), error)
-                continue
-            figures, method, approximate = found
-            store(ws, item, figures, method, approximate)
-            rows[item.ref] = (item.ref, figures["row_count"], len(figures["columns"]), method, round(seconds, 3),
-                              None)
-    for cursor in cursors.values():
-        try:
-            cursor.close()
-        except Exception:  # noqa: BLE001 - already closed
-            pass
+    done: list = []
+    stored_at = time.monotonic()
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hydra-profile") as pool, \
+                ThreadPoolExecutor(max_workers=small.threads(ws, batched, workers),
+                                   thread_name_prefix="hydra-small") as reads:
+            profiled = itertools.chain(
+                pool.map(run, each), profile_small(ws, batched, distinct_option, made[0] if batched else None, reads))
+            for item, found, error, seconds in profiled:
+                if error is not None:
+                    failed += 1
+                    store_failure(ws, item, error)
+                    rows[item.ref] = (item.ref, None, None, "failed", round(seconds, 3), error)
+                    continue
+                figures, method, approximate = found
+                done.append((item, figures, method, approximate))
+                rows[item.ref] = (item.ref, figures["row_count"], len(figures["columns"]), method,
+                                  round(seconds, 3), None)
+                if len(done) >= STORE_BATCH or time.monotonic() - stored_at > STORE_SECONDS:
+                    store(ws, done)
+                    done, stored_at = [], time.monotonic()
+    finally:
+        if done:  # what was profiled before an interruption is kept
+            store(ws, done)
+        for cursor in made:
+            try:
+                cursor.close()
+            except Exception:  # noqa: BLE001 - already closed
+                pass
     message = f"profiled {len(items) - failed} element{'s' * (len(items) - failed != 1)}"
     if failed:  # named, but not a script's failure: profiling everything meets what cannot be read
         message += f"; {failed} FAILED: see the error column or stats.error"
@@ -114,20 +145,20 @@ def profile_item(ws, item: Item, distinct_option: str | None, con=None):
     except NotImplementedError:
         aggregates = None
     if aggregates is not None:
-        if con is not None:
-            con.close()
         figures = {"row_count": aggregates.row_count, "columns": aggregates.columns}
         return figures, aggregates.method, aggregates.distinct_approximate
     estimate = item.element.row_count
     distinct = distinct_option or ("exact" if estimate is not None and estimate <= EXACT_DISTINCT_UP_TO else "approx")
-    con = con or ws.con.cursor()
+    own = con is None
+    con = ws.con.cursor() if own else con
     scan = open_scan(ws, item, con)
     try:
         described = describe(con, scan.expr)
         figures = run_aggregates(con, scan.expr, described, distinct=distinct)
     finally:
         scan.close()
-        con.close()
+        if own:
+            con.close()
     if not head.reads_every_row(item.element):  # a reader that may skip rows: count them another way
         counted = head.count(item.element)
         if counted is not None and counted[0] != figures["row_count"]:
@@ -138,33 +169,114 @@ def profile_item(ws, item: Item, distinct_option: str | None, con=None):
     return figures, method, distinct == "approx"
 
 
-def store(ws, item: Item, figures: dict, method: str, approximate: bool) -> None:
+def profile_small(ws, items: list[Item], distinct_option: str | None, con, pool):
+    """Figures of many small elements (``outbound.small``), as ``profile_item`` computes them,
+    with one DuckDB query per batch of elements of the same columns: for an element of a few
+    rows, an aggregate query of its own costs more than reading it (~7 ms, mostly the exact
+    distinct counts). Yields ``(item, (figures, method, approximate) or None, error, seconds)``."""
+    def distinct_of(item: Item) -> str:
+        estimate = item.element.row_count
+        return distinct_option or ("exact" if estimate is not None and estimate <= EXACT_DISTINCT_UP_TO
+                                   else "approx")
+
+    for batch in small.fetched(ws, items, pool):
+        for one in batch:
+            if one.error is not None:
+                yield one.thing, None, one.error, one.seconds
+            elif one.too_big:  # grown since it was listed: profiled on its own
+                started = time.perf_counter()
+                try:
+                    yield one.thing, profile_item(ws, one.thing, distinct_option, con), None, \
+                        time.perf_counter() - started
+                except Exception as err:  # noqa: BLE001
+                    yield one.thing, None, str(err) if isinstance(err, HydraError) else one_line(err), \
+                        time.perf_counter() - started
+        for group in small.same_columns(batch, distinct_of):
+            yield from _profile_group(ws, con, group, distinct_of(group[0].thing))
+
+
+def _profile_group(ws, con, group: list, distinct: str):
+    """One aggregate query over small elements of the same columns (see ``profile_small``)."""
+    started = time.perf_counter()
+    combined = small.stacked([one.table for one in group])
+    view = f"__hydra_profile_{id(combined):x}"
+    try:
+        con.register(view, combined)
+        try:
+            described = [c for c in describe(con, view) if c[0] != small.GROUP_COLUMN]
+            found = run_aggregates_by(con, view, described, q(small.GROUP_COLUMN), distinct=distinct)
+        finally:
+            con.unregister(view)
+        for i, one in enumerate(group):
+            if i not in found:  # no rows: the figures of an empty table, as its own query gives them
+                con.register(view, one.table)
+                try:
+                    found[i] = run_aggregates(con, view, described, distinct=distinct)
+                finally:
+                    con.unregister(view)
+    except Exception as err:  # noqa: BLE001 - every element of the group fails alike
+        error = str(err) if isinstance(err, HydraError) else one_line(err)
+        for one in group:
+            yield one.thing, None, error, one.seconds
+        return
+    share = (time.perf_counter() - started) / len(group)
+    for i, one in enumerate(group):
+        method = f"duckdb aggregate over the {ws.head(one.thing.source).kind} head's stream"
+        yield one.thing, (found[i], method, distinct == "approx"), None, one.seconds + share
+
+
+def store(ws, profiled: list[tuple[Item, dict, str, bool]]) -> None:
+    """Store the figures of profiled elements ``(item, figures, method, distinct_approximate)`` in
+    ``stats`` and their exact row counts in ``elements``: one transaction, rows inserted as Arrow."""
+    import pyarrow as pa
+
     from hydra.workspace import now
 
     computed = now()
-    rows = [(item.source, item.ref, None, figures["row_count"], None, None, None, None, None, None, None,
-             method, computed)]
-    for name, f in figures["columns"].items():
-        rows.append((item.source, item.ref, name, figures["row_count"], f.get("null_count"),
-                     f.get("distinct_count"), approximate if f.get("distinct_count") is not None else None,
-                     _text(f.get("min_value")), _text(f.get("max_value")), _text(f.get("sum_value")),
-                     f.get("mean_value"), method, computed))
+    rows = []
+    for item, figures, method, approximate in profiled:
+        rows.append((item.source, item.ref, None, figures["row_count"], None, None, None, None, None, None,
+                     None, method, computed))
+        for name, f in figures["columns"].items():
+            rows.append((item.source, item.ref, name, figures["row_count"], f.get("null_count"),
+                         f.get("distinct_count"), approximate if f.get("distinct_count") is not None else None,
+                         _text(f.get("min_value")), _text(f.get("max_value")), _text(f.get("sum_value")),
+                         f.get("mean_value"), method, computed))
+    table = pa.Table.from_pylist([dict(zip(STATS_COLUMNS, r)) for r in rows], schema=_stats_schema())
+    view = f"__hydra_stats_{id(table):x}"
     con = ws.con
+    con.register(view, table)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM stats WHERE source = ? AND ref = ?", [item.source, item.ref])
-        con.executemany(
-            "INSERT INTO stats (source, ref, column_name, row_count, null_count, distinct_count, "
-            "distinct_approximate, min_value, max_value, sum_value, mean_value, method, computed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        con.execute("UPDATE elements SET row_count = ?, row_count_exact = true WHERE source = ? AND ref = ?",
-                    [figures["row_count"], item.source, item.ref])
+        con.execute(f"DELETE FROM stats WHERE (source, ref) IN (SELECT DISTINCT source, ref FROM {view})")
+        con.execute(f"INSERT INTO stats BY NAME SELECT * FROM {view}")
+        con.execute(f"UPDATE elements SET row_count = v.row_count, row_count_exact = true FROM {view} v "
+                    "WHERE v.column_name IS NULL AND elements.source = v.source AND elements.ref = v.ref")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    item.element.row_count = figures["row_count"]
-    item.element.row_count_exact = True
+    finally:
+        con.unregister(view)
+    for item, figures, _method, _approximate in profiled:
+        item.element.row_count = figures["row_count"]
+        item.element.row_count_exact = True
+
+
+STATS_COLUMNS = ("source", "ref", "column_name", "row_count", "null_count", "distinct_count",
+                 "distinct_approximate", "min_value", "max_value", "sum_value", "mean_value", "method",
+                 "computed_at")
+
+
+@functools.cache
+def _stats_schema():
+    import pyarrow as pa
+
+    return pa.schema([("source", pa.string()), ("ref", pa.string()), ("column_name", pa.string()),
+                      ("row_count", pa.int64()), ("null_count", pa.int64()), ("distinct_count", pa.int64()),
+                      ("distinct_approximate", pa.bool_()), ("min_value", pa.string()),
+                      ("max_value", pa.string()), ("sum_value", pa.string()), ("mean_value", pa.float64()),
+                      ("method", pa.string()), ("computed_at", pa.timestamp("us", tz="UTC"))])
 
 
 def store_failure(ws, item: Item, error: str) -> None:
@@ -188,12 +300,30 @@ def _text(value):
     return None if value is None else str(value)
 
 
+def stats_of_many(ws, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:
+    """The stored stats of many elements (``(source, ref)``), one query: {key: stats_of's list}."""
+    import pyarrow as pa
+
+    if not keys:
+        return {}
+    wanted = pa.table({"source": [k[0] for k in keys], "ref": [k[1] for k in keys]})
+    view = f"__hydra_wanted_{id(wanted):x}"
+    ws.con.register(view, wanted)
+    try:
+        cursor = ws.con.execute(
+            f"SELECT s.* FROM stats s SEMI JOIN {view} w ON s.source = w.source AND s.ref = w.ref "
+            "ORDER BY s.source, s.ref, s.column_name NULLS FIRST")
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        ws.con.unregister(view)
+    found: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        record = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in zip(names, row)}
+        found.setdefault((record["source"], record["ref"]), []).append(record)
+    return found
+
+
 def stats_of(ws, source: str, ref: str) -> list[dict] | None:
     """The stored stats of an element, as dicts (for manifests), or None when never profiled."""
-    cursor = ws.con.execute("SELECT * FROM stats WHERE source = ? AND ref = ? ORDER BY column_name NULLS FIRST",
-                            [source, ref])
-    names = [d[0] for d in cursor.description]
-    rows = cursor.fetchall()
-    if not rows:
-        return None
-    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in zip(names, row)} for row in rows]
+    return stats_of_many(ws, [(source, ref)]).get((source, ref))

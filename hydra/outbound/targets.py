@@ -4,9 +4,10 @@ Layout: ``<target>/<source>/<element path>/part-NNNNN.<ext>`` and ``_manifest.js
 folder, written last; ``<target>/_hydra_runs/<run_id>.json`` per run. Only the manifest makes an
 element complete.
 
-* Local folder: parts are written under ``<target>/.hydra-staging/<element path>/`` and the whole
-  folder is renamed into place when every part is closed (same filesystem, so the rename is
-  atomic); the manifest then goes in by write-to-temp-and-rename.
+* Local folder: parts are written in a folder of their own under ``<target>/.hydra-staging/``
+  (one folder per element, named from its path), the manifest beside them once every part is
+  closed, and the folder is renamed into place: the rename (same filesystem, atomic) shows the
+  parts and their manifest together.
 * S3 (through ``pyarrow.fs`` and ``hydra.aws.s3_filesystem``): an object only appears when its
   upload completes, so parts go to their final keys; stale objects of an earlier incomplete
   attempt are deleted first, and the manifest is uploaded last.
@@ -121,10 +122,18 @@ class LocalTarget:
             return None
 
     def begin(self, rel: str) -> str:
-        """A fresh staging folder for the element's parts; returns it."""
-        staging = os.path.join(self.root, STAGING, rel)
+        """A fresh staging folder for the element's parts; returns it. One flat folder per
+        element (not its path's folders under the staging folder): with many small elements,
+        the folders made and pruned for each were most of the cost of committing it."""
+        staging = os.path.join(self.root, STAGING, hashlib.sha256(rel.encode()).hexdigest()[:32])
         shutil.rmtree(staging, ignore_errors=True)
-        os.makedirs(staging, exist_ok=True)
+        for attempt in range(3):
+            try:
+                os.makedirs(staging)
+                return staging
+            except FileNotFoundError:  # a parallel commit removed the empty staging folder as it
+                if attempt == 2:       # was made: make it again
+                    raise
         return staging
 
     def open_part(self, staging: str, name: str) -> HashingWriter:
@@ -133,7 +142,9 @@ class LocalTarget:
         return HashingWriter(open(path, "wb"))
 
     def commit(self, rel: str, staging: str, manifest: dict) -> None:
-        """Move the parts into place, then write the manifest (last)."""
+        """Write the manifest beside the staged parts, then move the folder into place: one
+        rename shows the parts and their manifest together (a process killed at any point
+        leaves no folder in place without its manifest)."""
         final = os.path.join(self.root, rel)
         if os.path.exists(os.path.join(final, MANIFEST)):
             os.remove(os.path.join(final, MANIFEST))  # OVERWRITE: incomplete from here on
@@ -141,27 +152,25 @@ class LocalTarget:
             shutil.rmtree(final)
         elif os.path.lexists(final):
             raise TargetError(f"cannot write {final}: a file is in the way")
+        with open(os.path.join(staging, MANIFEST), "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, indent=2, default=str)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.makedirs(os.path.dirname(final), exist_ok=True)
         os.rename(staging, final)
-        self._write_json(os.path.join(final, MANIFEST), manifest)
-        self._prune(os.path.dirname(staging))
+        self._tidy()
 
     def abort(self, rel: str, staging: str | None) -> None:
         if staging:
             shutil.rmtree(staging, ignore_errors=True)
-            self._prune(os.path.dirname(staging))
+            self._tidy()
 
-    def _prune(self, folder: str) -> None:
-        """Remove empty staging folders up to the target root."""
-        top = os.path.join(self.root, STAGING)
-        while folder.startswith(top) and os.path.isdir(folder):
-            try:
-                os.rmdir(folder)
-            except OSError:
-                return
-            if folder == top:
-                return
-            folder = os.path.dirname(folder)
+    def _tidy(self) -> None:
+        """Remove the staging folder once nothing is staged in it."""
+        try:
+            os.rmdir(os.path.join(self.root, STAGING))
+        except OSError:  # not empty: other elements are being written
+            pass
 
     def write_run_manifest(self, run_id: str, manifest: dict) -> None:
         folder = os.path.join(self.root, RUNS)
