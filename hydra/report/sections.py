@@ -71,7 +71,7 @@ def headline(data: Data) -> Headline:
     marks = data.rows(f"SELECT count(*) AS marked, count(filter) AS filtered FROM marks WHERE {where}", params)[0]
     size = data.value(f"SELECT sum(size_bytes) FROM elements WHERE {where}", params) or 0
     steps = [
-        Step("Found", elements, f"elements in {fmt.plural(sources, 'source')}, {fmt.size(size)}",
+        Step("Found", elements, f"{_what(data)} in {fmt.plural(sources, 'source')}, {fmt.size(size)}",
              WARN if unreadable else INFO),
         Step("Profiled", profiled["ok"], "exact row counts and column figures", WARN if profiled["failed"] else INFO),
         Step("Marked", marks["marked"], "to take, " + (f"{marks['filtered']:,} with a row filter"
@@ -82,6 +82,18 @@ def headline(data: Data) -> Headline:
              "every check", FAIL if failed else (OK if by_element else INFO)),
     ]
     return Headline(text, detail, tone, steps, _attention(data, failed, not_copied, unchecked))
+
+
+TABLE_KINDS = "('table', 'view', 'materialized view')"  # SQL: the kinds a database's catalog lists
+
+
+def _what(data: Data) -> str:
+    """What the elements are, in a client's words: tables, files, or both."""
+    tables, others = data.con.execute(
+        f"SELECT count(*) FILTER (WHERE kind IN {TABLE_KINDS}), count(*) FILTER (WHERE kind NOT IN {TABLE_KINDS}) "
+        f"FROM elements WHERE {data.in_scope()}", data.scope_params()).fetchone()
+    return {(True, False): "tables and views", (False, True): "files and datasets"}.get(
+        (tables > 0, others > 0), "tables, views and files")
 
 
 def _attention(data: Data, failed: dict, not_copied: list[dict], unchecked: list[dict]) -> list[Text]:
@@ -485,39 +497,44 @@ def databases(data: Data) -> Section | None:
 def run_facts(data: Data) -> Section:
     import hydra
 
+    anonymous = data.options.anonymous
     facts: list[tuple[str, object]] = [("Hydra", hydra.__version__)]
     if data.workspace_path:  # anonymous: its folder may name the person (/home/alice/…)
-        facts.append(("Workspace", os.path.basename(data.workspace_path) if data.options.anonymous
-                      else data.workspace_path))
+        facts.append(("Workspace", os.path.basename(data.workspace_path) if anonymous else data.workspace_path))
     facts.append(("Sources covered", ", ".join(data.sources) if data.sources is not None else "all"))
     facts.append(("Runs covered", {"all": "each element's latest EXTRACT", "last": "the latest EXTRACT"}.get(
         data.options.run, data.options.run)))
-    blocks: list = []
-    if data.has("history"):
-        statements = data.rows("SELECT * FROM history ORDER BY started_at")
-        if statements:
-            facts.append(("First statement", statements[0]["started_at"]))
-            facts.append(("Last statement", statements[-1]["started_at"]))
-        if not data.options.anonymous:
-            people = sorted({f"{s['user_name'] or '?'}@{s['host'] or '?'}" for s in statements})
-            if people:
-                facts.append(("Run by", ", ".join(people)))
-        shown, left_out = _statements_in_scope(data, statements)
-        blocks.append(Table(
-            [Column("When", "time"), Column("Where", "path"), Column("Statement", "path"), Column("Result", "status"),
-             Column("Time", "seconds")] + ([] if data.options.anonymous else [Column("By")]),
-            [(s["started_at"], f"{s['origin']}:{s['line']}" if s["line"] else s["origin"], s["statement"],
-              s["status"] if not s["error"] else f"{s['status']}: {s['error']}", s["seconds"])
-             + (() if data.options.anonymous else (f"{s['user_name'] or '?'}@{s['host'] or '?'}",))
-             for s in shown],
-            caption="Statements run (queries are not kept; passwords are masked)",
-            collapsed=f"All {fmt.plural(len(shown), 'statement')}" if len(shown) > FOLD_ROWS else None,
-            note=f"{fmt.plural(left_out, 'statement')} about other sources left out." if left_out else None,
-            empty="No statement was recorded."))
-    else:
-        blocks.append(Text("This workspace keeps no statement log (it was written by an older Hydra): the EXTRACT "
-                           "runs above show the statements their manifests recorded.", WARN))
-    return Section("run", "The run's facts", None, [Facts(facts), *blocks])
+    # a table of the user's own that happens to be called history is not the log
+    if not (data.has("history") and {"started_at", "statement", "status"} <= set(data.columns_of("history"))):
+        return Section("run", "The run's facts", None, [Facts(facts + _writer(anonymous)), Text(
+            "This workspace keeps no statement log (it was written by an older Hydra): the EXTRACT runs above "
+            "show the statements their manifests recorded.", WARN)])
+    shown, left_out = _statements_in_scope(data, data.rows("SELECT * FROM history ORDER BY started_at"))
+    by = [f"{s['user_name'] or '?'}@{s['host'] or '?'}" for s in shown]
+    if shown:
+        facts += [("First statement", shown[0]["started_at"]), ("Last statement", shown[-1]["started_at"])]
+        if not anonymous:
+            facts.append(("Run by", ", ".join(sorted(set(by)))))
+    statements = Table(
+        [Column("When", "time"), Column("Where", "path"), Column("Statement", "path"), Column("Result", "status"),
+         Column("Time", "seconds")] + ([] if anonymous else [Column("By")]),
+        [(s["started_at"], f"{s['origin']}:{s['line']}" if s["line"] else s["origin"], s["statement"],
+          s["status"] if not s["error"] else f"{s['status']}: {s['error']}", s["seconds"])
+         + (() if anonymous else (who,)) for s, who in zip(shown, by)],
+        caption="Statements run (queries are not kept; passwords are masked)",
+        collapsed=f"All {fmt.plural(len(shown), 'statement')}" if len(shown) > FOLD_ROWS else None,
+        note=f"{fmt.plural(left_out, 'statement')} about other sources left out." if left_out else None,
+        empty="No statement was recorded.")
+    return Section("run", "The run's facts", None, [Facts(facts + _writer(anonymous)), statements])
+
+
+def _writer(anonymous: bool) -> list[tuple[str, str]]:
+    if anonymous:
+        return []
+    from hydra.statement_log import who
+
+    user, host = who()
+    return [("Report written by", f"{user or '?'}@{host or '?'}")]
 
 
 def _statements_in_scope(data: Data, statements: list[dict]) -> tuple[list[dict], int]:

@@ -154,8 +154,11 @@ def test_tables_other_statements_add_are_shown_when_present(engagement):
     assert "unterminated quote" not in engagement.report("SOURCES 'b'")  # a's rejects
 
 
-def test_a_workspace_without_a_statement_log(engagement):
+@pytest.mark.parametrize("instead", [None, "CREATE TABLE history (day DATE, what VARCHAR)"])
+def test_a_workspace_without_a_statement_log(engagement, instead):
     engagement.ws.con.execute("DROP TABLE history")  # as a workspace written before it existed
+    if instead:  # or a table of the user's own by that name
+        engagement.ws.con.execute(instead)
     report = engagement.report()
     assert "This workspace keeps no statement log" in report
     assert f"`EXTRACT MARKED TO '{engagement.folder / 'out2'}'`" in report  # from the run manifest
