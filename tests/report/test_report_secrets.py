@@ -13,9 +13,18 @@ from urllib.parse import quote
 import duckdb
 import psycopg
 import pytest
-from test_secrets import forms, typed  # the same forms tests/test_secrets.py looks for
 
 pytestmark = pytest.mark.slow
+
+
+def typed(password: str) -> str:
+    """The password as the README says to type it in a URL (``%25`` for ``%``, ``%24{`` for ``${``)."""
+    return password.replace("%", "%25").replace("${", "%24{")
+
+
+def forms(password: str) -> set[str]:
+    """Every form in which a leaked password could show: as is, percent-encoded, as typed."""
+    return {password, quote(password, safe=""), typed(password)}
 
 
 def planted(label: str) -> str:
