@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from chromium_page import chromium, open_page
-from markdown_render import render_markdown
+from report.chromium_page import chromium, open_page
+from report.markdown_render import render_markdown
 
 from hydra.report import fmt
 

@@ -8,7 +8,7 @@ import sys
 
 import duckdb
 import pytest
-from markdown_render import render_markdown
+from report.markdown_render import render_markdown
 
 SECTIONS = ["The estate", "What was profiled", "What was marked, and why", "What was extracted",
             "Reconciliation", "The run's facts"]

@@ -10,7 +10,7 @@ import socket
 from getpass import getuser
 
 import pytest
-from markdown_render import render_markdown
+from report.markdown_render import render_markdown
 
 from hydra.errors import HydraError
 from hydra.session import Session, StatementFailed

@@ -7,7 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from chromium_page import open_page
+from report.chromium_page import open_page
 
 from hydra.workspace import Workspace
 
