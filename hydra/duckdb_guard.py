@@ -178,12 +178,12 @@ def check(ws, stmt):
             "read the exported files with read_csv or read_parquet instead")
     if first == "EXPORT" and words[1:2] == ["DATABASE"]:
         _check_database_names(ws, tokens[2:3] if tokens[2:3] and tokens[2].token_type.name not in _STRINGS else [])
-        _check_not_into_source(ws, _target(tokens), "EXPORT DATABASE")
+        check_not_into_source(ws, _target(tokens), "EXPORT DATABASE")
     if first == "COPY":
         if words[1:3] == ["FROM", "DATABASE"]:
             _check_database_names(ws, [t for t in tokens[3:] if t.text.upper() != "TO"][:2])
         else:
-            _check_not_into_source(ws, _copy_target(tokens), "COPY")
+            check_not_into_source(ws, _copy_target(tokens), "COPY")
     if first == "ATTACH":
         if stmt.keyword != "ATTACH":
             raise StatementError(f"{stmt.keyword} ATTACH: run the ATTACH itself")
@@ -247,7 +247,7 @@ def _copy_target(tokens) -> str | None:
     return None
 
 
-def _check_not_into_source(ws, target: str | None, what: str) -> None:
+def check_not_into_source(ws, target: str | None, what: str) -> None:
     """Refuse writing a file or folder inside an attached files source."""
     if not target or "://" in target:
         return

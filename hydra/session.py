@@ -9,8 +9,10 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Callable, TextIO
 
+from hydra import statement_log
 from hydra.errors import HydraError
 from hydra.output import write_result
 from hydra.statements import Statement, split_statements
@@ -158,6 +160,8 @@ class Session:
 
     def run_statement(self, stmt: Statement, origin: str = "<input>", whole_text: str | None = None) -> None:
         started = time.perf_counter()
+        started_at = datetime.now(timezone.utc)
+        outcome = ("interrupted", None)  # until it ends otherwise (Ctrl-C, an unexpected error)
         try:
             if stmt.dot:
                 self.ensure_catalog()
@@ -174,14 +178,23 @@ class Session:
                 result.close()
             if result.failure:
                 self.failures.append(f"{origin}:{stmt.line}: {result.failure}")
+            outcome = ("partial", result.failure) if result.failure else ("ok", None)
         except (Quit, StatementFailed):
             raise
+        except KeyboardInterrupt:
+            raise
         except HydraError as err:
+            outcome = ("failed", str(err))
             if whole_text is not None:  # re-split with sqlglot only now, for the line number
                 stmt = (split_statements(whole_text) or [stmt])[0]
             raise StatementFailed(err, stmt, origin) from err
+        except Exception as err:
+            outcome = ("failed", f"internal error: {type(err).__name__}")  # its text may hold anything
+            raise
         finally:
             self.last_elapsed = time.perf_counter() - started
+            if whole_text is None:  # a plain query (``_plain_query``) is never logged
+                statement_log.record(self.ws, stmt, origin, started_at, self.last_elapsed, *outcome)
             if self.after_statement is not None:
                 self.after_statement(stmt)
         if self.timer:

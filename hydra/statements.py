@@ -19,7 +19,7 @@ from typing import Callable
 from hydra.errors import StatementError
 
 # modules whose @statement registrations are loaded on first use (kept light at import time)
-STATEMENT_MODULES = ("hydra.commands", "hydra.outbound")
+STATEMENT_MODULES = ("hydra.commands", "hydra.outbound", "hydra.report.statement")
 
 
 # first words of statements whose result is data; DuckDB answers others with a status row

@@ -26,7 +26,7 @@ from hydra.errors import HydraError, StatementError, WorkspaceLockedError, missi
 from hydra.heads.base import Column, Element, Head, HeadError
 from hydra.refs import Name, names_match, ref_text
 
-CORE_TABLES = ("sources", "elements", "columns", "marks", "stats", "transfers", "reconciliations")
+CORE_TABLES = ("sources", "elements", "columns", "marks", "stats", "transfers", "reconciliations", "history")
 # columns added to a core table after workspaces were first written: an older workspace gains them
 MEMORY = ":memory:"
 # (table, column, type) added after the table's first release: added to older workspace files on open

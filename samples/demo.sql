@@ -1,5 +1,5 @@
 -- Hydra's demo on the bundled sample data:
--- enumerate, profile, investigate, mark, extract, reconcile.
+-- enumerate, profile, investigate, mark, extract, reconcile, report.
 -- Run it with:  hydra demo.duckdb -f samples/demo.sql     (it can be run again: it starts over)
 ATTACH OR REPLACE 'samples/data' AS shop;
 
@@ -31,3 +31,7 @@ WHERE run_id = (SELECT max(run_id) FROM transfers) ORDER BY ref;
 RECONCILE LAST;
 SELECT status, count(*) AS checks FROM reconciliations
 WHERE run_id = (SELECT max(run_id) FROM reconciliations) GROUP BY status;
+
+-- 7. the engagement's report: what exists, what was taken, and the proof (Markdown here; with
+--    pip install 'hydra-shell[report]', REPORT TO 'out/report.html' draws the page with charts)
+REPORT TO 'out/report.md';

@@ -82,7 +82,7 @@ def test_missing_script_file_and_bad_workspace(hydra_cmd, tmp_path):
 def test_help_names_the_statements(hydra_cmd):
     out = hydra(hydra_cmd, "--help")
     assert out.returncode == 0
-    for word in ("ATTACH", "MARK", "EXTRACT", "RECONCILE", "--format", "--read-only"):
+    for word in ("ATTACH", "MARK", "EXTRACT", "RECONCILE", "REPORT TO", "--format", "--read-only"):
         assert word in out.stdout
 
 
