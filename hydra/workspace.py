@@ -107,15 +107,17 @@ class Workspace:
         con = connect(copy, read_only=True)
         return cls(con, copy, read_only=True, snapshot_of=path)
 
-    def _create_tables(self, tables: Iterable[str]) -> None:
-        """Create missing virtual tables from their DDL files (one file per table)."""
+    def _create_tables(self, tables: Iterable[str], head: type[Head] | None = None) -> None:
+        """Create missing virtual tables from their DDL files (one file per table): the core
+        tables from ``virtual_tables/``, a head's tables from its own package."""
         existing = {name for (name,) in self.con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
             "AND schema_name = 'main'").fetchall()}
         missing = [t for t in tables if t not in existing]
         if missing:
             folder = ddl_folder()
-            script = "\n".join((folder / f"{t}.sql").read_text(encoding="utf-8") for t in missing)
+            script = "\n".join(head.table_ddl(t) if head else (folder / f"{t}.sql").read_text(encoding="utf-8")
+                                for t in missing)
             self.con.execute(script)
 
     def _add_columns(self) -> None:
@@ -254,7 +256,7 @@ class Workspace:
             head.close()
             raise HeadError(f"{name}: {_masked(one_line(err), head)}") from None
         if head.tables:
-            self._create_tables(head.tables)
+            self._create_tables(head.tables, type(head))
         scanned = now()
         with self._lock:
             self.con.execute("BEGIN TRANSACTION")

@@ -25,6 +25,7 @@ model head.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
@@ -105,7 +106,8 @@ class Head:
     kind: ClassVar[str] = ""
     #: URI schemes this head claims, e.g. ``("s3",)``; a plain path falls to ``claims_path``
     schemes: ClassVar[tuple[str, ...]] = ()
-    #: head-specific virtual tables it fills (their DDL is ``virtual_tables/<table>.sql``)
+    #: head-specific virtual tables it fills; each one's DDL is ``tables/<table>.sql`` in the head's
+    #: own package (shipped as package data, so a third-party head brings its tables), see ``table_ddl``
     tables: ClassVar[tuple[str, ...]] = ()
     #: the sqlglot dialect that predicates are transpiled to, when the head accepts them
     dialect: ClassVar[str | None] = None
@@ -147,6 +149,21 @@ class Head:
         from hydra.secrets import redact_uri
 
         return redact_uri(uri)
+
+    @classmethod
+    def table_ddl(cls, table: str) -> str:
+        """The DDL of one of this head's tables: ``tables/<table>.sql`` beside the head's module
+        (read with importlib.resources, so it works from a wheel or a zip), else Hydra's own
+        ``virtual_tables/<table>.sql`` for the heads whose tables predate this rule."""
+        from importlib import resources
+
+        package = sys.modules[cls.__module__].__package__ or cls.__module__
+        try:
+            return (resources.files(package) / "tables" / f"{table}.sql").read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
+            from hydra.workspace import ddl_folder
+
+            return (ddl_folder() / f"{table}.sql").read_text(encoding="utf-8")
 
     # -- life cycle -----------------------------------------------------------------------------
 
