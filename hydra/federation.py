@@ -38,7 +38,7 @@ class Read:
     start: int
     end: int  # exclusive
     columns: list[str] | None = None
-    predicates: list | None = None
+    quals: list | None = None  # Quals the head accepted
     limit: int | None = None
 
 
@@ -92,7 +92,7 @@ def rewrite(ws, stmt: Statement, con=None) -> tuple[str, list[str]]:
     text, views = stmt.text, []
     try:
         for read in sorted(reads, key=lambda r: r.start, reverse=True):
-            scan, view = ws.scan(read.source, read.element, read.columns, read.predicates, read.limit, con=con)
+            scan, view = ws.scan(read.source, read.element, read.columns, read.quals, read.limit, con=con)
             if view:
                 views.append(view)
             text = text[: read.start] + replacement(read, scan) + text[read.end:]
@@ -181,7 +181,7 @@ def replacement(read: Read, scan: str) -> str:
 
 
 def plan_pushdown(ws, tree, read: Read) -> None:
-    """Decide the columns, predicates and limit to push into one read (all conservative)."""
+    """Decide the columns, Quals and limit to push into one read (all conservative)."""
     read.columns = needed_columns(ws, tree, read)
     select = read.table.parent_select
     if select is None or not _is_direct_source(select, read.table):
@@ -189,16 +189,42 @@ def plan_pushdown(ws, tree, read: Read) -> None:
     head = ws.head(read.source)
     conjuncts = _where_conjuncts(select)
     if conjuncts and _filters_allowed(select, read.table):
-        pushed = []
+        pushed, whole = [], 0
         for conjunct in conjuncts:
             candidate = _for_table(conjunct, read, _single_source(select))
-            if candidate is not None and head.can_filter(read.element, candidate):
-                pushed.append(candidate)
-        read.predicates = pushed
-        all_pushed = len(pushed) == len(conjuncts)
+            accepted, all_of_it = offer(head, read.element, candidate)
+            pushed += accepted
+            whole += all_of_it
+        read.quals = pushed
+        all_pushed = whole == len(conjuncts)
     else:
         all_pushed = not conjuncts
     read.limit = _limit(select) if all_pushed and _limit_allowed(select) else None
+
+
+def offer(head, element, conjunct) -> tuple[list, bool]:
+    """The Quals of one conjunct (a sqlglot tree, columns unqualified) that ``head`` accepts, and
+    whether it accepts them all (the conjunct is then applied at the source)."""
+    from hydra.core.quals import from_sql
+
+    quals = from_sql(conjunct) if conjunct is not None else None
+    if not quals:
+        return [], False
+    quals = [named(q, element) for q in quals]
+    accepted = [q for q in quals if head.can_filter(element, q)]
+    return accepted, len(accepted) == len(quals)
+
+
+def named(qual, element):
+    """The Qual with its column spelled as the element spells it (DuckDB resolves identifiers
+    case-insensitively), so a head compares names exactly."""
+    from dataclasses import replace
+
+    if qual.op == "or":
+        return replace(qual, values=tuple(named(q, element) for q in qual.values))
+    matches = [c.name for c in element.columns or () if c.name.lower() == qual.column.lower()]
+    exact = [m for m in matches if m == qual.column]
+    return replace(qual, column=(exact or matches)[0]) if len(matches) == 1 or exact else qual
 
 
 def needed_columns(ws, tree, read: Read) -> list[str] | None:

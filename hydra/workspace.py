@@ -21,6 +21,8 @@ from typing import Iterable
 import duckdb
 
 from hydra import secrets
+from hydra.core.options import OptionError
+from hydra.core.options import check as check_options
 from hydra.duckdb_guard import connect
 from hydra.errors import HydraError, StatementError, WorkspaceLockedError, missing_driver, one_line
 from hydra.heads.base import Column, Element, Head, HeadError
@@ -207,14 +209,16 @@ class Workspace:
             self._check_new_name(name)
         kind = options.pop("TYPE", None)
         cls = head_for(uri, kind)
-        allowed = {"TYPE", *cls.options_allowed, *cls.secret_options}
-        unknown = sorted(set(options) - allowed)
-        if unknown:
-            accepted = ", ".join(sorted(allowed - {"TYPE"})) or "none"
-            raise StatementError(f"unknown option {unknown[0]} for a {cls.kind} source; accepted: {accepted}")
-        head = cls(name, secrets.expand(uri), {k: secrets.expand(v) for k, v in options.items()})
+        expanded = {k: secrets.expand(v) for k, v in options.items()}
+        try:
+            check_options(expanded, cls.attach_options, cls.kind)
+        except OptionError as err:
+            message = secrets.mask_secrets(str(err), cls.secret_values(expanded))
+            raise StatementError(message) from None
+        head = cls(name, secrets.expand(uri), expanded)
         stored_uri = cls.redact(uri)
-        stored_options = {k: secrets.redact_uri(v) for k, v in options.items() if k not in cls.secret_options}
+        secret = {o.name for o in cls.attach_options if o.secret}
+        stored_options = {k: secrets.redact_uri(v) for k, v in options.items() if k not in secret}
         stored_options["TYPE"] = cls.kind
         old_head = self._heads.pop(name, None) if replacing else None
         self._scan_into_catalog(head, new=(stored_uri, stored_options), replace=replacing)
@@ -471,12 +475,15 @@ class Workspace:
     def columns_of(self, source: str, element: Element) -> list[Column]:
         """The element's columns, asking the head when the catalog does not know them."""
         if element.columns is None:
-            element.columns = self.head(source).schema(element)
+            columns = self.head(source).schema(element)
+            if columns is None:
+                raise HeadError(f"{ref_text(source, element.parts)}: its columns are unknown until read")
+            element.columns = columns
         return element.columns
 
     # -- reading --------------------------------------------------------------------------------
 
-    def scan(self, source: str, element: Element, columns=None, predicates=None, limit=None,
+    def scan(self, source: str, element: Element, columns=None, quals=None, limit=None,
              con: duckdb.DuckDBPyConnection | None = None) -> tuple[str, str | None]:
         """A DuckDB table expression that reads one element, and the name of the Arrow view it
         registered on ``con`` (to ``unregister`` after the statement), or None for native scans."""
@@ -484,7 +491,7 @@ class Workspace:
         if native is not None:
             self._check_readable(source, element)
             return native, None
-        view = self.register(self.reader(source, element, columns, predicates, limit), con)
+        view = self.register(self.reader(source, element, columns, quals, limit), con)
         return view, view
 
     def register(self, reader, con: duckdb.DuckDBPyConnection | None = None) -> str:
@@ -513,12 +520,12 @@ class Workspace:
         found = [self._stream_failures.pop(view) for view in views if view in self._stream_failures]
         return HeadError(found[0]) if found else None
 
-    def reader(self, source: str, element: Element, columns=None, predicates=None, limit=None):
+    def reader(self, source: str, element: Element, columns=None, quals=None, limit=None):
         """The head's Arrow record batch reader over one element (for heads without a native scan)."""
         self._check_readable(source, element)
         head = self.head(source)
         try:
-            return head.read(element, columns, predicates or [], limit)
+            return head.read(element, columns, quals or [], limit)
         except HydraError:
             raise
         except Exception as err:  # noqa: BLE001
@@ -577,5 +584,5 @@ def _lock_holder(message: str) -> str:
 
 def _masked(message: str, head: Head) -> str:
     """A driver's message without the head's secrets (its URL's password, in every form)."""
-    options = [v for k, v in head.options.items() if k in head.secret_options]
+    options = type(head).secret_values(head.options)
     return secrets.mask_secrets(message, secrets.uri_secrets(head.uri) + options + [head.uri])

@@ -155,9 +155,11 @@ class Scan:
         self.reader = None  # the last reference: the head's transfer stops (psql exits) now
 
 
-def open_scan(ws, item: Item, con, extra: list[str] | None = None, columns: list[str] | None = None) -> Scan:
-    """A scan of the item on ``con``. ``extra`` predicates (SQL text, e.g. key ranges) and the
-    item's filter are offered to Arrow-reader heads; callers re-apply both in DuckDB."""
+def open_scan(ws, item: Item, con, extra: list[str] | None = None, columns: list[str] | None = None,
+              ranges: list | None = None) -> Scan:
+    """A scan of the item on ``con``. ``extra`` predicates (SQL text, e.g. bisect's key ranges),
+    ``ranges`` (Quals, a ``split`` range of the head's) and the item's filter are offered to
+    Arrow-reader heads; callers re-apply all of them in DuckDB."""
     if item.is_query:
         from hydra.federation import rewrite
         from hydra.statements import split_statements
@@ -167,6 +169,9 @@ def open_scan(ws, item: Item, con, extra: list[str] | None = None, columns: list
             raise StatementError("EXTRACT (query) takes exactly one query")
         text, views = rewrite(ws, statements[0], con)
         return Scan(f"({text})", con, views)
+    from hydra.core.quals import to_sql
+    from hydra.federation import offer
+
     head = ws.head(item.source)
     native = head.scan_sql(item.element)
     if native is not None:
@@ -174,19 +179,24 @@ def open_scan(ws, item: Item, con, extra: list[str] | None = None, columns: list
     conjuncts = parse_conjuncts(item.filter)
     for text in extra or ():
         conjuncts.extend(parse_conjuncts(text))
-    pushed = []
+    quals, pushed, whole = [], [], 0
     for conjunct in conjuncts:
         try:
-            if head.can_filter(item.element, conjunct):
-                pushed.append(conjunct)
+            accepted, all_of_it = offer(head, item.element, conjunct)
         except Exception:  # noqa: BLE001 - a head that cannot judge a predicate does not get it
             continue
-    reader = ws.reader(item.source, item.element, columns, pushed, None)
+        quals += accepted
+        pushed += [to_sql([q], "duckdb", quoted=False) for q in accepted]
+        whole += all_of_it
+    # a split range is the head's own: it takes it whole
+    quals += ranges or []
+    pushed += [to_sql([q], "duckdb", quoted=False) for q in ranges or []]
+    reader = ws.reader(item.source, item.element, columns, quals, None)
     view = ws.register(reader, con)
     # only key ranges count as exact: a user's filter may compare differently at the source
     # (collations, case-insensitive equality), so DuckDB applies it again
-    exact = not item.filter and len(pushed) == len(conjuncts)
-    return Scan(view, con, [view], [p.sql(dialect="duckdb") for p in pushed], reader=reader, exact=exact)
+    exact = not item.filter and whole == len(conjuncts)
+    return Scan(view, con, [view], pushed, reader=reader, exact=exact)
 
 
 def where_sql(*predicates: str | None) -> str:
