@@ -84,7 +84,7 @@ def from_sql(conjunct: exp.Expression) -> list[Qual] | None:
         return out
     if isinstance(node, exp.Between):
         column, low, high = _column(node.this), _value(node.args.get("low")), _value(node.args.get("high"))
-        if column is None or low is None or high is None or node.args.get("symmetric"):
+        if column is None or low is None or high is None or node.args.get("symmetric") or node.args.get("negate"):
             return None
         return [Qual(column, ">=", low), Qual(column, "<=", high)]
     if isinstance(node, exp.Or):
@@ -115,16 +115,16 @@ def _comparison(node) -> Qual | None:
         if inner is None or inner.op not in _NEGATED:
             return None  # NOT of an OR would need an AND
         return Qual(inner.column, _NEGATED[inner.op], inner.values)
+    if node.args.get("negate") and not isinstance(node, exp.Like):
+        return None  # sqlglot writes some NOTs as a flag on the node: only LIKE's is read here
     ops = {exp.EQ: "=", exp.NEQ: "<>", exp.LT: "<", exp.LTE: "<=", exp.GT: ">", exp.GTE: ">="}
-    if type(node) in ops or isinstance(node, exp.Like):
-        op = "like" if isinstance(node, exp.Like) else ops[type(node)]
+    if type(node) in ops or type(node) is exp.Like:
+        op = ops.get(type(node)) or ("not like" if node.args.get("negate") else "like")
         left, right = node.this, node.expression
-        if _column(left) is None and op != "like":
+        if _column(left) is None and "like" not in op:
             left, right, op = right, left, _FLIPPED[op]
         column, value = _column(left), _value(right)
-        if column is None or value is None or (op == "like" and not isinstance(value[0], str)):
-            return None
-        if isinstance(node, exp.Like) and node.args.get("escape") is not None:
+        if column is None or value is None or ("like" in op and not isinstance(value[0], str)):
             return None
         return Qual(column, op, value)
     if isinstance(node, exp.In):

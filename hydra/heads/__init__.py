@@ -43,6 +43,21 @@ def all_heads() -> list[type[Head]]:
     return heads
 
 
+def attach_help() -> str:
+    """ATTACH's help, built from every installed head's declared options."""
+    lines = ["ATTACH '<uri or path>' AS name [(TYPE kind, OPTION value, …)] — the heads and their options:"]
+    for cls in all_heads():
+        shown = [s + "://" for s in cls.schemes if "+" not in s]  # not each driver's variant
+        schemes = f" ({', '.join(shown)})" if shown else ""
+        lines.append(f"  TYPE {cls.kind}{schemes}")
+        for option in cls.attach_options:
+            secret = " [secret: never stored]" if option.secret else ""
+            lines.append(f"    {option.usage():<34} {option.help}{secret}")
+        if not cls.attach_options:
+            lines.append("    (no options)")
+    return "\n".join(lines)
+
+
 def uri_scheme(uri: str) -> str:
     """The URI scheme, or '' for a plain local path (Windows drive letters included). Read
     before the first ':' only: the rest may hold a password with any character in it."""

@@ -205,10 +205,10 @@ class Head(ABC):
 
     # -- life cycle -----------------------------------------------------------------------------
 
-    def open(self) -> None:
+    def open(self) -> None:  # noqa: B027 - optional: a source with nothing to connect to
         """Connect and check credentials. Raise ``HeadConnectionError`` with one clear line."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: a source with nothing to release
         """Release connections. Must be safe to call twice."""
 
     # -- catalog --------------------------------------------------------------------------------

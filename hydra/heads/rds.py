@@ -33,7 +33,7 @@ without ``SECRET`` uses the instance's RDS-managed master user secret.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import unquote, urlsplit
 
 from hydra.heads.base import Element, Head, HeadConnectionError, HeadError, Option

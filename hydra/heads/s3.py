@@ -22,7 +22,7 @@ import re
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from hydra.heads import s3_formats as formats
