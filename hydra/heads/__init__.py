@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import cache
 from importlib.metadata import entry_points
 
+from hydra import secrets
 from hydra.errors import HydraError
 from hydra.heads.base import Head
 
@@ -56,6 +57,15 @@ def attach_help() -> str:
         if not cls.attach_options:
             lines.append("    (no options)")
     return "\n".join(lines)
+
+
+def secret_option_names() -> frozenset[str]:
+    """The ATTACH options some installed head declares secret (``secrets.mask_sql`` masks their
+    values in the statement log and the shell's history)."""
+    return frozenset(o.name for cls in all_heads() for o in cls.attach_options if o.secret)
+
+
+secrets.SECRET_OPTION_SOURCES.append(secret_option_names)
 
 
 def uri_scheme(uri: str) -> str:

@@ -40,7 +40,20 @@ def test_a_third_party_head_attaches_with_its_own_table(installed, ws):
 def test_its_options_are_checked_and_documented(installed, ws):
     from hydra.errors import HydraError
 
-    with pytest.raises(HydraError, match="unknown option COLOUR for a demo source; accepted: LABEL"):
+    with pytest.raises(HydraError, match="unknown option COLOUR for a demo source; accepted: LABEL, PASSPHRASE"):
         ws.execute("ATTACH 'demo://2' AS d (COLOUR 'red')")
     assert "TYPE demo (demo://)" in hydra.heads.attach_help()
     assert "LABEL '…'" in hydra.heads.attach_help()
+
+
+def test_its_secret_option_is_never_stored_nor_shown(installed, ws):
+    from hydra.errors import HydraError
+    from hydra.secrets import mask_sql
+
+    ws.execute("ATTACH 'demo://2' AS d (LABEL 'box', PASSPHRASE 'pp-4711')")
+    assert ws.query("SELECT options::VARCHAR FROM sources") == [("{LABEL=box, TYPE=demo}",)]
+    with pytest.raises(HydraError) as err:
+        ws.execute("ATTACH 'demo://2' AS e (PASSPHRASE 'bad-4712')")
+    assert "login refused" in str(err.value) and "bad-4712" not in str(err.value)
+    assert "pp-4711" not in mask_sql("ATTACH 'demo://2' AS d (LABEL 'box', PASSPHRASE 'pp-4711')")
+    assert "[secret: never stored]" in hydra.heads.attach_help()

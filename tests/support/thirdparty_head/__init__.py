@@ -12,7 +12,13 @@ class DemoHead(Head):
     kind = "demo"
     schemes = ("demo",)
     tables = ("demo_things",)
-    attach_options = (Option("LABEL", str, help="the text of every row's label"),)
+    attach_options = (Option("LABEL", str, help="the text of every row's label"),
+                      Option("PASSPHRASE", str, secret=True, help="what the demo source is opened with"))
+
+    def open(self):
+        passphrase = self.option("PASSPHRASE")
+        if passphrase and passphrase.startswith("bad"):  # a careless driver, echoing what it was given
+            raise RuntimeError(f"login refused for passphrase {passphrase}")
 
     def _rows(self) -> int:
         return int(self.uri.split("://", 1)[1] or 3)
