@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 if TYPE_CHECKING:  # heavy at start-up; imported inside the translators
@@ -40,6 +39,10 @@ class Qual:
     def __post_init__(self) -> None:
         if self.op not in OPS:
             raise ValueError(f"unknown Qual operator {self.op!r}; one of {', '.join(OPS)}")
+
+    def __iter__(self) -> Iterator[Any]:
+        """``column, op, values = qual``: a Qual unpacks as the plain triple it is."""
+        return iter((self.column, self.op, self.values))
 
     @property
     def value(self) -> Any:
@@ -141,6 +144,10 @@ def _comparison(node) -> Qual | None:
     return None
 
 
+def _is_decimal(value: Any) -> bool:
+    return type(value).__name__ == "Decimal" and type(value).__module__ == "decimal"
+
+
 def _unparen(node):
     from sqlglot import exp
 
@@ -187,6 +194,8 @@ def _value(node) -> tuple[Any] | None:
         value: Any = int(text)
     except ValueError:
         try:
+            from decimal import Decimal  # here: importing decimal costs start-up time
+
             value = float(text) if "e" in text.lower() else Decimal(text)
         except ArithmeticError:
             return None
@@ -228,7 +237,7 @@ def literal(value: Any) -> exp.Expression:
 
     if isinstance(value, bool):
         return exp.Boolean(this=value)
-    if isinstance(value, (int, float, Decimal)):
+    if isinstance(value, (int, float)) or _is_decimal(value):
         number = exp.Literal.number(abs(value))
         return exp.Neg(this=number) if value < 0 else number
     if isinstance(value, dt.datetime):
@@ -312,7 +321,7 @@ def _arrow_value(value: Any, field: pa.Field) -> tuple[Any] | None:
     t = field.type
     if isinstance(value, bool):
         return (value,) if pa.types.is_boolean(t) else None
-    if isinstance(value, (int, float, Decimal)):
+    if isinstance(value, (int, float)) or _is_decimal(value):
         if pa.types.is_integer(t) or pa.types.is_floating(t):
             return (value if isinstance(value, int) else float(value),)
         return None

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from hydra.heads import s3_formats as formats
-from hydra.core.quals import to_arrow
+from hydra.core.quals import to_arrow, to_sql
 from hydra.heads.base import Column, Element, Head, HeadConnectionError, HeadError, Option, Qual
 
 if TYPE_CHECKING:
@@ -589,7 +589,7 @@ class S3Head(Head):
             if quals:
                 expression = to_arrow(quals, _without(schema, set(source.casts)))
                 if expression is None:
-                    raise HeadError(f"{element.path}: a filter cannot be pushed: {quals}")
+                    raise HeadError(f"{element.path}: a filter cannot be pushed: {to_sql(quals, 'duckdb')}")
             if source.table is not None:  # a small object: no scanner (~3 ms each) and no
                 # Python in the reader DuckDB pulls from (it would take the GIL for every batch)
                 table = source.table.filter(expression) if expression is not None else source.table

@@ -50,6 +50,8 @@ def test_what_is_no_qual(text):
 def test_quals_are_plain_picklable_data():
     qual = Qual.either(Qual("d", "<", (dt.date(2024, 1, 1),)), Qual("d", "is null"))
     assert pickle.loads(pickle.dumps(qual)) == qual and hash(qual) == hash(pickle.loads(pickle.dumps(qual)))
+    column, op, values = Qual("a", "in", (1, 2))  # the plain triple, as translators take it
+    assert (column, op, values) == ("a", "in", (1, 2))
     with pytest.raises(ValueError, match="unknown Qual operator"):
         Qual("a", "~", ("x",))
 
