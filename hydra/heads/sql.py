@@ -376,8 +376,8 @@ class SqlHead(Head):
         duck = column.type.upper()
         null_test = qual.op in ("is null", "is not null")
         if column.note == sql_types.NUMERIC_NAN_NOTE:
-            return not null_test and self._comparable(duck, qual)  # a NaN is NULL here, not at the
-            # source; it fails every comparison
+            # a NaN is NULL here, not at the source, where it fails every comparison
+            return not null_test and self._comparable(duck, qual)
         if null_test:
             return True
         if column.note:
@@ -395,7 +395,7 @@ class SqlHead(Head):
                 # equality is binary; ordering depends on the collation. Not for char(n) (pads),
                 # citext (case-insensitive) or enums (a label that does not exist is an error)
                 if like:
-                    return qual.op == "like" and "\\" not in qual.value  # PostgreSQL's LIKE escapes with \
+                    return "\\" not in qual.value  # PostgreSQL's LIKE escapes with \
                 return qual.op in ("=", "<>", "in", "not in")
             if self.family == "sqlite":
                 return qual.op in ("=", "<>", "in", "not in")  # its LIKE ignores case
