@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 
 from hydra.core.quals import parse
-from hydra.heads import head_class, kinds
+from hydra.heads.registry import head_class, kinds
 from hydra.heads.base import Element, Head, HeadError
 
 ROWS = [(i, f"v{i}") for i in range(1, 11)]
@@ -37,7 +37,7 @@ class Case:
 
 
 def _files(request, tmp_path, monkeypatch) -> Case:
-    from hydra.heads.files import FilesHead
+    from hydra.heads.files.head import FilesHead
 
     (tmp_path / "t.csv").write_text("id,v\n" + "".join(f"{i},{v}\n" for i, v in ROWS))
     (tmp_path / "broken.parquet").write_bytes(b"not a parquet file at all")
@@ -71,7 +71,7 @@ def _postgres_role(pg_url: str, request) -> tuple[str, str]:
 
 
 def _postgres(request, tmp_path, monkeypatch) -> Case:
-    from hydra.heads.sql import SqlHead
+    from hydra.heads.sql.head import SqlHead
 
     pg = request.getfixturevalue("pg_database")
     role, db = _postgres_role(pg, request)
@@ -85,7 +85,7 @@ def _postgres(request, tmp_path, monkeypatch) -> Case:
 def _mysql(request, tmp_path, monkeypatch) -> Case:
     import pymysql
 
-    from hydra.heads.sql import SqlHead
+    from hydra.heads.sql.head import SqlHead
 
     url = request.getfixturevalue("mysql_database")
     db = url.rsplit("/", 1)[1]
@@ -111,7 +111,7 @@ def _s3(request, tmp_path, monkeypatch) -> Case:
     import boto3
     import pyarrow.parquet as pq
 
-    from hydra.heads.s3 import S3Head
+    from hydra.heads.s3.head import S3Head
 
     request.getfixturevalue("aws_env")
     secret = f"key-{uuid.uuid4().hex}"
@@ -132,7 +132,7 @@ def _s3(request, tmp_path, monkeypatch) -> Case:
 def _rds(request, tmp_path, monkeypatch) -> Case:
     import boto3
 
-    from hydra.heads.rds import RdsHead
+    from hydra.heads.rds.head import RdsHead
 
     request.getfixturevalue("aws_env")
     pg = request.getfixturevalue("pg_database")

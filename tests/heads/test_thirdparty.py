@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-import hydra.heads
+import hydra.heads.registry
 
 
 @pytest.fixture
@@ -19,16 +19,16 @@ def installed(tmp_path, monkeypatch):
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hydra-demo-head\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text("[hydra.heads]\ndemo = support.thirdparty_head:DemoHead\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    hydra.heads._entry_points.cache_clear()
-    hydra.heads.head_class.cache_clear()
+    hydra.heads.registry._entry_points.cache_clear()
+    hydra.heads.registry.head_class.cache_clear()
     yield
     monkeypatch.undo()
-    hydra.heads._entry_points.cache_clear()
-    hydra.heads.head_class.cache_clear()
+    hydra.heads.registry._entry_points.cache_clear()
+    hydra.heads.registry.head_class.cache_clear()
 
 
 def test_a_third_party_head_attaches_with_its_own_table(installed, ws):
-    assert "demo" in hydra.heads.kinds()
+    assert "demo" in hydra.heads.registry.kinds()
     assert ws.execute("ATTACH 'demo://4' AS d (LABEL 'box')").message == "attached d: 1 element"
     assert ws.query("SELECT source, id FROM demo_things ORDER BY id") == [("d", i) for i in range(1, 5)]
     comment = ws.query("SELECT comment FROM duckdb_tables() WHERE table_name = 'demo_things'")
@@ -38,17 +38,17 @@ def test_a_third_party_head_attaches_with_its_own_table(installed, ws):
 
 
 def test_its_options_are_checked_and_documented(installed, ws):
-    from hydra.errors import HydraError
+    from hydra.core.errors import HydraError
 
     with pytest.raises(HydraError, match="unknown option COLOUR for a demo source; accepted: LABEL, PASSPHRASE"):
         ws.execute("ATTACH 'demo://2' AS d (COLOUR 'red')")
-    assert "TYPE demo (demo://)" in hydra.heads.attach_help()
-    assert "LABEL '…'" in hydra.heads.attach_help()
+    assert "TYPE demo (demo://)" in hydra.heads.registry.attach_help()
+    assert "LABEL '…'" in hydra.heads.registry.attach_help()
 
 
 def test_its_secret_option_is_never_stored_nor_shown(installed, ws):
-    from hydra.errors import HydraError
-    from hydra.secrets import mask_sql
+    from hydra.core.errors import HydraError
+    from hydra.core.secrets import mask_sql
 
     ws.execute("ATTACH 'demo://2' AS d (LABEL 'box', PASSPHRASE 'pp-4711')")
     assert ws.query("SELECT options::VARCHAR FROM sources") == [("{LABEL=box, TYPE=demo}",)]
@@ -56,4 +56,4 @@ def test_its_secret_option_is_never_stored_nor_shown(installed, ws):
         ws.execute("ATTACH 'demo://2' AS e (PASSPHRASE 'bad-4712')")
     assert "login refused" in str(err.value) and "bad-4712" not in str(err.value)
     assert "pp-4711" not in mask_sql("ATTACH 'demo://2' AS d (LABEL 'box', PASSPHRASE 'pp-4711')")
-    assert "[secret: never stored]" in hydra.heads.attach_help()
+    assert "[secret: never stored]" in hydra.heads.registry.attach_help()

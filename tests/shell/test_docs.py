@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from hydra.heads import all_heads, head_for
-from hydra.statements import registry, split_statements
+from hydra.heads.registry import all_heads, head_for
+from hydra.core.statement import split_statements
+from hydra.statements.registry import registry
 
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 
@@ -24,13 +25,13 @@ def _section(title: str) -> str:
 
 @pytest.fixture(scope="module")
 def cli_help() -> str:
-    from hydra.cli import parser
+    from hydra.shell.cli import parser
 
     return parser().format_help()
 
 
 def _dot_help(ws, *args: str) -> str:
-    from hydra.session import Session
+    from hydra.shell.session import Session
 
     out = io.StringIO()
     Session(ws, out=out, err=io.StringIO()).run_text(" ".join([".help", *args]))
@@ -47,7 +48,7 @@ def test_every_statement_is_in_the_help_and_the_readme(ws, cli_help):
 
 
 def test_every_dot_command_is_in_the_help_and_the_readme(ws):
-    from hydra.session import DOT_COMMANDS
+    from hydra.shell.dot_commands import DOT_COMMANDS
 
     listed = _dot_help(ws).split("Dot commands:", 1)[1]
     section = README.split("Dot commands (in the shell and in scripts", 1)[1].split("\n## ", 1)[0]
