@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from hydra.core.model import Element
 from hydra.core.refs import ref_text
-from hydra.read.scan import Scan, scan_element, scan_query
+from hydra.read.rewrite import scan_query
+from hydra.read.scan import Scan, scan_element
 
 NESTED = ("STRUCT", "MAP", "UNION")
 NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",

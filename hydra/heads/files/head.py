@@ -190,11 +190,10 @@ class FilesHead(Head):
         return None
 
     def _count_csv(self, element: Element) -> tuple[int, str] | None:
+        import duckdb
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.csv as pacsv
-
-        import duckdb
 
         cur = self._con.cursor()
         try:

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
-from hydra.heads.s3 import formats
 from hydra.core.model import Column, Element
 from hydra.heads.base import Head, HeadConnectionError, HeadError, parse_bool
+from hydra.heads.s3 import formats
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -35,8 +35,8 @@ import threading
 from typing import TYPE_CHECKING, Any, Iterable
 
 from hydra.core.model import Aggregates, Column, Element
-from hydra.heads.base import Head, HeadConnectionError, HeadError, parse_bool
 from hydra.core.refs import ref_text
+from hydra.heads.base import Head, HeadConnectionError, HeadError, parse_bool
 
 if TYPE_CHECKING:
     import pyarrow as pa

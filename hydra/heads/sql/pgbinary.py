@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hydra.core.model import Column
-from hydra.heads.base import HeadError
 from hydra.core.refs import ref_text
+from hydra.heads.base import HeadError
 
 if TYPE_CHECKING:
     from hydra.heads.sql.head import SqlHead
@@ -424,7 +424,7 @@ def read(head: SqlHead, element, columns=None, predicates=None, limit=None, tran
     'psycopg' (psycopg's ``Copy.read()`` on a pooled connection, when psql is not installed)."""
     import pyarrow as pa
 
-    from hydra.heads.sql.postgres import _CopyStream, _cleanup, _client_command, start_client
+    from hydra.heads.sql.postgres import _cleanup, _client_command, _CopyStream, start_client
 
     cols = head._columns(element, columns)
     plans = plan(head, cols)

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hydra.core.model import Column, Element
-from hydra.heads.base import HeadError
 from hydra.core.refs import ref_text
+from hydra.heads.base import HeadError
 
 if TYPE_CHECKING:
     import pyarrow as pa
