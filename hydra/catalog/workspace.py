@@ -352,7 +352,7 @@ class Workspace(Selection):
                 raise
             except ModuleNotFoundError as err:
                 raise missing_driver(name, err) from err
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
                 raise HeadError(f"{name}: {masked(one_line(err), head)}") from err
             self._heads[row["name"]] = head
             return head

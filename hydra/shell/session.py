@@ -207,7 +207,7 @@ class Session:
                 if sources and any(_first_part(name).lower() in sources
                                    for name in con.get_table_names(query, qualified=True)):
                     return None
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - whatever DuckDB cannot tell, the normal path decides
             return None
         return Statement(_without_trailing_semicolon(query), [], line=1)
 

@@ -75,7 +75,7 @@ def profile(ws, selections, options: dict[str, str]) -> Result:
             return item, profile_item(ws, item, distinct_option, con), None, time.perf_counter() - started
         except HydraError as err:
             return item, None, str(err), time.perf_counter() - started
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - one element's failure is reported, the others go on
             return item, None, one_line(err), time.perf_counter() - started
         finally:
             cursors.put(con)
@@ -169,7 +169,7 @@ def profile_small(ws, items: list[Item], distinct_option: str | None, con, pool)
                 try:
                     yield one.thing, profile_item(ws, one.thing, distinct_option, con), None, \
                         time.perf_counter() - started
-                except Exception as err:  # noqa: BLE001
+                except Exception as err:  # noqa: BLE001 - one element's failure is reported, the others go on
                     yield one.thing, None, str(err) if isinstance(err, HydraError) else one_line(err), \
                         time.perf_counter() - started
         for group in small.same_columns(batch, distinct_of):
