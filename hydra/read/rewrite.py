@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import duckdb
 
 from hydra.core.errors import HydraError, ReadOnlyError, StatementError, one_line
-from hydra.core.refs import quote_ident, written_names
+from hydra.core.refs import written_names
+from hydra.core.sqltext import quote_ident
 from hydra.core.statement import Result, Statement, split_statements
 from hydra.read.scan import Scan, stream_failure, table_expr
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from prompt_toolkit.completion import Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
-from hydra.core.refs import quote_ident
+from hydra.core.sqltext import quote_ident
 
 LIMIT = 200  # completions offered at most (a menu of 50,000 helps nobody)
 
