@@ -93,24 +93,12 @@ def reader(ws, source: str, element: Element, columns=None, quals=None, limit=No
     except HydraError:
         raise
     except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
-        raise HeadError(f"{ref_text(source, element.parts)}: {masked(one_line(err), head)}") from None
+        raise HeadError(f"{ref_text(source, element.parts)}: {masked(one_line(err), head)}") from err
 
 
 def check_readable(source: str, element: Element) -> None:
     if element.error and element.columns is None:
         raise HeadError(f"{ref_text(source, element.parts)} cannot be read: {element.error}")
-
-
-def scan_query(ws, query: str, con) -> Scan:
-    """A scan of a query (``EXTRACT (SELECT …)``): its refs rewritten, as a subquery."""
-    from hydra.core.statement import split_statements
-    from hydra.read.rewrite import rewrite
-
-    statements = split_statements(query)
-    if len(statements) != 1:
-        raise StatementError("EXTRACT (query) takes exactly one query")
-    text, views = rewrite(ws, statements[0], con)
-    return Scan(f"({text})", con, views)
 
 
 def scan_element(ws, source: str, element: Element, con, filter_: str | None = None,

@@ -178,7 +178,7 @@ class SqlHead(Head):
             uri = f"{backend}+{_DEFAULT_DRIVER[low][0]}:{rest}"
         try:
             url = make_url(uri)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - any error of SQLAlchemy's URL parser means: not a database URL
             raise HeadError(f"{self.name}: not a database URL: {self._clean(err)}") from None
         if url.get_backend_name() == "mssql" and url.get_driver_name() == "pyodbc":
             if not any(k.lower() == "applicationintent" for k in url.query):
@@ -263,7 +263,7 @@ class SqlHead(Head):
                 return cat.enumerate_generic(self.engine, conn, self.schemas, self.system, only)
         except HeadError:
             raise
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
             raise HeadError(f"{self.name}: cannot read the catalog: {self._clean(err)}") from None
 
     def enumerate(self) -> Iterable[Element]:
@@ -327,7 +327,7 @@ class SqlHead(Head):
             try:
                 with self.engine.connect() as conn:
                     known = bool(conn.exec_driver_sql(sql, {"t": table}).scalar())
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
                 raise HeadError(f"{self.name}: cannot read the catalog: {self._clean(err)}") from None
             with self._lock:
                 self._parents[parts] = known
@@ -366,7 +366,7 @@ class SqlHead(Head):
         exact = Qual.either(*leaves) if qual.op == "or" else leaves[0]
         try:
             return to_sqlglot(exact).sql(dialect=self.dialect)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a Qual the dialect cannot render is not pushed down
             return None
 
     def _filterable(self, column: Column, qual: Qual) -> bool:
@@ -530,7 +530,7 @@ class SqlHead(Head):
                 if hasattr(cur, "arraysize"):
                     cur.arraysize = batch_rows
             cur.execute(sql)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
             raw.close()
             raise HeadError(f"{ref_text(self.name, element.parts)}: {self._clean(err)}") from None
         ref = ref_text(self.name, element.parts)
@@ -540,7 +540,7 @@ class SqlHead(Head):
                 while True:
                     try:
                         rows = cur.fetchmany(batch_rows)
-                    except Exception as err:  # noqa: BLE001
+                    except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
                         raise HeadError(f"{ref}: {self._clean(err)}") from None
                     if not rows:
                         break
@@ -555,18 +555,18 @@ class SqlHead(Head):
                         if arr.type != field.type:
                             try:
                                 arr = arr.cast(field.type)
-                            except Exception as err:  # noqa: BLE001
+                            except Exception as err:  # noqa: BLE001 - a value the column's type cannot hold: named with its column
                                 raise HeadError(f"{ref}: column {c.name!r} ({c.source_type}) cannot be read as {c.type}: {_one_line(str(err))}") from None
                         arrays.append(arr)
                     yield pa.record_batch(arrays, schema=schema)
             finally:
                 try:
                     cur.close()
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - closing after the read: nothing left to report
                     pass
                 try:
                     raw.rollback()
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - closing after the read: nothing left to report
                     pass
                 raw.close()
 
@@ -602,7 +602,7 @@ class SqlHead(Head):
         try:
             with self.engine.connect() as conn:
                 lo, hi = conn.exec_driver_sql(f"SELECT {bounds} FROM {self.table_sql(element)}").one()
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
             raise HeadError(f"{self.name}: cannot split {'.'.join(element.parts)}: {self._clean(err)}") from None
         if lo is None:
             return None
