@@ -396,8 +396,17 @@ class RdsHead(Head):
     def split(self, element: Element, parts: int):
         return self._call("split", element, parts)
 
-    def aggregates(self, element: Element, columns):
-        return self._call("aggregates", element, columns)
+    def aggregates(self, element: Element, columns, snapshot=None):
+        return self._call("aggregates", element, columns, snapshot)
+
+    def snapshot(self, element: Element, readers: int = 1, per_reader: bool = False):
+        return self._call("snapshot", element, readers, per_reader)
+
+    def release(self, snapshot) -> None:
+        return self._call("release", snapshot)
+
+    def snapshot_held(self, snapshot):
+        return self._call("snapshot_held", snapshot)
 
     def __getattr__(self, name: str):
         # Anything else SqlHead offers (engine, select_sql, quote…) is served by the inner head.

@@ -495,6 +495,9 @@ class SqlHead(Head):
         batch_rows = self.batch_rows
         raw = self.engine.raw_connection()
         try:
+            from hydra.heads.sql_snapshot import join
+
+            join(self, raw.driver_connection)  # within the element's snapshot, if it has one
             if self.family == "mysql" and "pymysql" in type(raw.driver_connection).__module__:
                 import pymysql.cursors
 
@@ -646,7 +649,32 @@ class SqlHead(Head):
 
     # -- aggregates -----------------------------------------------------------------------------
 
-    def aggregates(self, element: Element, columns: list[Column]) -> Aggregates | None:
+    def aggregates(self, element: Element, columns: list[Column], snapshot=None) -> Aggregates | None:
+        """The figures; in ``snapshot`` (taken by ``self.snapshot``) when given, without the
+        distinct counts (RECONCILE does not compare them, and they cost the most)."""
+        from hydra.core.snapshot import current, reading
         from hydra.heads.sql_aggregates import aggregates
 
-        return aggregates(self, self._full(element), columns)
+        snapshot = snapshot or current()
+        with reading(snapshot):
+            return aggregates(self, self._full(element), columns, distinct=snapshot is None)
+
+    # -- snapshots (hydra.heads.sql_snapshot) ---------------------------------------------------
+
+    def snapshot(self, element: Element, readers: int = 1, per_reader: bool = False):
+        """A consistent read point for the ``readers`` readers of ``element`` and its figures,
+        held until ``release``: a ``hydra.core.snapshot.Snapshot``."""
+        from hydra.heads import sql_snapshot
+
+        return sql_snapshot.take(self, element, readers, per_reader)
+
+    def release(self, snapshot) -> None:
+        from hydra.heads import sql_snapshot
+
+        sql_snapshot.release(self, snapshot)
+
+    def snapshot_held(self, snapshot) -> float | None:
+        """Seconds the source has held the snapshot open (None: not held by a transaction)."""
+        from hydra.heads import sql_snapshot
+
+        return sql_snapshot.held_seconds(self, snapshot)

@@ -116,12 +116,15 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
     return out
 
 
-def aggregate_sql(head: SqlHead, element: Element, columns: list[Column]) -> tuple[str, list[tuple[str, str]]]:
+def aggregate_sql(head: SqlHead, element: Element, columns: list[Column],
+                  distinct: bool = True) -> tuple[str, list[tuple[str, str]]]:
     """One SELECT computing every figure; returns it and the (column, figure) of each output."""
     exprs = ["COUNT(*)"]
     slots: list[tuple[str, str]] = []
     for col in columns:
         for figure, expr in column_exprs(head, col).items():
+            if figure == "distinct" and not distinct:
+                continue
             exprs.append(expr)
             slots.append((col.name, figure))
     return f"SELECT {', '.join(exprs)} FROM {head.table_sql(element)}", slots
@@ -181,13 +184,18 @@ def _failing_figure(head: SqlHead, element: Element, cols: list[Column], err: Ex
     return head._clean(err)
 
 
-def aggregates(head: SqlHead, element: Element, columns: list[Column]) -> Aggregates:
+def aggregates(head: SqlHead, element: Element, columns: list[Column], distinct: bool = True) -> Aggregates:
+    """The figures, in the current snapshot (``hydra.core.snapshot.reading``) if any."""
+    from hydra.heads.sql_snapshot import joining
+
     ref = ".".join(element.parts)
     known = {c.name: c for c in element.columns or []}
     cols = [known.get(c.name, c) for c in columns]
-    sql, slots = aggregate_sql(head, element, cols)
+    sql, slots = aggregate_sql(head, element, cols, distinct)
     try:
         with head.engine.connect() as conn:
+            for statement in joining(head, explicit_begin=False):
+                conn.exec_driver_sql(statement)
             row = conn.exec_driver_sql(sql).one()
     except Exception as err:  # noqa: BLE001 - find the column that fails, to name it
         raise HeadError(f"{head.name}: cannot aggregate {ref}: {_failing_figure(head, element, cols, err)}") from None

@@ -183,7 +183,10 @@ def command(head: SqlHead, sql: str):
         env["MYSQL_PWD"] = str(password)
     else:
         env.pop("MYSQL_PWD", None)
-    argv += ["-e", f"SET SESSION TRANSACTION READ ONLY; SET time_zone = '+00:00'; {sql}"]
+    from hydra.heads.sql_snapshot import joining
+
+    joins = "".join(f"{statement}; " for statement in joining(head, explicit_begin=True))
+    argv += ["-e", f"SET SESSION TRANSACTION READ ONLY; SET time_zone = '+00:00'; {joins}{sql}"]
     return argv, env
 
 

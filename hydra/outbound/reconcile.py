@@ -14,6 +14,14 @@ Per element, as it stands at the target now:
 When a row_count or checksum check fails and the element has an integer key, Hydra bisects: it
 compares counts and checksums per key range at both ends, narrows the ranges that differ, and
 names the rows (missing at the target, extra, or changed) in ``detail``.
+
+A live source moves on while and after it is copied. When EXTRACT took the source's figures in the
+element's snapshot (``source_figures`` in the manifest), RECONCILE answers two questions apart:
+*did the copy match the source at the moment it was taken* — the checks above, against those
+figures, which must pass on a busy table — and *how far has the source moved since* — the same
+figures computed now, against the snapshot's, as ``drift …`` rows whose status is ``drift`` or
+``steady``, never ``fail``. ``RECONCILE … (AGAINST NOW)`` compares the copy with the source as it
+is now instead, as Hydra did before snapshots.
 """
 
 from __future__ import annotations
@@ -35,13 +43,37 @@ from hydra.statements import Result, statement
 
 
 
+SYNTAX = "RECONCILE <LAST | MARKED | ref | glob[, …]> [(AGAINST NOW)]"
+
+
+def parse_options(stmt) -> tuple[list, bool]:
+    """The selection's tokens, and whether to compare against the source now (``AGAINST NOW``)."""
+    from hydra.statements import Cursor
+
+    tokens = stmt.tokens
+    open_at = next((i for i, t in enumerate(tokens) if i and t.token_type.name == "L_PAREN"), len(tokens))
+    cur = Cursor(stmt)
+    cur.i = open_at
+    options = cur.options()
+    cur.done()
+    unknown = sorted(set(options) - {"AGAINST"})
+    if unknown:
+        raise StatementError(f"RECONCILE: unknown option {unknown[0]}; accepted: AGAINST NOW")
+    against = options.get("AGAINST", "SNAPSHOT").upper()
+    if against not in ("NOW", "SNAPSHOT"):
+        raise StatementError(f"RECONCILE: AGAINST takes NOW (the source as it is now) or SNAPSHOT (the "
+                             f"figures taken when the element was read, the default), not {options['AGAINST']}")
+    return tokens[1:open_at], against == "NOW"
+
+
 @statement(
     "RECONCILE",
-    syntax="RECONCILE <LAST | MARKED | ref | glob[, …]>",
-    help="Compare extracted elements at the target with the source: counts, aggregates, checksums",
+    syntax=SYNTAX,
+    help="Compare extracted elements at the target with the source: counts, aggregates, checksums; "
+         "with the figures taken in the extract's snapshot, and the source's drift since",
 )
 def reconcile(ws, stmt) -> Result:
-    tokens = stmt.tokens[1:]
+    tokens, against_now = parse_options(stmt)
     if not tokens:
         raise StatementError("RECONCILE: expected LAST, MARKED, a ref or a glob")
     if len(tokens) == 1 and tokens[0].text.upper() == "LAST":
@@ -51,17 +83,19 @@ def reconcile(ws, stmt) -> Result:
     from hydra.workspace import now
 
     run_id = "R" + now().strftime("%Y%m%dT%H%M%S%f")[:-3] + "-" + uuid.uuid4().hex[:6]
-    summary, total, failed = [], 0, 0
+    summary, total, failed, moved = [], 0, 0, 0
     for entry in entries:
         started = time.perf_counter()
-        checks = reconcile_entry(ws, entry)
+        checks = reconcile_entry(ws, entry, against_now)
         checked_at = now()
         ws.con.executemany(
             "INSERT INTO reconciliations (run_id, source, ref, check_name, source_value, target_value, "
             "status, detail, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(run_id, entry["source"], entry["ref"], c["check"], _text(c.get("source")), _text(c.get("target")),
               c["status"], c.get("detail"), checked_at) for c in checks])
-        bad = [c for c in checks if c["status"] != "pass"]
+        bad = [c for c in checks if c["status"] == "fail"]
+        drifted = sum(c["status"] == "drift" for c in checks)
+        moved += drifted > 0
         total += len(checks)
         failed += len(bad)
         named = [c for c in bad if c["check"] in ("row_count", "checksum") and c.get("detail")]
@@ -70,15 +104,18 @@ def reconcile(ws, stmt) -> Result:
                         None if first is None else first["check"],
                         None if first is None else (first.get("detail") or
                                                     f"source {first.get('source')} / target {first.get('target')}"),
-                        round(time.perf_counter() - started, 3)))
+                        round(time.perf_counter() - started, 3), drifted))
     elements_failed = sum(1 for s in summary if s[1] == "fail")
     message = f"RECONCILE {run_id}: {len(entries)} element{'s' * (len(entries) != 1)}, {total} checks, "
     message += (f"{failed} FAILED in {elements_failed} element{'s' * (elements_failed != 1)} "
                 f"(SELECT * FROM reconciliations WHERE run_id = '{run_id}' AND status = 'fail')"
                 if failed else "all passed")
+    if moved:
+        message += (f"; the source has moved since the snapshot in {moved} element{'s' * (moved != 1)} "
+                    f"(SELECT * FROM reconciliations WHERE run_id = '{run_id}' AND status = 'drift')")
     failure = (f"RECONCILE {run_id}: {failed} of {total} checks failed in {elements_failed} of {len(entries)} "
                f"element{'s' * (len(entries) != 1)}" if failed else None)
-    return Result(columns=["ref", "status", "checks", "failed", "first_failure", "detail", "seconds"],
+    return Result(columns=["ref", "status", "checks", "failed", "first_failure", "detail", "seconds", "drift"],
                   rows=summary, message=message, failure=failure)
 
 
@@ -113,7 +150,7 @@ def _entries(cursor) -> list[dict]:
 # -- one element --------------------------------------------------------------------------------
 
 
-def reconcile_entry(ws, entry: dict) -> list[dict]:
+def reconcile_entry(ws, entry: dict, against_now: bool = False) -> list[dict]:
     if entry["status"] not in ("done", "skipped"):
         why = entry["error"] or f"the transfer's status is {entry['status']}"
         return [{"check": "transfer", "source": None, "target": entry["status"], "status": "fail", "detail": why}]
@@ -138,12 +175,20 @@ def reconcile_entry(ws, entry: dict) -> list[dict]:
         with TargetSide(target, manifest, columns) as target_side:
             target_figures = run_aggregates(target_side.con, target_side.expr(), columns, cast=True, checksum=True)
             source_side = SourceSide(ws, item, columns)
-            source_figures, method = source_side.figures()
-            checks += compare(columns, source_figures, target_figures, manifest, method, lossy_reads(ws, item))
+            then = None if against_now else manifest.get("source_figures")
+            if then is not None:  # the copy against the source at the moment it was read …
+                source_figures, method = then, then["method"]
+                checks += compare(columns, then, target_figures, manifest, method, lossy_reads(ws, item))
+                now, now_method = source_side.figures()  # … and how far the source moved since
+                checks += drift(columns, then, now, now_method, manifest.get("snapshot") or {})
+            else:
+                source_figures, method = source_side.figures()
+                checks += compare(columns, source_figures, target_figures, manifest, method, lossy_reads(ws, item))
             bad = [c for c in checks if c["status"] == "fail" and c["check"] in ("row_count", "checksum")]
+            moved = any(c["status"] == "drift" for c in checks)
             # bisecting compares the source's reader with the target: pointless when that reader
-            # is the one found short
-            if bad and source_figures.get("read_rows", source_figures["row_count"]) == source_figures["row_count"]:
+            # is the one found short, or when the source has moved since the copy was taken
+            if bad and not moved and source_figures.get("read_rows", source_figures["row_count"]) == source_figures["row_count"]:
                 detail = bisect(source_side, target_side, item, columns)
                 for c in bad:
                     c["detail"] = f"{c['detail']}; {detail}" if c.get("detail") else detail
@@ -246,6 +291,26 @@ def compare(columns, source: dict, target: dict, manifest: dict, method: str,
                             abs_sum=at_target.get("abs_sum"), read_as=(read_as or {}).get(name))
             c["status"] = "pass" if verdict.ok else "fail"
             c["detail"] = verdict.how
+    return checks
+
+
+def drift(columns, then: dict, now: dict, method: str, snapshot: dict) -> list[dict]:
+    """How far the source has moved since the snapshot: each figure taken in the snapshot against
+    the same figure now, as ``drift …`` checks whose status is ``drift`` (moved) or ``steady``."""
+    when = snapshot.get("taken_at") or "the extract"
+    rows = [("drift row_count", then["row_count"], now["row_count"], None, None)]
+    for name, type_ in columns:
+        a, b = then["columns"].get(name) or {}, now["columns"].get(name) or {}
+        for figure, label in (("null_count", "null_count"), ("min_value", "min"), ("max_value", "max"),
+                              ("sum_value", "sum")):
+            if figure in a and figure in b:
+                rows.append((f"drift {label}({name})", a[figure], b[figure], figure, type_))
+    checks = []
+    for check, old, new, figure, type_ in rows:
+        same = old == new if figure is None else judge(figure, type_, old, new).ok
+        checks.append({"check": check, "source": old, "target": new, "status": "steady" if same else "drift",
+                       "detail": f"the source at the snapshot of {when} (source_value) against the source "
+                                 f"now (target_value, {method})"})
     return checks
 
 
