@@ -655,9 +655,19 @@ class SqlHead(Head):
         from hydra.core.snapshot import current, reading
         from hydra.heads.sql_aggregates import aggregates
 
+        from hydra.heads import sql_snapshot
+
         snapshot = snapshot or current()
+        reported = sql_snapshot.found(self, snapshot) if snapshot is not None else None
+        if reported is not None:  # taken by the element's one reader, in its snapshot (MySQL)
+            return reported[1]
         with reading(snapshot):
-            return aggregates(self, self._full(element), columns, distinct=snapshot is None)
+            found = aggregates(self, self._full(element), columns, distinct=snapshot is None)
+        if snapshot is not None and snapshot.token:
+            found.method += ", in the element's snapshot"
+        elif snapshot is not None and snapshot.method != "none":
+            found.method += ", in a consistent snapshot of its own (not the readers')"
+        return found
 
     # -- snapshots (hydra.heads.sql_snapshot) ---------------------------------------------------
 
@@ -672,6 +682,13 @@ class SqlHead(Head):
         from hydra.heads import sql_snapshot
 
         sql_snapshot.release(self, snapshot)
+
+    def snapshot_identity(self, snapshot) -> dict:
+        """The moment as the element's reader found it (MySQL: binlog position, GTIDs), if any."""
+        from hydra.heads import sql_snapshot
+
+        reported = sql_snapshot.found(self, snapshot)
+        return reported[0] if reported else {}
 
     def snapshot_held(self, snapshot) -> float | None:
         """Seconds the source has held the snapshot open (None: not held by a transaction)."""

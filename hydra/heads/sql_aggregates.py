@@ -119,6 +119,12 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
 def aggregate_sql(head: SqlHead, element: Element, columns: list[Column],
                   distinct: bool = True) -> tuple[str, list[tuple[str, str]]]:
     """One SELECT computing every figure; returns it and the (column, figure) of each output."""
+    exprs, slots = figure_exprs(head, columns, distinct)
+    return f"SELECT {', '.join(exprs)} FROM {head.table_sql(element)}", slots
+
+
+def figure_exprs(head: SqlHead, columns: list[Column], distinct: bool = True) -> tuple[list[str], list[tuple[str, str]]]:
+    """The row count and every figure's expression, and the (column, figure) of each after the count."""
     exprs = ["COUNT(*)"]
     slots: list[tuple[str, str]] = []
     for col in columns:
@@ -127,7 +133,12 @@ def aggregate_sql(head: SqlHead, element: Element, columns: list[Column],
                 continue
             exprs.append(expr)
             slots.append((col.name, figure))
-    return f"SELECT {', '.join(exprs)} FROM {head.table_sql(element)}", slots
+    return exprs, slots
+
+
+def known_columns(element: Element, columns: list[Column]) -> list[Column]:
+    known = {c.name: c for c in element.columns or []}
+    return [known.get(c.name, c) for c in columns]
 
 
 def _text(value) -> str | None:
@@ -189,8 +200,7 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column], distinct:
     from hydra.heads.sql_snapshot import joining
 
     ref = ".".join(element.parts)
-    known = {c.name: c for c in element.columns or []}
-    cols = [known.get(c.name, c) for c in columns]
+    cols = known_columns(element, columns)
     sql, slots = aggregate_sql(head, element, cols, distinct)
     try:
         with head.engine.connect() as conn:
@@ -199,6 +209,11 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column], distinct:
             row = conn.exec_driver_sql(sql).one()
     except Exception as err:  # noqa: BLE001 - find the column that fails, to name it
         raise HeadError(f"{head.name}: cannot aggregate {ref}: {_failing_figure(head, element, cols, err)}") from None
+    return from_row(head, cols, slots, row)
+
+
+def from_row(head: SqlHead, cols: list[Column], slots: list[tuple[str, str]], row) -> Aggregates:
+    """The figures of one row of ``figure_exprs`` (as the driver returns them, or as text)."""
     total = int(row[0])
     values = dict(zip(slots, row[1:]))
     out: dict[str, dict] = {}

@@ -211,10 +211,14 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
         column_types={n: p.csv_type for n, p in zip(names, plans)}, null_values=["NULL"],
         strings_can_be_null=True, quoted_strings_can_be_null=False,
     )
+    from hydra.heads import sql_snapshot
     from hydra.heads.sql_postgres import start_client
 
-    argv, env = command(head, sql)
+    # the one reader of an element's snapshot takes its figures there first (sql_snapshot.prelude)
+    prelude = sql_snapshot.prelude(head, element)
+    argv, env = command(head, "; ".join([*prelude[0], sql]) if prelude else sql)
     proc = start_client(argv, env)
+    stream = io.BufferedReader(proc.stdout, buffer_size=BLOCK_SIZE)
 
     def failure(err=None) -> str:
         from hydra.heads.sql_postgres import _cleanup
@@ -223,12 +227,19 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
         return head._clean(text or (str(err) if err else f"{argv[0]} exited with {proc.returncode}"))
 
     try:
-        reader = pcsv.open_csv(io.BufferedReader(proc.stdout, buffer_size=BLOCK_SIZE), read_options=read_options,
+        if prelude:
+            lines = [stream.readline(), stream.readline()]
+            if not all(line.endswith(b"\n") for line in lines):
+                raise HeadError(f"{ref}: {failure()}")
+            sql_snapshot.record(head, element, lines, *prelude[1:])
+        reader = pcsv.open_csv(stream, read_options=read_options,
                                parse_options=parse_options, convert_options=convert_options)
     except pa.ArrowInvalid as err:
         if "Empty CSV file" not in str(err):
             raise HeadError(f"{ref}: {failure(err)}") from None
         reader = None
+    except HeadError:
+        raise
     except Exception as err:  # noqa: BLE001
         raise HeadError(f"{ref}: {failure(err)}") from None
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,8 @@ class Holds:
     def __init__(self):
         self._lock = threading.Lock()
         self._held: dict[str, tuple[object, float]] = {}
+        # MySQL: what the one reader of a snapshot found in it (identity, figures), by snapshot key
+        self.found: dict[str, tuple[dict, object]] = {}
 
     def add(self, token: str, raw) -> None:
         with self._lock:
@@ -66,12 +69,16 @@ def take(head: SqlHead, element: Element, readers: int, per_reader: bool) -> Sna
     if head.family == "postgresql" and head.engine.url.get_driver_name() in ("psycopg", "psycopg2"):
         return _take_postgres(head)
     if head.family == "mysql":
-        sharing = PER_READER if per_reader and readers > 1 else SHARED
-        note = ("each range reads in a consistent snapshot of its own: ranges may see different moments "
-                "(SNAPSHOT 'per_reader')" if sharing == PER_READER else
-                "MySQL/MariaDB cannot share a snapshot between connections: the element is read on one "
-                "connection, and the figures are taken in that reader's snapshot")
-        return Snapshot(head.name, MYSQL_METHOD, MYSQL_ISOLATION, sharing, taken_at=_now(), note=note)
+        if per_reader and readers > 1:
+            return Snapshot(head.name, MYSQL_METHOD, MYSQL_ISOLATION, PER_READER, taken_at=_now(),
+                            note="each range reads in a consistent snapshot of its own: ranges may see "
+                                 "different moments (SNAPSHOT 'per_reader'), and the figures another")
+        key = uuid.uuid4().hex
+        return Snapshot(head.name, MYSQL_METHOD, MYSQL_ISOLATION, SHARED, taken_at=_now(),
+                        note="MySQL/MariaDB cannot share a snapshot between connections: the element is read "
+                             "on one connection, and the figures are taken by that reader, in its snapshot, "
+                             "before it reads the rows",
+                        extra=(("findings", key), *zip(("identity_names", "identity_sql"), _mysql_identity_sql(head))))
     return no_snapshot(head.name, f"the {head.backend} head has no shared snapshot")
 
 
@@ -106,9 +113,32 @@ def _take_postgres(head: SqlHead) -> Snapshot:
                     taken_at=at.astimezone(timezone.utc).isoformat())
 
 
+def _mysql_identity_sql(head: SqlHead) -> tuple[str, str]:
+    """A SELECT of the snapshot's position in the server's history, readable inside the reader's
+    transaction: MariaDB's binlog position of the consistent snapshot (``binlog_snapshot_file``,
+    ``_position``: exact, when the binary log is on) and its GTID position; MySQL's executed GTID
+    set (the server's, as the snapshot starts). Each value as hex (one line whatever it holds)."""
+    try:
+        with head.engine.connect() as conn:
+            version = str(conn.exec_driver_sql("SELECT VERSION()").scalar() or "")
+    except Exception:  # noqa: BLE001
+        version = ""
+    if "mariadb" in version.lower():
+        status = ("(SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+                  "WHERE VARIABLE_NAME = 'BINLOG_SNAPSHOT_{}')")
+        names = {"binlog_snapshot_file": status.format("FILE"), "binlog_snapshot_position": status.format("POSITION"),
+                 "gtid_current_pos": "@@GLOBAL.gtid_current_pos"}
+    else:
+        names = {"gtid_executed": "@@GLOBAL.gtid_executed"}
+    return ",".join(names), "SELECT " + ", ".join(f"IFNULL(HEX({expr}), '-')" for expr in names.values())
+
+
 def release(head: SqlHead, snapshot: Snapshot) -> None:
     if snapshot.token:
         _holds(head).release(snapshot.token)
+    key = dict(snapshot.extra).get("findings")
+    if key:
+        _holds(head).found.pop(key, None)
 
 
 def held_seconds(head: SqlHead, snapshot: Snapshot) -> float | None:
@@ -157,3 +187,44 @@ def join(head: SqlHead, dbapi_connection) -> None:
             cur.execute(sql)
     finally:
         cur.close()
+
+
+# -- MySQL: the one reader of a snapshot reports what it found in it ------------------------------
+
+
+def prelude(head: SqlHead, element: Element) -> tuple[list[str], list, list] | None:
+    """For the one reader of a MySQL snapshot that takes the figures: the two SELECTs it runs in
+    its snapshot before its rows (identity, then the element's figures, each value as hex on one
+    line), with the columns and slots of the figures; None outside such a snapshot."""
+    from hydra.heads.sql_aggregates import figure_exprs
+
+    snapshot = current()
+    extra = dict(snapshot.extra) if snapshot is not None and snapshot.source == head.name else {}
+    if "findings" not in extra:
+        return None
+    cols = list(element.columns or [])
+    exprs, slots = figure_exprs(head, cols, distinct=False)
+    figures = ("SELECT " + ", ".join(f"IFNULL(HEX(CAST({e} AS CHAR)), '-')" for e in exprs)
+               + f" FROM {head.table_sql(element)}")
+    return [extra["identity_sql"], figures], cols, slots
+
+
+def record(head: SqlHead, element: Element, lines: list[bytes], cols, slots) -> None:
+    """Keep what the reader's prelude printed, for ``found``."""
+    from hydra.heads.sql_aggregates import from_row
+
+    snapshot = current()
+    extra = dict(snapshot.extra)
+    values = [[None if v == "-" else bytes.fromhex(v).decode("utf-8", "replace")
+               for v in line.decode("ascii").rstrip("\n").split("\t")] for line in lines]
+    names = extra["identity_names"].split(",")
+    identity = {n: v for n, v in zip(names, values[0]) if v}
+    figures = from_row(head, cols, slots, values[1])
+    figures.method = f"{head.backend} aggregate query, by the reader in its snapshot"
+    _holds(head).found[extra["findings"]] = (identity, figures)
+
+
+def found(head: SqlHead, snapshot: Snapshot) -> tuple[dict, object] | None:
+    """(identity, figures) the reader of a MySQL snapshot found, if it has run."""
+    key = dict(snapshot.extra).get("findings")
+    return _holds(head).found.get(key) if key else None

@@ -372,7 +372,7 @@ class Run:
                     cursor = job.cursors.pop(0)
                     job.live.append(cursor)
                     running[pool.submit(self._task, job, cursor, predicate)] = job
-                if job.figure_columns is not None:  # the figures, in the same snapshot, meanwhile
+                if job.figure_columns is not None and job.snapshot.token:  # the figures, in the snapshot, meanwhile
                     running[pool.submit(self._take_figures, job)] = job
             if not running:
                 continue
@@ -509,7 +509,7 @@ class Run:
             job.cursors = [self.ws.con.cursor() for _ in job.ranges]
             if item.is_query:
                 job.pre_scan = open_scan(self.ws, item, job.cursors[0])
-            job.pending = len(job.ranges) + (job.figure_columns is not None)
+            job.pending = len(job.ranges) + (job.figure_columns is not None and bool(job.snapshot.token))
             return True
         except Exception as err:  # noqa: BLE001 - the element fails, the others go on
             self._cleanup_cursors(job)
@@ -533,8 +533,7 @@ class Run:
             job.snapshot = no_snapshot(item.source, f"the {head.kind} head has no snapshot")
             return
         job.snapshot = take(item.element, readers=len(job.ranges), per_reader=self.options.snapshot == "per_reader")
-        if job.snapshot.token:
-            job.snapshot_head = head  # held by the source until the element ends (_cleanup_cursors)
+        job.snapshot_head = head  # let go of when the element ends (_cleanup_cursors)
         if job.snapshot.sharing == SHARED and not job.snapshot.token and len(job.ranges) > 1:
             job.ranges, job.range_sql = [None], None  # cannot be shared: one reader, one snapshot
         if job.snapshot.sharing == SHARED and not item.filter and not item.columns:
@@ -551,9 +550,14 @@ class Run:
     def _take_figures(self, job: Job) -> None:
         """The source's figures for RECONCILE, computed by the source in the element's snapshot,
         while the ranges are read (a worker thread)."""
-        found = job.figures_head.aggregates(job.item.element, job.figure_columns, job.snapshot)
-        job.figures = {"row_count": found.row_count, "columns": found.columns,
-                       "method": f"{found.method}, in the snapshot"}
+        import dataclasses
+
+        head = job.figures_head
+        found = head.aggregates(job.item.element, job.figure_columns, job.snapshot)
+        job.figures = {"row_count": found.row_count, "columns": found.columns, "method": found.method}
+        identity = head.snapshot_identity(job.snapshot)
+        if identity:  # the moment as the reader found it (MySQL)
+            job.snapshot = dataclasses.replace(job.snapshot, identity=tuple(identity.items()))
 
     def _begin(self, job: Job) -> None:
         """The element's staging, made by the first of its tasks to start (a worker thread)."""
@@ -644,6 +648,8 @@ class Run:
         job.finished_at = now()
         job.seconds = time.perf_counter() - job.started
         job.checksum = sum(job.checksums) % CHECKSUM_MOD
+        if job.figure_columns is not None and job.figures is None:
+            self._take_figures(job)  # found by the element's one reader, in its snapshot (MySQL)
         read = sum(f["rows"] for f in job.sink.files)
         if job.expected is not None and job.expected[0] != read:
             raise HydraError(f"{job.item.ref}: reading it yields {read:,} rows but it holds "
