@@ -197,7 +197,7 @@ def _failing_figure(head: SqlHead, element: Element, cols: list[Column], err: Ex
 
 def aggregates(head: SqlHead, element: Element, columns: list[Column], distinct: bool = True) -> Aggregates:
     """The figures, in the current snapshot (``hydra.core.snapshot.reading``) if any."""
-    from hydra.heads.sql_snapshot import joining
+    from hydra.heads.sql_snapshot import joining, working
 
     ref = ".".join(element.parts)
     cols = known_columns(element, columns)
@@ -206,7 +206,8 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column], distinct:
         with head.engine.connect() as conn:
             for statement in joining(head, explicit_begin=False):
                 conn.exec_driver_sql(statement)
-            row = conn.exec_driver_sql(sql).one()
+            with working(head, conn.connection.driver_connection):  # cancelled if the element is
+                row = conn.exec_driver_sql(sql).one()
     except Exception as err:  # noqa: BLE001 - find the column that fails, to name it
         raise HeadError(f"{head.name}: cannot aggregate {ref}: {_failing_figure(head, element, cols, err)}") from None
     return from_row(head, cols, slots, row)

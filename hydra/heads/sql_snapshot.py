@@ -11,11 +11,14 @@
   MySQL snapshot cannot be shared between connections (MariaDB and MySQL have no export), so an
   element is read on one connection, unless the user accepts ranges read at moments that may
   differ (``EXTRACT … (SNAPSHOT 'per_reader')``); the manifest says which.
+* SQL Server: ``SNAPSHOT`` isolation on each connection where the database allows it, one reader
+  per element as for MySQL; else read committed, and the manifest says so.
 * Other dialects: no snapshot (``no_snapshot``), said in the manifest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -33,6 +36,7 @@ PG_METHOD = "pg_export_snapshot() held by the coordinator; every reader SET TRAN
 PG_ISOLATION = "repeatable read, read only"
 MYSQL_METHOD = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY on each connection"
 MYSQL_ISOLATION = "repeatable read, read only, consistent snapshot"
+MSSQL_METHOD = "SET TRANSACTION ISOLATION LEVEL SNAPSHOT on each connection"
 
 
 class Holds:
@@ -43,6 +47,21 @@ class Holds:
         self._held: dict[str, tuple[object, float]] = {}
         # MySQL: what the one reader of a snapshot found in it (identity, figures), by snapshot key
         self.found: dict[str, tuple[dict, object]] = {}
+        self.busy: dict[str, set] = {}  # driver connections computing figures in a snapshot
+
+    @contextlib.contextmanager
+    def working(self, token: str | None, dbapi_connection):
+        """Note a connection at work in a snapshot, so that ``release`` can cancel it."""
+        if token is None:
+            yield
+            return
+        with self._lock:
+            self.busy.setdefault(token, set()).add(dbapi_connection)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.busy.get(token, set()).discard(dbapi_connection)
 
     def add(self, token: str, raw) -> None:
         with self._lock:
@@ -51,6 +70,12 @@ class Holds:
     def release(self, token: str) -> None:
         with self._lock:
             raw, _ = self._held.pop(token, (None, 0.0))
+            busy = self.busy.pop(token, set())
+        for connection in busy:  # an interrupted EXTRACT: the figures' query stops too
+            try:
+                (getattr(connection, "cancel_safe", None) or connection.cancel)()
+            except Exception:  # noqa: BLE001
+                pass
         if raw is not None:
             try:
                 raw.rollback()
@@ -79,7 +104,28 @@ def take(head: SqlHead, element: Element, readers: int, per_reader: bool) -> Sna
                              "on one connection, and the figures are taken by that reader, in its snapshot, "
                              "before it reads the rows",
                         extra=(("findings", key), *zip(("identity_names", "identity_sql"), _mysql_identity_sql(head))))
+    if head.family == "mssql":
+        return _take_mssql(head, readers, per_reader)
     return no_snapshot(head.name, f"the {head.backend} head has no shared snapshot")
+
+
+def _take_mssql(head: SqlHead, readers: int, per_reader: bool) -> Snapshot:
+    """SQL Server: ``SNAPSHOT`` isolation where the database allows it (``ALLOW_SNAPSHOT_ISOLATION
+    ON``), on each connection; a snapshot cannot be shared between connections either."""
+    try:
+        with head.engine.connect() as conn:
+            allowed = conn.exec_driver_sql("SELECT snapshot_isolation_state FROM sys.databases "
+                                           "WHERE name = DB_NAME()").scalar() == 1
+    except Exception:  # noqa: BLE001 - cannot tell: read as before, and say so
+        allowed = False
+    if not allowed:
+        return no_snapshot(head.name, "the database does not allow SNAPSHOT isolation "
+                                      "(ALLOW_SNAPSHOT_ISOLATION OFF): read committed, each range at its own moment")
+    sharing = PER_READER if per_reader and readers > 1 else SHARED
+    return Snapshot(head.name, MSSQL_METHOD, "snapshot", sharing, taken_at=_now(),
+                    note="SQL Server cannot share a snapshot between connections: " +
+                         ("each range reads in a snapshot of its own (SNAPSHOT 'per_reader')" if sharing == PER_READER
+                          else "the element is read on one connection; its figures in a snapshot of their own"))
 
 
 def _take_postgres(head: SqlHead) -> Snapshot:
@@ -145,6 +191,13 @@ def held_seconds(head: SqlHead, snapshot: Snapshot) -> float | None:
     return _holds(head).held_seconds(snapshot.token) if snapshot.token else None
 
 
+def working(head: SqlHead, dbapi_connection):
+    """Context: ``dbapi_connection`` works in the current snapshot until the block ends."""
+    snapshot = current()
+    token = snapshot.token if snapshot is not None and snapshot.source == head.name else None
+    return _holds(head).working(token, dbapi_connection)
+
+
 def _holds(head: SqlHead) -> Holds:
     with head._lock:
         if getattr(head, "_snapshot_holds", None) is None:
@@ -173,6 +226,8 @@ def joining(head: SqlHead, explicit_begin: bool) -> list[str]:
         return [begin, f"SET TRANSACTION SNAPSHOT '{snapshot.token}'"]
     if head.family == "mysql":
         return ["START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"]
+    if head.family == "mssql":
+        return ["SET TRANSACTION ISOLATION LEVEL SNAPSHOT"]
     return []
 
 

@@ -337,6 +337,8 @@ class Run:
         for job in {id(j): j for j in running.values()}.values():
             for cursor in job.live:
                 attempt(cursor.interrupt)
+            if job.snapshot_head is not None:  # stops the figures' query, if it runs
+                attempt(lambda: job.snapshot_head.release(job.snapshot))  # noqa: B023 - runs now
         while any(not f.done() for f in running):
             attempt(lambda: wait(list(running)))
         for job in self.jobs:
@@ -534,6 +536,8 @@ class Run:
             return
         job.snapshot = take(item.element, readers=len(job.ranges), per_reader=self.options.snapshot == "per_reader")
         job.snapshot_head = head  # let go of when the element ends (_cleanup_cursors)
+        snapshot = job.snapshot
+        job.progress.snapshot_held = lambda: head.snapshot_held(snapshot)
         if job.snapshot.sharing == SHARED and not job.snapshot.token and len(job.ranges) > 1:
             job.ranges, job.range_sql = [None], None  # cannot be shared: one reader, one snapshot
         if job.snapshot.sharing == SHARED and not item.filter and not item.columns:
@@ -810,6 +814,9 @@ class Run:
         message = (f"EXTRACT {self.run_id} to {self.target.uri}: {counts['done']} done "
                    f"({total_rows:,} rows, {human_bytes(total_bytes)}), {counts['skipped']} skipped "
                    f"(already complete), {counts['failed']} failed, in {seconds:.1f} s")
+        held = [j.snapshot_held for j in self.jobs if j.snapshot_held is not None]
+        if held:
+            message += f"; the source held a snapshot up to {max(held):.1f} s"
         failure = None
         if counts["failed"]:
             message += f"\n{counts['failed']} element{'s' * (counts['failed'] != 1)} FAILED: see the error column or transfers.error"

@@ -69,11 +69,15 @@ def element_manifest(job, finished_at, seconds: float) -> dict:
 def snapshot_entry(job) -> dict | None:
     """The moment the element was read at: the source's identity for it, the isolation, how long
     the source held it, and whether it replaces an earlier attempt (read whole again)."""
-    if job.snapshot is None:
-        return None
-    entry = job.snapshot.as_manifest()
+    from hydra.core.snapshot import no_snapshot
+
+    snapshot = job.snapshot
+    if snapshot is None:  # read whole by a head without snapshots, or a query across sources
+        snapshot = no_snapshot(job.item.source, "a query: each source it reads is read at its own moment"
+                               if job.item.is_query else "the head has no snapshot")
+    entry = snapshot.as_manifest()
     head = job.snapshot_head
-    held = head.snapshot_held(job.snapshot) if head is not None else None
+    held = head.snapshot_held(snapshot) if head is not None else None
     if held is not None:
         entry["held_seconds"] = round(held, 3)
     entry["readers"] = len(job.ranges or [None])

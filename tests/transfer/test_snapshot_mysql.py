@@ -77,9 +77,14 @@ def test_one_reader_in_one_consistent_snapshot_with_its_figures(ws, live, tmp_pa
     assert "moved since the snapshot" in reconciled.message
 
 
-def test_ranges_in_snapshots_of_their_own_may_see_different_moments(ws, live, tmp_path):
+def test_ranges_in_snapshots_of_their_own_may_see_different_moments(ws, live, tmp_path, monkeypatch):
     import duckdb
 
+    from hydra.outbound import extract
+
+    # 8 ranges on 4 workers: the last four start seconds after the first four, so the writer
+    # certainly commits between the ranges' moments
+    monkeypatch.setattr(extract, "range_count", lambda element, workers: 2 * workers)
     out = tmp_path / "out"
     ws.execute(f"ATTACH '{live}' AS db")
     writer = writer_for(live)
@@ -88,6 +93,6 @@ def test_ranges_in_snapshots_of_their_own_may_see_different_moments(ws, live, tm
     finally:
         writer.stop()
     manifest = manifest_of(out)
-    assert (manifest["snapshot"]["sharing"], manifest["snapshot"]["readers"]) == ("per reader", 4)
+    assert (manifest["snapshot"]["sharing"], manifest["snapshot"]["readers"]) == ("per reader", 8)
     assert "may see different moments" in manifest["snapshot"]["note"] and manifest["source_figures"] is None
     assert consistent(duckdb.connect(), parquet(out), ROWS) != (ROWS, ROWS, total(ROWS))

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from hydra.errors import StatementError
 from support.live_source import CREATE, Writer, consistent, total
 
 ROWS = 2_000_000
@@ -32,6 +33,16 @@ def live(pg_database):
     return pg_database
 
 
+@pytest.fixture
+def twice_the_ranges(monkeypatch):
+    """8 ranges on 4 workers: the last four start seconds after the first four, so that without a
+    shared snapshot the writer certainly commits between the ranges' moments (with 4 ranges
+    starting within milliseconds, it only very likely does)."""
+    from hydra.outbound import extract
+
+    monkeypatch.setattr(extract, "range_count", lambda element, workers: 2 * workers)
+
+
 def writer_for(url: str) -> Writer:
     import psycopg
 
@@ -45,7 +56,8 @@ def parquet(out) -> str:
     return f"read_parquet('{out}/db/public/live/*.parquet')"
 
 
-def test_every_range_and_the_figures_read_one_moment_while_a_client_writes(ws, live, tmp_path, monkeypatch):
+def test_every_range_and_the_figures_read_one_moment_while_a_client_writes(ws, live, tmp_path, monkeypatch,
+                                                                          twice_the_ranges):
     import duckdb
     import psycopg
 
@@ -78,9 +90,9 @@ def test_every_range_and_the_figures_read_one_moment_while_a_client_writes(ws, l
     assert result.rows[0][1] == "done", result.rows
     assert during > 10, "the writer must commit while the ranges are read"
     manifest = json.loads((out / "db/public/live/_manifest.json").read_text())
-    assert len(manifest["query"]["ranges"]) == 4
+    assert len(manifest["query"]["ranges"]) == 8
     snapshot = manifest["snapshot"]
-    assert (snapshot["sharing"], snapshot["isolation"], snapshot["readers"]) == ("shared", "repeatable read, read only", 4)
+    assert (snapshot["sharing"], snapshot["isolation"], snapshot["readers"]) == ("shared", "repeatable read, read only", 8)
     assert set(snapshot["identity"]) == {"pg_current_snapshot()", "wal_lsn"} and snapshot["held_seconds"] > 0
     assert manifest["source_figures"]["row_count"] == ROWS
 
@@ -97,9 +109,16 @@ def test_every_range_and_the_figures_read_one_moment_while_a_client_writes(ws, l
     drift = dict(ws.execute("SELECT check_name, status FROM reconciliations WHERE check_name LIKE 'drift%'").rows)
     assert drift["drift row_count"] == "steady" and drift["drift max(id)"] == "drift"
     assert "moved since the snapshot" in reconciled.message
+    assert "held a snapshot up to" in result.message
+
+    # today's question, for those who ask it: the copy against the source as it is now
+    now = ws.execute("RECONCILE LAST (AGAINST NOW)")
+    assert "FAILED" in now.message and "drift" not in now.message
+    with pytest.raises(StatementError, match="AGAINST takes NOW"):
+        ws.execute("RECONCILE LAST (AGAINST THEN)")
 
 
-def test_without_the_snapshot_the_ranges_see_different_moments(ws, live, tmp_path):
+def test_without_the_snapshot_the_ranges_see_different_moments(ws, live, tmp_path, twice_the_ranges):
     """The same run with SNAPSHOT off: the copy is no moment of the table (rows read twice or
     missed), and RECONCILE, with no figures of the copy's moment, fails."""
     import duckdb
