@@ -399,11 +399,14 @@ class RdsHead(Head):
     def aggregates(self, element: Element, columns, snapshot=None):
         return self._call("aggregates", element, columns, snapshot)
 
-    def snapshot(self, element: Element, readers: int = 1, per_reader: bool = False):
-        return self._call("snapshot", element, readers, per_reader)
+    def snapshot(self, element: Element, readers: int = 1, per_reader: bool = False, figures: bool = True):
+        return self._call("snapshot", element, readers, per_reader, figures)
 
     def release(self, snapshot) -> None:
         return self._call("release", snapshot)
+
+    def snapshot_identity(self, snapshot) -> dict:
+        return self._call("snapshot_identity", snapshot)
 
     def snapshot_held(self, snapshot):
         return self._call("snapshot_held", snapshot)

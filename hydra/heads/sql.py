@@ -671,12 +671,12 @@ class SqlHead(Head):
 
     # -- snapshots (hydra.heads.sql_snapshot) ---------------------------------------------------
 
-    def snapshot(self, element: Element, readers: int = 1, per_reader: bool = False):
-        """A consistent read point for the ``readers`` readers of ``element`` and its figures,
-        held until ``release``: a ``hydra.core.snapshot.Snapshot``."""
+    def snapshot(self, element: Element, readers: int = 1, per_reader: bool = False, figures: bool = True):
+        """A consistent read point for the ``readers`` readers of ``element`` and, with
+        ``figures``, its figures; held until ``release``: a ``hydra.core.snapshot.Snapshot``."""
         from hydra.heads import sql_snapshot
 
-        return sql_snapshot.take(self, element, readers, per_reader)
+        return sql_snapshot.take(self, element, readers, per_reader, figures)
 
     def release(self, snapshot) -> None:
         from hydra.heads import sql_snapshot

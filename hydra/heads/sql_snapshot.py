@@ -89,8 +89,9 @@ class Holds:
         return None if found is None else time.monotonic() - found[1]
 
 
-def take(head: SqlHead, element: Element, readers: int, per_reader: bool) -> Snapshot:
-    """A snapshot for ``readers`` readers of ``element`` (held until ``release``)."""
+def take(head: SqlHead, element: Element, readers: int, per_reader: bool, figures: bool = True) -> Snapshot:
+    """A snapshot for ``readers`` readers of ``element`` (held until ``release``); ``figures``:
+    the element's figures will be asked for in it."""
     if head.family == "postgresql" and head.engine.url.get_driver_name() in ("psycopg", "psycopg2"):
         return _take_postgres(head)
     if head.family == "mysql":
@@ -98,12 +99,13 @@ def take(head: SqlHead, element: Element, readers: int, per_reader: bool) -> Sna
             return Snapshot(head.name, MYSQL_METHOD, MYSQL_ISOLATION, PER_READER, taken_at=_now(),
                             note="each range reads in a consistent snapshot of its own: ranges may see "
                                  "different moments (SNAPSHOT 'per_reader'), and the figures another")
-        key = uuid.uuid4().hex
-        return Snapshot(head.name, MYSQL_METHOD, MYSQL_ISOLATION, SHARED, taken_at=_now(),
-                        note="MySQL/MariaDB cannot share a snapshot between connections: the element is read "
-                             "on one connection, and the figures are taken by that reader, in its snapshot, "
-                             "before it reads the rows",
-                        extra=(("findings", key), *zip(("identity_names", "identity_sql"), _mysql_identity_sql(head))))
+        note = "MySQL/MariaDB cannot share a snapshot between connections: the element is read on one connection"
+        names, identity_sql = _mysql_identity_sql(head)
+        extra = (("identity_names", names), ("identity_sql", identity_sql))
+        if figures:  # the one reader takes them in its snapshot, before its rows (prelude)
+            note += ", and the figures are taken by that reader, in its snapshot, before it reads the rows"
+            extra += (("findings", uuid.uuid4().hex),)
+        return Snapshot(head.name, MYSQL_METHOD, MYSQL_ISOLATION, SHARED, taken_at=_now(), note=note, extra=extra)
     if head.family == "mssql":
         return _take_mssql(head, readers, per_reader)
     return no_snapshot(head.name, f"the {head.backend} head has no shared snapshot")

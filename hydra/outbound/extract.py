@@ -197,6 +197,7 @@ class Job:
     figure_columns: list | None = None  # the catalog columns whose figures are taken in the snapshot
     figures: dict | None = None  # the source's figures taken in the snapshot (for RECONCILE)
     figures_head: object = None  # the head that computes them
+    figures_error: str | None = None  # why they could not be taken
     previous_attempt: str | None = None  # run id of an earlier attempt that did not complete
 
 
@@ -526,7 +527,6 @@ class Run:
         from hydra.core.snapshot import SHARED, no_snapshot
 
         item = job.item
-        job.previous_attempt = self._previous_attempt(job)
         take = getattr(head, "snapshot", None)
         if self.options.snapshot == "off":
             job.snapshot = no_snapshot(item.source, "SNAPSHOT off: each range read at its own moment")
@@ -534,13 +534,22 @@ class Run:
         if take is None:
             job.snapshot = no_snapshot(item.source, f"the {head.kind} head has no snapshot")
             return
-        job.snapshot = take(item.element, readers=len(job.ranges), per_reader=self.options.snapshot == "per_reader")
+        job.previous_attempt = self._previous_attempt(job)
+        figures = not item.filter and not item.columns  # else RECONCILE computes them through DuckDB
+        try:
+            job.snapshot = take(item.element, readers=len(job.ranges),
+                                per_reader=self.options.snapshot == "per_reader", figures=figures)
+        except HydraError as err:  # a standby that cannot export one, say: one statement is one moment
+            job.snapshot = no_snapshot(item.source, f"no snapshot could be taken ({err}): the element is read "
+                                                    f"by one reader, whose one statement sees one moment")
+            job.ranges, job.range_sql = [None], None
+            return
         job.snapshot_head = head  # let go of when the element ends (_cleanup_cursors)
         snapshot = job.snapshot
         job.progress.snapshot_held = lambda: head.snapshot_held(snapshot)
         if job.snapshot.sharing == SHARED and not job.snapshot.token and len(job.ranges) > 1:
             job.ranges, job.range_sql = [None], None  # cannot be shared: one reader, one snapshot
-        if job.snapshot.sharing == SHARED and not item.filter and not item.columns:
+        if job.snapshot.sharing == SHARED and figures:
             job.figure_columns = self.ws.columns_of(item.source, item.element)
             job.figures_head = head
 
@@ -557,7 +566,11 @@ class Run:
         import dataclasses
 
         head = job.figures_head
-        found = head.aggregates(job.item.element, job.figure_columns, job.snapshot)
+        try:
+            found = head.aggregates(job.item.element, job.figure_columns, job.snapshot)
+        except HydraError as err:  # the copy stands; RECONCILE computes them from the source now
+            job.figures_error = str(err)
+            return
         job.figures = {"row_count": found.row_count, "columns": found.columns, "method": found.method}
         identity = head.snapshot_identity(job.snapshot)
         if identity:  # the moment as the reader found it (MySQL)

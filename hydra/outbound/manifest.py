@@ -62,7 +62,7 @@ def element_manifest(job, finished_at, seconds: float) -> dict:
         "seconds": round(seconds, 3),
         "source_stats": job.source_stats,
         "snapshot": snapshot_entry(job),
-        "source_figures": job.figures,
+        "source_figures": job.figures or ({"error": job.figures_error} if job.figures_error else None),
     }
 
 

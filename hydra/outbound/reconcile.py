@@ -176,6 +176,7 @@ def reconcile_entry(ws, entry: dict, against_now: bool = False) -> list[dict]:
             target_figures = run_aggregates(target_side.con, target_side.expr(), columns, cast=True, checksum=True)
             source_side = SourceSide(ws, item, columns)
             then = None if against_now else manifest.get("source_figures")
+            then = then if then and "row_count" in then else None  # not taken: against the source now
             if then is not None:  # the copy against the source at the moment it was read …
                 source_figures, method = then, then["method"]
                 checks += compare(columns, then, target_figures, manifest, method, lossy_reads(ws, item))
