@@ -96,3 +96,31 @@ def test_ranges_in_snapshots_of_their_own_may_see_different_moments(ws, live, tm
     assert (manifest["snapshot"]["sharing"], manifest["snapshot"]["readers"]) == ("per reader", 8)
     assert "may see different moments" in manifest["snapshot"]["note"] and manifest["source_figures"] is None
     assert consistent(duckdb.connect(), parquet(out), ROWS) != (ROWS, ROWS, total(ROWS))
+
+
+def test_killed_mid_extract_under_writes_then_run_again_completes_in_one_new_snapshot(live, tmp_path, hydra_cmd):
+    import subprocess
+    import time
+
+    import duckdb
+
+    out, workspace = tmp_path / "out", tmp_path / "ws.duckdb"
+    script = f"ATTACH '{live}' AS db; EXTRACT db.*.live TO '{out}' (WORKERS 4);"
+    writer = writer_for(live)
+    try:
+        proc = subprocess.Popen([*hydra_cmd, str(workspace), "-c", script],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 120
+        while time.time() < deadline and not list(out.glob(".hydra-staging/**/*.parquet")):
+            time.sleep(0.01)
+        proc.kill()  # kill -9: no clean-up of any kind
+        proc.wait(timeout=30)
+        assert not list(out.glob("db/*/live/_manifest.json"))
+        rerun = subprocess.run([*hydra_cmd, str(workspace), "-c",
+                                f"EXTRACT db.*.live TO '{out}' (WORKERS 4); RECONCILE LAST;"],
+                               capture_output=True, text=True, timeout=300)
+    finally:
+        writer.stop()
+    assert "1 done" in rerun.stderr and "all passed" in rerun.stderr, rerun.stderr
+    assert "did not complete" in manifest_of(out)["snapshot"]["resumed"]
+    assert consistent(duckdb.connect(), parquet(out), ROWS) == (ROWS, ROWS, total(ROWS))
