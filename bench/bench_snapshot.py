@@ -1,6 +1,6 @@
 """What does the shared snapshot cost on a quiet PostgreSQL table? (issue 13)
 
-    python bench/bench_snapshot.py [--rows 2000000] [--workers 4] [--rounds 3]
+    python bench/bench_snapshot.py [--rows 2000000] [--workers 4] [--rounds 3] [--tables 1]
 
 A mixed-type table (bench_pg_extract's) in a throw-away database, nobody writing to it, extracted
 to Parquet in WORKERS key ranges three ways, interleaved round by round, best of ``--rounds``:
@@ -9,6 +9,10 @@ to Parquet in WORKERS key ranges three ways, interleaved round by round, best of
 * ``snapshot``: the ranges join one exported snapshot, the figures not taken (the snapshot alone);
 * ``shared``: the default, the snapshot and the source's figures taken in it during the run (an
   aggregate query RECONCILE used to run later).
+
+With ``--tables N`` (N > 1), N tables of ``--rows`` rows each, all extracted by one EXTRACT: the
+snapshot's cost per element (a pooled connection, the export, the figures' query) where elements
+are many and small.
 
 Prints each ratio to ``off``, and the load average (the machine is shared).
 """
@@ -28,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_pg_extract import MAKE  # noqa: E402
 
 
-def timed(url: str, workers: int, mode: str) -> float:
+def timed(url: str, workers: int, mode: str, tables: int = 1) -> float:
     from hydra.outbound import extract
     from hydra.workspace import Workspace
 
@@ -46,9 +50,10 @@ def timed(url: str, workers: int, mode: str) -> float:
         ws.execute(f"ATTACH '{url}' AS pg (SCHEMAS 'public')")
         option = "off" if mode == "off" else "shared"
         started = time.perf_counter()
-        result = ws.execute(f"EXTRACT pg.public.t TO '{out}' (WORKERS {workers}, SNAPSHOT {option})")
+        what = "pg.public.t" if tables == 1 else "pg.public.*"
+        result = ws.execute(f"EXTRACT {what} TO '{out}' (WORKERS {workers}, SNAPSHOT {option})")
         seconds = time.perf_counter() - started
-        assert result.rows[0][1] == "done", result.rows
+        assert len(result.rows) == tables and all(r[1] == "done" for r in result.rows), result.rows
         return seconds
     finally:
         extract.Run._take_snapshot = take
@@ -63,6 +68,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tables", type=int, default=1)
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -74,12 +80,14 @@ def main() -> None:
             for sql in MAKE.format(rows=args.rows).split(";"):
                 if sql.strip():
                     con.execute(sql)
-            con.execute("ANALYZE t")
+            for i in range(1, args.tables):
+                con.execute(f"CREATE TABLE t{i} AS TABLE t")
+            con.execute("ANALYZE")
         url = f"{args.url}/{name}"
         times: dict[str, list[float]] = {"off": [], "snapshot": [], "shared": []}
         for _ in range(args.rounds):
             for mode in times:
-                times[mode].append(timed(url, args.workers, mode))
+                times[mode].append(timed(url, args.workers, mode, args.tables))
         best = {mode: min(values) for mode, values in times.items()}
         for mode, values in times.items():
             print(f"{mode:>8}: best {best[mode]:6.2f} s of {', '.join(f'{v:.2f}' for v in values)}; "

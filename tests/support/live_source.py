@@ -78,3 +78,26 @@ class Writer(threading.Thread):
 def consistent(con, relation: str, rows: int) -> tuple[int, int, int]:
     """(row count, distinct ids, sum of amount) of ``relation`` on a DuckDB connection."""
     return con.execute(f"SELECT count(*), count(DISTINCT id), sum(amount) FROM {relation}").fetchone()
+
+
+def kill_then_run_again(hydra_cmd, workspace, out, attach: str, what: str, writer: Writer) -> str:
+    """``hydra -c`` EXTRACT ``what`` (WORKERS 4) killed with SIGKILL as soon as its first part is
+    staged, then the same EXTRACT and RECONCILE LAST run again, all while ``writer`` writes;
+    returns the second run's stderr. The writer is stopped at the end."""
+    import subprocess
+    import time
+
+    extract = f"EXTRACT {what} TO '{out}' (WORKERS 4);"
+    try:
+        proc = subprocess.Popen([*hydra_cmd, str(workspace), "-c", f"{attach}; {extract}"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 120
+        while time.time() < deadline and not list(out.glob(".hydra-staging/**/*.parquet")):
+            time.sleep(0.01)
+        proc.kill()  # kill -9: no clean-up of any kind
+        proc.wait(timeout=30)
+        assert not list(out.glob("**/_manifest.json")), "killed before the element completed"
+        return subprocess.run([*hydra_cmd, str(workspace), "-c", f"{extract} RECONCILE LAST;"],
+                              capture_output=True, text=True, timeout=300).stderr
+    finally:
+        writer.stop()

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from support.live_source import CREATE, Writer, consistent, total
+from support.live_source import CREATE, Writer, consistent, kill_then_run_again, total
 
 ROWS = 2_000_000
 
@@ -99,28 +99,11 @@ def test_ranges_in_snapshots_of_their_own_may_see_different_moments(ws, live, tm
 
 
 def test_killed_mid_extract_under_writes_then_run_again_completes_in_one_new_snapshot(live, tmp_path, hydra_cmd):
-    import subprocess
-    import time
-
     import duckdb
 
-    out, workspace = tmp_path / "out", tmp_path / "ws.duckdb"
-    script = f"ATTACH '{live}' AS db; EXTRACT db.*.live TO '{out}' (WORKERS 4);"
-    writer = writer_for(live)
-    try:
-        proc = subprocess.Popen([*hydra_cmd, str(workspace), "-c", script],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.time() + 120
-        while time.time() < deadline and not list(out.glob(".hydra-staging/**/*.parquet")):
-            time.sleep(0.01)
-        proc.kill()  # kill -9: no clean-up of any kind
-        proc.wait(timeout=30)
-        assert not list(out.glob("db/*/live/_manifest.json"))
-        rerun = subprocess.run([*hydra_cmd, str(workspace), "-c",
-                                f"EXTRACT db.*.live TO '{out}' (WORKERS 4); RECONCILE LAST;"],
-                               capture_output=True, text=True, timeout=300)
-    finally:
-        writer.stop()
-    assert "1 done" in rerun.stderr and "all passed" in rerun.stderr, rerun.stderr
+    out = tmp_path / "out"
+    rerun = kill_then_run_again(hydra_cmd, tmp_path / "ws.duckdb", out, f"ATTACH '{live}' AS db", "db.*.live",
+                                writer_for(live))
+    assert "1 done" in rerun and "all passed" in rerun, rerun
     assert "did not complete" in manifest_of(out)["snapshot"]["resumed"]
     assert consistent(duckdb.connect(), parquet(out), ROWS) == (ROWS, ROWS, total(ROWS))

@@ -11,13 +11,11 @@ table's invariants — the failure these tests are built to catch.
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 
 import pytest
 
 from hydra.errors import StatementError
-from support.live_source import CREATE, Writer, consistent, total
+from support.live_source import CREATE, Writer, consistent, kill_then_run_again, total
 
 ROWS = 2_000_000
 
@@ -142,24 +140,10 @@ def test_without_the_snapshot_the_ranges_see_different_moments(ws, live, tmp_pat
 def test_killed_mid_extract_under_writes_then_run_again_completes_in_one_new_snapshot(live, tmp_path, hydra_cmd):
     import duckdb
 
-    out, workspace = tmp_path / "out", tmp_path / "ws.duckdb"
-    script = f"ATTACH '{live}' AS db; EXTRACT db.public.live TO '{out}' (WORKERS 4);"
-    writer = writer_for(live)
-    try:
-        proc = subprocess.Popen([*hydra_cmd, str(workspace), "-c", script],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.time() + 120
-        while time.time() < deadline and not list(out.glob(".hydra-staging/**/*.parquet")):
-            time.sleep(0.01)
-        proc.kill()  # kill -9: no clean-up of any kind
-        proc.wait(timeout=30)
-        assert not (out / "db/public/live/_manifest.json").exists()
-        rerun = subprocess.run([*hydra_cmd, str(workspace), "-c",
-                                f"EXTRACT db.public.live TO '{out}' (WORKERS 4); RECONCILE LAST;"],
-                               capture_output=True, text=True, timeout=300)
-    finally:
-        writer.stop()
-    assert "1 done" in rerun.stderr and "all passed" in rerun.stderr, rerun.stderr
+    out = tmp_path / "out"
+    rerun = kill_then_run_again(hydra_cmd, tmp_path / "ws.duckdb", out, f"ATTACH '{live}' AS db",
+                                "db.public.live", writer_for(live))
+    assert "1 done" in rerun and "all passed" in rerun, rerun
     manifest = json.loads((out / "db/public/live/_manifest.json").read_text())
     assert "did not complete" in manifest["snapshot"]["resumed"] and manifest["snapshot"]["readers"] == 4
     assert consistent(duckdb.connect(), parquet(out), ROWS) == (ROWS, ROWS, total(ROWS))
