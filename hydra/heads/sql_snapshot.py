@@ -165,7 +165,11 @@ def _mysql_identity_sql(head: SqlHead) -> tuple[str, str]:
     """A SELECT of the snapshot's position in the server's history, readable inside the reader's
     transaction: MariaDB's binlog position of the consistent snapshot (``binlog_snapshot_file``,
     ``_position``: exact, when the binary log is on) and its GTID position; MySQL's executed GTID
-    set (the server's, as the snapshot starts). Each value as hex (one line whatever it holds)."""
+    set (the server's, as the snapshot starts). Each value as hex (one line whatever it holds).
+    Asked once per head: the server does not change between elements."""
+    cached = getattr(head, "_snapshot_identity_sql", None)
+    if cached is not None:
+        return cached
     try:
         with head.engine.connect() as conn:
             version = str(conn.exec_driver_sql("SELECT VERSION()").scalar() or "")
@@ -178,7 +182,9 @@ def _mysql_identity_sql(head: SqlHead) -> tuple[str, str]:
                  "gtid_current_pos": "@@GLOBAL.gtid_current_pos"}
     else:
         names = {"gtid_executed": "@@GLOBAL.gtid_executed"}
-    return ",".join(names), "SELECT " + ", ".join(f"IFNULL(HEX({expr}), '-')" for expr in names.values())
+    head._snapshot_identity_sql = (",".join(names),
+                                   "SELECT " + ", ".join(f"IFNULL(HEX({expr}), '-')" for expr in names.values()))
+    return head._snapshot_identity_sql
 
 
 def release(head: SqlHead, snapshot: Snapshot) -> None:
