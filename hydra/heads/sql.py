@@ -11,7 +11,8 @@
   (``sql_mysql``); everything else (and any of these without the client program) uses a streaming
   cursor fetched in large batches and turned into Arrow column-wise.
 * ``split`` cuts an element into key ranges for parallel reads; ``aggregates`` computes exact
-  PROFILE/RECONCILE figures in one query at the source.
+  PROFILE/RECONCILE figures in one query at the source; ``snapshot`` gives the one moment every
+  range reader and the figures of an element read in (``sql_snapshot``).
 * Read-only: PostgreSQL sessions start with ``default_transaction_read_only=on``, MySQL sessions run
   ``SET SESSION TRANSACTION READ ONLY``, MSSQL (pyodbc) connects with ``ApplicationIntent=ReadOnly``,
   SQLite with ``PRAGMA query_only``. Only SELECT and COPY … TO STDOUT are ever sent.
