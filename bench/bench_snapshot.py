@@ -33,8 +33,8 @@ from bench_pg_extract import MAKE  # noqa: E402
 
 
 def timed(url: str, workers: int, mode: str, tables: int = 1) -> float:
-    from hydra.outbound import extract
-    from hydra.workspace import Workspace
+    from hydra.transfer import extract
+    from hydra.statements.workspace import Workspace
 
     take = extract.Run._take_snapshot
 

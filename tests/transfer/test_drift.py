@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hydra.errors import StatementError
-from hydra.outbound.reconcile import drift
+from hydra.core.errors import StatementError
+from hydra.transfer.reconcile import drift
 
 COLUMNS = [("id", "BIGINT"), ("price", "DOUBLE"), ("name", "VARCHAR")]
 THEN = {"row_count": 3, "columns": {"id": {"null_count": 0, "min_value": "1", "max_value": "3", "sum_value": 6},

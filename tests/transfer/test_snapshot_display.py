@@ -6,8 +6,8 @@ import io
 
 
 def test_the_display_shows_how_long_the_snapshot_is_held():
-    from hydra.outbound.progress import Display
-    from hydra.outbound.writers import Progress
+    from hydra.transfer.progress import Display
+    from hydra.transfer.writers import Progress
 
     held = Progress(total_rows=10)
     held.snapshot_held = lambda: 12.4

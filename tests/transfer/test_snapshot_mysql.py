@@ -80,7 +80,7 @@ def test_one_reader_in_one_consistent_snapshot_with_its_figures(ws, live, tmp_pa
 def test_ranges_in_snapshots_of_their_own_may_see_different_moments(ws, live, tmp_path, monkeypatch):
     import duckdb
 
-    from hydra.outbound import extract
+    from hydra.transfer import extract
 
     # 8 ranges on 4 workers: the last four start seconds after the first four, so the writer
     # certainly commits between the ranges' moments

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from hydra.errors import StatementError
+from hydra.core.errors import StatementError
 from support.live_source import CREATE, Writer, consistent, kill_then_run_again, total
 
 ROWS = 2_000_000
@@ -36,7 +36,7 @@ def twice_the_ranges(monkeypatch):
     """8 ranges on 4 workers: the last four start seconds after the first four, so that without a
     shared snapshot the writer certainly commits between the ranges' moments (with 4 ranges
     starting within milliseconds, it only very likely does)."""
-    from hydra.outbound import extract
+    from hydra.transfer import extract
 
     monkeypatch.setattr(extract, "range_count", lambda element, workers: 2 * workers)
 
@@ -59,7 +59,7 @@ def test_every_range_and_the_figures_read_one_moment_while_a_client_writes(ws, l
     import duckdb
     import psycopg
 
-    from hydra.heads import sql_snapshot
+    from hydra.heads.sql import snapshot as sql_snapshot
 
     seen = tmp_path / "snapshot.csv"
     release = sql_snapshot.release

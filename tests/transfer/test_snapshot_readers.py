@@ -27,7 +27,7 @@ def test_every_transport_and_the_figures_read_in_the_snapshot(table, bulk):
 
     from hydra.core.snapshot import reading
     from hydra.heads.base import HeadError
-    from hydra.heads.sql import SqlHead
+    from hydra.heads.sql.head import SqlHead
 
     head = SqlHead("db", table, {"BULK": bulk})
     head.open()
