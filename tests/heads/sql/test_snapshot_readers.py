@@ -55,3 +55,28 @@ def test_every_transport_and_the_figures_read_in_the_snapshot(table, bulk):
             ids()
     finally:
         head.close()
+
+
+@pytest.mark.parametrize("url, snapshot, psql, driver", [
+    ("postgresql://u@h/db", dict(method="pg", isolation="rr", token="00000003-0000001B-1"),
+     ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "SET TRANSACTION SNAPSHOT '00000003-0000001B-1'"],
+     ["SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", "SET TRANSACTION SNAPSHOT '00000003-0000001B-1'"]),
+    ("mysql+pymysql://u@h/db", dict(method="mysql", isolation="rr"),
+     ["START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"], ["START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"]),
+    ("mssql+pyodbc://u@h/db", dict(method="mssql", isolation="snapshot"),
+     ["SET TRANSACTION ISOLATION LEVEL SNAPSHOT"], ["SET TRANSACTION ISOLATION LEVEL SNAPSHOT"]),
+    ("sqlite:///x.db", dict(method="sqlite", isolation="none"), [], []),
+])
+def test_what_each_reader_runs_first_to_join_the_snapshot(url, snapshot, psql, driver):
+    from hydra.core.snapshot import Snapshot, no_snapshot, reading
+    from hydra.heads.sql.head import SqlHead
+    from hydra.heads.sql.snapshot import joining
+
+    head = SqlHead("db", url)
+    with reading(Snapshot("db", **snapshot)):
+        assert (joining(head, explicit_begin=True), joining(head, explicit_begin=False)) == (psql, driver)
+    with reading(Snapshot("other", **snapshot)):  # another source's snapshot is not this head's
+        assert joining(head, explicit_begin=False) == []
+    with reading(no_snapshot("db", "off")):
+        assert joining(head, explicit_begin=False) == []
+    assert joining(head, explicit_begin=False) == []
