@@ -33,54 +33,19 @@ import time
 import uuid
 
 from hydra.core.errors import HydraError, StatementError, one_line
+from hydra.core.refs import ref_text
+from hydra.core.statement import Result
 from hydra.transfer.bisect import bisect
 from hydra.transfer.common import QUERY_SOURCE, Item, is_float, items_for, open_scan, q, sql_string, where_sql
 from hydra.transfer.figures import judge, run_aggregates
 from hydra.transfer.targets import open_target
 from hydra.transfer.writers import json_line_read_type
-from hydra.core.refs import parse_selection, ref_text
-from hydra.core.statement import Result
-from hydra.statements.registry import statement
 
 
-
-SYNTAX = "RECONCILE <LAST | MARKED | ref | glob[, …]> [(AGAINST NOW)]"
-
-
-def parse_options(stmt) -> tuple[list, bool]:
-    """The selection's tokens, and whether to compare against the source now (``AGAINST NOW``)."""
-    from hydra.statements.tokens import Cursor
-
-    tokens = stmt.tokens
-    open_at = next((i for i, t in enumerate(tokens) if i and t.token_type.name == "L_PAREN"), len(tokens))
-    cur = Cursor(stmt)
-    cur.i = open_at
-    options = cur.options()
-    cur.done()
-    unknown = sorted(set(options) - {"AGAINST"})
-    if unknown:
-        raise StatementError(f"RECONCILE: unknown option {unknown[0]}; accepted: AGAINST NOW")
-    against = options.get("AGAINST", "SNAPSHOT").upper()
-    if against not in ("NOW", "SNAPSHOT"):
-        raise StatementError(f"RECONCILE: AGAINST takes NOW (the source as it is now) or SNAPSHOT (the "
-                             f"figures taken when the element was read, the default), not {options['AGAINST']}")
-    return tokens[1:open_at], against == "NOW"
-
-
-@statement(
-    "RECONCILE",
-    syntax=SYNTAX,
-    help="Compare extracted elements at the target with the source: counts, aggregates, checksums; "
-         "with the figures taken in the extract's snapshot, and the source's drift since",
-)
-def reconcile(ws, stmt) -> Result:
-    tokens, against_now = parse_options(stmt)
-    if not tokens:
-        raise StatementError("RECONCILE: expected LAST, MARKED, a ref or a glob")
-    if len(tokens) == 1 and tokens[0].text.upper() == "LAST":
-        entries = last_run(ws)
-    else:
-        entries = latest_transfers(ws, items_for(ws, parse_selection(tokens, stmt.text)))
+def reconcile(ws, selections, last: bool = False, against_now: bool = False) -> Result:
+    """RECONCILE of the last run, or of a selection's latest transfers (None: the marked elements);
+    ``against_now``: the copy against the source as it is now, not the figures of its snapshot."""
+    entries = last_run(ws) if last else latest_transfers(ws, items_for(ws, selections))
     from hydra.core.clock import now
 
     run_id = "R" + now().strftime("%Y%m%dT%H%M%S%f")[:-3] + "-" + uuid.uuid4().hex[:6]
