@@ -479,7 +479,12 @@ class SqlHead(Head):
             from hydra.heads.sql import mysql as sql_mysql
 
             if sql_mysql.usable(self):
-                return sql_mysql.read(self, element, columns, predicates, limit)
+                from hydra.heads.sql import snapshot
+                from hydra.heads.sql.aggregates import figure_exprs, from_row
+
+                # the one reader of an element's snapshot takes its figures there, first
+                prelude = snapshot.prelude(self, element, figure_exprs, from_row)
+                return sql_mysql.read(self, element, columns, predicates, limit, prelude=prelude)
         return self._read_cursor(element, columns, predicates, limit)
 
     def _read_cursor(self, element: Element, columns, predicates, limit) -> pa.RecordBatchReader:

@@ -191,7 +191,10 @@ def command(head: SqlHead, sql: str):
     return argv, env
 
 
-def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=None) -> pa.RecordBatchReader:
+def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=None,
+         prelude=None) -> pa.RecordBatchReader:
+    """``prelude``: (statements, keep) from ``snapshot.prelude``: the one reader of an element's
+    snapshot runs the statements first, and hands the two lines they print to ``keep``."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -212,11 +215,8 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
         column_types={n: p.csv_type for n, p in zip(names, plans)}, null_values=["NULL"],
         strings_can_be_null=True, quoted_strings_can_be_null=False,
     )
-    from hydra.heads.sql import snapshot as sql_snapshot
     from hydra.heads.sql.postgres import start_client
 
-    # the one reader of an element's snapshot takes its figures there first (sql_snapshot.prelude)
-    prelude = sql_snapshot.prelude(head, element)
     argv, env = command(head, "; ".join([*prelude[0], sql]) if prelude else sql)
     proc = start_client(argv, env)
     stream = io.BufferedReader(proc.stdout, buffer_size=BLOCK_SIZE)
@@ -232,7 +232,7 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
             lines = [stream.readline(), stream.readline()]
             if not all(line.endswith(b"\n") for line in lines):
                 raise HeadError(f"{ref}: {failure()}")
-            sql_snapshot.record(head, element, lines, *prelude[1:])
+            prelude[1](lines)
         reader = pcsv.open_csv(stream, read_options=read_options,
                                parse_options=parse_options, convert_options=convert_options)
     except pa.ArrowInvalid as err:

@@ -255,12 +255,12 @@ def join(head: SqlHead, dbapi_connection) -> None:
 # -- MySQL: the one reader of a snapshot reports what it found in it ------------------------------
 
 
-def prelude(head: SqlHead, element: Element) -> tuple[list[str], list, list] | None:
-    """For the one reader of a MySQL snapshot that takes the figures: the two SELECTs it runs in
-    its snapshot before its rows (identity, then the element's figures, each value as hex on one
-    line), with the columns and slots of the figures; None outside such a snapshot."""
-    from hydra.heads.sql.aggregates import figure_exprs
-
+def prelude(head: SqlHead, element: Element, figure_exprs, from_row):
+    """For the one reader of a MySQL snapshot that takes the figures (``mysql.read``): the two
+    SELECTs it runs in its snapshot before its rows — the identity, then the element's figures,
+    each value as hex, one line each — and the function that keeps what they print, for
+    ``found``; None outside such a snapshot. (``figure_exprs`` and ``from_row`` are
+    ``aggregates``', passed in: that module reads in snapshots through this one.)"""
     snapshot = current()
     extra = dict(snapshot.extra) if snapshot is not None and snapshot.source == head.name else {}
     if "findings" not in extra:
@@ -269,22 +269,16 @@ def prelude(head: SqlHead, element: Element) -> tuple[list[str], list, list] | N
     exprs, slots = figure_exprs(head, cols, distinct=False)
     figures = ("SELECT " + ", ".join(f"IFNULL(HEX(CAST({e} AS CHAR)), '-')" for e in exprs)
                + f" FROM {head.table_sql(element)}")
-    return [extra["identity_sql"], figures], cols, slots
 
+    def keep(lines: list[bytes]) -> None:
+        values = [[None if v == "-" else bytes.fromhex(v).decode("utf-8", "replace")
+                   for v in line.decode("ascii").rstrip("\n").split("\t")] for line in lines]
+        identity = {n: v for n, v in zip(extra["identity_names"].split(","), values[0]) if v}
+        found = from_row(head, cols, slots, values[1])
+        found.method = f"{head.backend} aggregate query, by the reader in its snapshot"
+        _holds(head).found[extra["findings"]] = (identity, found)
 
-def record(head: SqlHead, element: Element, lines: list[bytes], cols, slots) -> None:
-    """Keep what the reader's prelude printed, for ``found``."""
-    from hydra.heads.sql.aggregates import from_row
-
-    snapshot = current()
-    extra = dict(snapshot.extra)
-    values = [[None if v == "-" else bytes.fromhex(v).decode("utf-8", "replace")
-               for v in line.decode("ascii").rstrip("\n").split("\t")] for line in lines]
-    names = extra["identity_names"].split(",")
-    identity = {n: v for n, v in zip(names, values[0]) if v}
-    figures = from_row(head, cols, slots, values[1])
-    figures.method = f"{head.backend} aggregate query, by the reader in its snapshot"
-    _holds(head).found[extra["findings"]] = (identity, figures)
+    return [extra["identity_sql"], figures], keep
 
 
 def found(head: SqlHead, snapshot: Snapshot) -> tuple[dict, object] | None:
