@@ -11,7 +11,8 @@ from hydra.statements.tokens import Cursor
 
 EXTRACT_SYNTAX = ("EXTRACT <MARKED | ref | glob[, …] | (query)> TO '<folder | s3://bucket/prefix>' "
                   "[(FORMAT parquet|csv|jsonl, COMPRESSION zstd|snappy|gzip|none, ROWS_PER_FILE n, "
-                  "PARTITION_BY 'column', WORKERS n, OVERWRITE true, NAME 'label')]")
+                  "PARTITION_BY 'column', WORKERS n, OVERWRITE true, NAME 'label', SNAPSHOT shared|per_reader|off)]")
+RECONCILE_SYNTAX = "RECONCILE <LAST | MARKED | ref | glob[, …]> [(AGAINST NOW)]"
 
 
 def parse_selection_options(stmt):
@@ -88,17 +89,36 @@ def extract(ws, stmt) -> Result:
     return run(ws, stmt.text, selections, query, target_uri, options)
 
 
+def parse_reconcile_options(stmt) -> tuple[list, bool]:
+    """The selection's tokens, and whether to compare against the source now (``AGAINST NOW``)."""
+    tokens = stmt.tokens
+    open_at = next((i for i, t in enumerate(tokens) if i and t.token_type.name == "L_PAREN"), len(tokens))
+    cur = Cursor(stmt)
+    cur.i = open_at
+    options = cur.options()
+    cur.done()
+    unknown = sorted(set(options) - {"AGAINST"})
+    if unknown:
+        raise StatementError(f"RECONCILE: unknown option {unknown[0]}; accepted: AGAINST NOW")
+    against = options.get("AGAINST", "SNAPSHOT").upper()
+    if against not in ("NOW", "SNAPSHOT"):
+        raise StatementError(f"RECONCILE: AGAINST takes NOW (the source as it is now) or SNAPSHOT (the "
+                             f"figures taken when the element was read, the default), not {options['AGAINST']}")
+    return tokens[1:open_at], against == "NOW"
+
+
 @statement(
     "RECONCILE",
-    syntax="RECONCILE <LAST | MARKED | ref | glob[, …]>",
-    help="Compare extracted elements at the target with the source: counts, aggregates, checksums",
+    syntax=RECONCILE_SYNTAX,
+    help="Compare extracted elements at the target with the source: counts, aggregates, checksums; "
+         "against the figures taken in the extract's snapshot, with the source's drift since",
 )
 def reconcile(ws, stmt) -> Result:
     from hydra.transfer.reconcile import reconcile as run
 
-    tokens = stmt.tokens[1:]
+    tokens, against_now = parse_reconcile_options(stmt)
     if not tokens:
         raise StatementError("RECONCILE: expected LAST, MARKED, a ref or a glob")
     if len(tokens) == 1 and tokens[0].text.upper() == "LAST":
-        return run(ws, None, last=True)
-    return run(ws, parse_selection(tokens, stmt.text))
+        return run(ws, None, last=True, against_now=against_now)
+    return run(ws, parse_selection(tokens, stmt.text), against_now=against_now)

@@ -35,7 +35,13 @@ from hydra.transfer.progress import Display
 from hydra.transfer.targets import TargetError, error_line, open_target
 from hydra.transfer.writers import HASH, LINE, ElementSink, Progress, check_format, json_line_value, not_for_parquet
 
-OPTIONS = ("FORMAT", "COMPRESSION", "ROWS_PER_FILE", "PARTITION_BY", "WORKERS", "OVERWRITE", "NAME")
+OPTIONS = ("FORMAT", "COMPRESSION", "ROWS_PER_FILE", "PARTITION_BY", "WORKERS", "OVERWRITE", "NAME", "SNAPSHOT")
+# SNAPSHOT: 'shared' (every range of an element and its figures in one snapshot; where the source
+# cannot share one between connections, the element is read on one), 'per_reader' (each range in
+# a snapshot of its own: parallel, but ranges may see different moments), 'off' (each range at
+# its own moment: how Hydra read before issue 13, kept to measure what the snapshot buys)
+SNAPSHOT_MODES = {"shared": "shared", "true": "shared", "on": "shared", "per_reader": "per_reader",
+                  "off": "off", "false": "off", "none": "off"}
 BATCH_BYTES = 64 << 20  # aim for Arrow batches of about this size
 RECORD_BATCH = 500  # ended elements per update of transfers …
 RECORD_SECONDS = 2.0  # … or this often, whichever comes first
@@ -72,6 +78,7 @@ class Options:
     workers: int = 2
     overwrite: bool = False
     name: str | None = None
+    snapshot: str = "shared"
 
 
 def parse_options(raw: dict[str, str]) -> Options:
@@ -94,6 +101,10 @@ def parse_options(raw: dict[str, str]) -> Options:
     options.partition_by = raw.get("PARTITION_BY") or None
     options.overwrite = parse_bool(raw.get("OVERWRITE"))
     options.name = raw.get("NAME") or None
+    mode = str(raw.get("SNAPSHOT", "shared")).strip().lower()
+    if mode not in SNAPSHOT_MODES:
+        raise StatementError(f"EXTRACT: SNAPSHOT must be shared, per_reader or off, not {raw['SNAPSHOT']!r}")
+    options.snapshot = SNAPSHOT_MODES[mode]
     return options
 
 
@@ -137,6 +148,14 @@ class Job:
     files: int = 0
     seconds: float = 0.0
     progress: Progress = field(default_factory=Progress)
+    snapshot: object = None  # the hydra.core.snapshot.Snapshot every range reads in
+    snapshot_head: object = None  # the head holding it, released when the element ends
+    snapshot_held: float | None = None  # seconds the source held it, when released
+    figure_columns: list | None = None  # the catalog columns whose figures are taken in the snapshot
+    figures: dict | None = None  # the source's figures taken in the snapshot (for RECONCILE)
+    figures_head: object = None  # the head that computes them
+    figures_error: str | None = None  # why they could not be taken
+    previous_attempt: str | None = None  # run id of an earlier attempt that did not complete
 
 
 def extract(ws, text: str, selections, query: str | None, target_uri: str, options: Options) -> Result:
@@ -274,6 +293,8 @@ class Run:
         for job in {id(j): j for j in running.values()}.values():
             for cursor in job.live:
                 attempt(cursor.interrupt)
+            if job.snapshot_head is not None:  # stops the figures' query, if it runs
+                attempt(lambda: job.snapshot_head.release(job.snapshot))  # noqa: B023 - runs now
         while any(not f.done() for f in running):
             attempt(lambda: wait(list(running)))
         for job in self.jobs:
@@ -309,6 +330,8 @@ class Run:
                     cursor = job.cursors.pop(0)
                     job.live.append(cursor)
                     running[pool.submit(self._task, job, cursor, predicate)] = job
+                if job.figure_columns is not None and job.snapshot.token:  # the figures, in the snapshot, meanwhile
+                    running[pool.submit(self._take_figures, job)] = job
             if not running:
                 continue
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -439,15 +462,73 @@ class Run:
                         job.range_sql = [to_sql(quals, "duckdb") or None for quals in split]
                 if not item.filter and len(job.ranges) == 1 and not head.reads_every_row(item.element):
                     job.counter = head  # the rows read are checked against head.count (_task)
+                self._take_snapshot(job, head)
             job.cursors = [self.ws.con.cursor() for _ in job.ranges]
             if item.is_query:
                 job.pre_scan = open_scan(self.ws, item, job.cursors[0])
-            job.pending = len(job.ranges)
+            job.pending = len(job.ranges) + (job.figure_columns is not None and bool(job.snapshot.token))
             return True
         except Exception as err:  # noqa: BLE001 - the element fails, the others go on
             self._cleanup_cursors(job)
             self._fail(job, _task_error(err, job))
             return False
+
+    def _take_snapshot(self, job: Job, head) -> None:
+        """The element's snapshot, which every range (and its figures) will read in (main thread).
+
+        Taken anew for each attempt at an element: a resumed element is read whole again in a
+        new snapshot, never partly in an old one (its manifest names the attempt it replaces)."""
+        from hydra.core.snapshot import SHARED, no_snapshot
+
+        item = job.item
+        take = getattr(head, "snapshot", None)
+        if self.options.snapshot == "off":
+            job.snapshot = no_snapshot(item.source, "SNAPSHOT off: each range read at its own moment")
+            return
+        if take is None:
+            job.snapshot = no_snapshot(item.source, f"the {head.kind} head has no snapshot")
+            return
+        job.previous_attempt = self._previous_attempt(job)
+        figures = not item.filter and not item.columns  # else RECONCILE computes them through DuckDB
+        try:
+            job.snapshot = take(item.element, readers=len(job.ranges),
+                                per_reader=self.options.snapshot == "per_reader", figures=figures)
+        except HydraError as err:  # a standby that cannot export one, say: one statement is one moment
+            job.snapshot = no_snapshot(item.source, f"no snapshot could be taken ({err}): the element is read "
+                                                    f"by one reader, whose one statement sees one moment")
+            job.ranges, job.range_sql = [None], None
+            return
+        job.snapshot_head = head  # let go of when the element ends (_cleanup_cursors)
+        snapshot = job.snapshot
+        job.progress.snapshot_held = lambda: head.snapshot_held(snapshot)
+        if job.snapshot.sharing == SHARED and not job.snapshot.token and len(job.ranges) > 1:
+            job.ranges, job.range_sql = [None], None  # cannot be shared: one reader, one snapshot
+        if job.snapshot.sharing == SHARED and figures:
+            job.figure_columns = self.ws.columns_of(item.source, item.element)
+            job.figures_head = head
+
+    def _previous_attempt(self, job: Job) -> str | None:
+        """The run of the latest earlier attempt at this element and target, if it did not complete."""
+        row = self.ws.con.execute(
+            "SELECT run_id, status FROM transfers WHERE source = ? AND ref = ? AND target_uri = ? AND run_id <> ? "
+            "ORDER BY started_at DESC LIMIT 1", [job.item.source, job.item.ref, job.element_uri, self.run_id]).fetchall()
+        return row[0][0] if row and row[0][1] not in ("done", "skipped") else None
+
+    def _take_figures(self, job: Job) -> None:
+        """The source's figures for RECONCILE, computed by the source in the element's snapshot,
+        while the ranges are read (a worker thread)."""
+        import dataclasses
+
+        head = job.figures_head
+        try:
+            found = head.aggregates(job.item.element, job.figure_columns, job.snapshot)
+        except HydraError as err:  # the copy stands; RECONCILE computes them from the source now
+            job.figures_error = str(err)
+            return
+        job.figures = {"row_count": found.row_count, "columns": found.columns, "method": found.method}
+        identity = head.snapshot_identity(job.snapshot)
+        if identity:  # the moment as the reader found it (MySQL)
+            job.snapshot = dataclasses.replace(job.snapshot, identity=tuple(identity.items()))
 
     def _begin(self, job: Job) -> None:
         """The element's staging, made by the first of its tasks to start (a worker thread)."""
@@ -464,8 +545,11 @@ class Run:
         scan = writer = batches = reader = None
         try:
             self._begin(job)
-            scan = job.pre_scan if item.is_query else open_scan(
-                self.ws, item, con, columns=item.columns, ranges=range_quals)
+            from hydra.core.snapshot import reading
+
+            with reading(job.snapshot):  # the head's reader joins the element's snapshot as it opens
+                scan = job.pre_scan if item.is_query else open_scan(
+                    self.ws, item, con, columns=item.columns, ranges=range_quals)
             range_predicate = to_sql(range_quals, "duckdb") if range_quals else None
             projection = ", ".join(q(c) for c in item.columns) if item.columns else "*"
             inner = f"SELECT {projection} FROM {scan.expr} AS __src{where_sql(item.filter, range_predicate)}"
@@ -536,6 +620,8 @@ class Run:
         job.finished_at = now()
         job.seconds = time.perf_counter() - job.started
         job.checksum = sum(job.checksums) % CHECKSUM_MOD
+        if job.figure_columns is not None and job.figures is None:
+            self._take_figures(job)  # found by the element's one reader, in its snapshot (MySQL)
         read = sum(f["rows"] for f in job.sink.files)
         if job.expected is not None and job.expected[0] != read:
             raise HydraError(f"{job.item.ref}: reading it yields {read:,} rows but it holds "
@@ -567,6 +653,11 @@ class Run:
 
     @staticmethod
     def _cleanup_cursors(job: Job) -> None:
+        if job.snapshot_head is not None:  # every reader has ended: the source may let go of it
+            head, job.snapshot_head = job.snapshot_head, None
+            held = head.snapshot_held(job.snapshot)
+            job.snapshot_held = job.snapshot_held if held is None else held
+            head.release(job.snapshot)
         if job.pre_scan is not None:
             job.pre_scan.close()
         for cursor in job.cursors:
@@ -691,6 +782,9 @@ class Run:
         message = (f"EXTRACT {self.run_id} to {self.target.uri}: {counts['done']} done "
                    f"({total_rows:,} rows, {human_bytes(total_bytes)}), {counts['skipped']} skipped "
                    f"(already complete), {counts['failed']} failed, in {seconds:.1f} s")
+        held = [j.snapshot_held for j in self.jobs if j.snapshot_held is not None]
+        if held:
+            message += f"; the source held a snapshot up to {max(held):.1f} s"
         failure = None
         if counts["failed"]:
             message += f"\n{counts['failed']} element{'s' * (counts['failed'] != 1)} FAILED: see the error column or transfers.error"

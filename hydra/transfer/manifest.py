@@ -61,7 +61,30 @@ def element_manifest(job, finished_at, seconds: float) -> dict:
         "finished_at": finished_at.isoformat(),
         "seconds": round(seconds, 3),
         "source_stats": job.source_stats,
+        "snapshot": snapshot_entry(job),
+        "source_figures": job.figures or ({"error": job.figures_error} if job.figures_error else None),
     }
+
+
+def snapshot_entry(job) -> dict | None:
+    """The moment the element was read at: the source's identity for it, the isolation, how long
+    the source held it, and whether it replaces an earlier attempt (read whole again)."""
+    from hydra.core.snapshot import no_snapshot
+
+    snapshot = job.snapshot
+    if snapshot is None:  # read whole by a head without snapshots, or a query across sources
+        snapshot = no_snapshot(job.item.source, "a query: each source it reads is read at its own moment"
+                               if job.item.is_query else "the head has no snapshot")
+    entry = snapshot.as_manifest()
+    head = job.snapshot_head
+    held = head.snapshot_held(snapshot) if head is not None else None
+    if held is not None:
+        entry["held_seconds"] = round(held, 3)
+    entry["readers"] = len(job.ranges or [None])
+    if job.previous_attempt:
+        entry["resumed"] = (f"an earlier attempt (run {job.previous_attempt}) did not complete: its parts were "
+                            f"discarded and every range was read again in this new snapshot")
+    return entry
 
 
 # what a target format cannot hold as DuckDB does, by format and DuckDB type

@@ -72,12 +72,15 @@ class Display:
             return
         now = time.perf_counter()
         all_rows = all_bytes = 0
-        for task, counters, started in list(self._items.values()):
+        for name, (task, counters, started) in list(self._items.items()):
             all_rows += counters.rows
             all_bytes += counters.bytes
             rate = counters.rows / max(now - started, 1e-6)
             self._progress.update(task, completed=counters.rows, rows=f"{counters.rows:,}",
                                   rate=f"{rate:,.0f} rows/s", size=human_bytes(counters.bytes))
+            held = counters.snapshot_held() if counters.snapshot_held is not None else None
+            if held is not None:  # a snapshot held open holds back the source's vacuum: show it
+                self._progress.update(task, description=f"{name[:40]} (snapshot held {held:.0f} s)")
         rate = all_rows / max(now - self._started, 1e-6)
         self._progress.update(self._overall, rows=f"{all_rows:,}", rate=f"{rate:,.0f} rows/s",
                               size=human_bytes(all_bytes))

@@ -14,6 +14,14 @@ Per element, as it stands at the target now:
 When a row_count or checksum check fails and the element has an integer key, Hydra bisects: it
 compares counts and checksums per key range at both ends, narrows the ranges that differ, and
 names the rows (missing at the target, extra, or changed) in ``detail``.
+
+A live source moves on while and after it is copied. When EXTRACT took the source's figures in the
+element's snapshot (``source_figures`` in the manifest), RECONCILE answers two questions apart:
+*did the copy match the source at the moment it was taken* — the checks above, against those
+figures, which must pass on a busy table — and *how far has the source moved since* — the same
+figures computed now, against the snapshot's, as ``drift …`` rows whose status is ``drift`` or
+``steady``, never ``fail``. ``RECONCILE … (AGAINST NOW)`` compares the copy with the source as it
+is now instead, as Hydra did before snapshots.
 """
 
 from __future__ import annotations
@@ -34,23 +42,26 @@ from hydra.transfer.targets import open_target
 from hydra.transfer.writers import json_line_read_type
 
 
-def reconcile(ws, selections, last: bool = False) -> Result:
-    """RECONCILE of the last run, or of a selection's latest transfers (None: the marked elements)."""
+def reconcile(ws, selections, last: bool = False, against_now: bool = False) -> Result:
+    """RECONCILE of the last run, or of a selection's latest transfers (None: the marked elements);
+    ``against_now``: the copy against the source as it is now, not the figures of its snapshot."""
     entries = last_run(ws) if last else latest_transfers(ws, items_for(ws, selections))
     from hydra.core.clock import now
 
     run_id = "R" + now().strftime("%Y%m%dT%H%M%S%f")[:-3] + "-" + uuid.uuid4().hex[:6]
-    summary, total, failed = [], 0, 0
+    summary, total, failed, moved = [], 0, 0, 0
     for entry in entries:
         started = time.perf_counter()
-        checks = reconcile_entry(ws, entry)
+        checks = reconcile_entry(ws, entry, against_now)
         checked_at = now()
         ws.con.executemany(
             "INSERT INTO reconciliations (run_id, source, ref, check_name, source_value, target_value, "
             "status, detail, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(run_id, entry["source"], entry["ref"], c["check"], _text(c.get("source")), _text(c.get("target")),
               c["status"], c.get("detail"), checked_at) for c in checks])
-        bad = [c for c in checks if c["status"] != "pass"]
+        bad = [c for c in checks if c["status"] == "fail"]
+        drifted = sum(c["status"] == "drift" for c in checks)
+        moved += drifted > 0
         total += len(checks)
         failed += len(bad)
         named = [c for c in bad if c["check"] in ("row_count", "checksum") and c.get("detail")]
@@ -59,15 +70,18 @@ def reconcile(ws, selections, last: bool = False) -> Result:
                         None if first is None else first["check"],
                         None if first is None else (first.get("detail") or
                                                     f"source {first.get('source')} / target {first.get('target')}"),
-                        round(time.perf_counter() - started, 3)))
+                        round(time.perf_counter() - started, 3), drifted))
     elements_failed = sum(1 for s in summary if s[1] == "fail")
     message = f"RECONCILE {run_id}: {len(entries)} element{'s' * (len(entries) != 1)}, {total} checks, "
     message += (f"{failed} FAILED in {elements_failed} element{'s' * (elements_failed != 1)} "
                 f"(SELECT * FROM reconciliations WHERE run_id = '{run_id}' AND status = 'fail')"
                 if failed else "all passed")
+    if moved:
+        message += (f"; the source has moved since the snapshot in {moved} element{'s' * (moved != 1)} "
+                    f"(SELECT * FROM reconciliations WHERE run_id = '{run_id}' AND status = 'drift')")
     failure = (f"RECONCILE {run_id}: {failed} of {total} checks failed in {elements_failed} of {len(entries)} "
                f"element{'s' * (len(entries) != 1)}" if failed else None)
-    return Result(columns=["ref", "status", "checks", "failed", "first_failure", "detail", "seconds"],
+    return Result(columns=["ref", "status", "checks", "failed", "first_failure", "detail", "seconds", "drift"],
                   rows=summary, message=message, failure=failure)
 
 
@@ -102,7 +116,7 @@ def _entries(cursor) -> list[dict]:
 # -- one element --------------------------------------------------------------------------------
 
 
-def reconcile_entry(ws, entry: dict) -> list[dict]:
+def reconcile_entry(ws, entry: dict, against_now: bool = False) -> list[dict]:
     if entry["status"] not in ("done", "skipped"):
         why = entry["error"] or f"the transfer's status is {entry['status']}"
         return [{"check": "transfer", "source": None, "target": entry["status"], "status": "fail", "detail": why}]
@@ -127,12 +141,21 @@ def reconcile_entry(ws, entry: dict) -> list[dict]:
         with TargetSide(target, manifest, columns) as target_side:
             target_figures = run_aggregates(target_side.con, target_side.expr(), columns, cast=True, checksum=True)
             source_side = SourceSide(ws, item, columns)
-            source_figures, method = source_side.figures()
-            checks += compare(columns, source_figures, target_figures, manifest, method, lossy_reads(ws, item))
+            then = None if against_now else manifest.get("source_figures")
+            then = then if then and "row_count" in then else None  # not taken: against the source now
+            if then is not None:  # the copy against the source at the moment it was read …
+                source_figures, method = then, then["method"]
+                checks += compare(columns, then, target_figures, manifest, method, lossy_reads(ws, item))
+                now, now_method = source_side.figures()  # … and how far the source moved since
+                checks += drift(columns, then, now, now_method, manifest.get("snapshot") or {})
+            else:
+                source_figures, method = source_side.figures()
+                checks += compare(columns, source_figures, target_figures, manifest, method, lossy_reads(ws, item))
             bad = [c for c in checks if c["status"] == "fail" and c["check"] in ("row_count", "checksum")]
+            moved = any(c["status"] == "drift" for c in checks)
             # bisecting compares the source's reader with the target: pointless when that reader
-            # is the one found short
-            if bad and source_figures.get("read_rows", source_figures["row_count"]) == source_figures["row_count"]:
+            # is the one found short, or when the source has moved since the copy was taken
+            if bad and not moved and source_figures.get("read_rows", source_figures["row_count"]) == source_figures["row_count"]:
                 detail = bisect(source_side, target_side, item, columns)
                 for c in bad:
                     c["detail"] = f"{c['detail']}; {detail}" if c.get("detail") else detail
@@ -235,6 +258,30 @@ def compare(columns, source: dict, target: dict, manifest: dict, method: str,
                             abs_sum=at_target.get("abs_sum"), read_as=(read_as or {}).get(name))
             c["status"] = "pass" if verdict.ok else "fail"
             c["detail"] = verdict.how
+    return checks
+
+
+def drift(columns, then: dict, now: dict, method: str, snapshot: dict) -> list[dict]:
+    """How far the source has moved since the snapshot: each figure taken in the snapshot against
+    the same figure now, as ``drift …`` checks whose status is ``drift`` (moved) or ``steady``."""
+    when = snapshot.get("taken_at") or "the extract"
+    rows = [("drift row_count", then["row_count"], now["row_count"], None, None)]
+    for name, type_ in columns:
+        a, b = then["columns"].get(name) or {}, now["columns"].get(name) or {}
+        for figure, label in (("null_count", "null_count"), ("min_value", "min"), ("max_value", "max"),
+                              ("sum_value", "sum")):
+            if figure in a and figure in b:
+                rows.append((f"drift {label}({name})", a[figure], b[figure], figure, type_))
+    checks = []
+    for check, old, new, figure, type_ in rows:
+        same = old == new if figure is None else judge(figure, type_, old, new).ok
+        if not same and figure == "sum_value" and is_float(type_) and None not in (old, new):
+            # the source may add floating-point numbers in another order each time (a parallel
+            # plan): a difference in the last digits is not the source moving
+            same = abs(float(old) - float(new)) <= 1e-9 * max(abs(float(old)), abs(float(new)))
+        checks.append({"check": check, "source": old, "target": new, "status": "steady" if same else "drift",
+                       "detail": f"the source at the snapshot of {when} (source_value) against the source "
+                                 f"now (target_value, {method})"})
     return checks
 
 

@@ -45,6 +45,7 @@ class Progress:
         self.rows = 0
         self.bytes = 0
         self.total_rows = total_rows
+        self.snapshot_held = None  # seconds the source has held the element's snapshot, if it holds one
 
     def add(self, rows: int, size: int) -> None:
         self.rows += rows

@@ -395,6 +395,23 @@ class RdsHead(CompositeHead):
             raise HeadError(f"{self.name} is not an attached instance")
         return self.sql.engine
 
+    # -- live-source snapshots (issue 13): the instance's SQL head takes and holds them -------------
+
+    def aggregates(self, element: Element, columns, snapshot=None):
+        return self.on(element, "aggregates", columns, snapshot)
+
+    def snapshot(self, element: Element, readers: int = 1, per_reader: bool = False, figures: bool = True):
+        return self.on(element, "snapshot", readers, per_reader, figures)
+
+    def release(self, snapshot) -> None:
+        return self.call(self.sql, "release", snapshot)
+
+    def snapshot_identity(self, snapshot) -> dict:
+        return self.call(self.sql, "snapshot_identity", snapshot)
+
+    def snapshot_held(self, snapshot):
+        return self.call(self.sql, "snapshot_held", snapshot)
+
 
 def _arn_region(secret_id: str) -> str | None:
     """The region of a secret ARN (arn:aws:secretsmanager:<region>:…), else None."""

@@ -4,5 +4,6 @@
 - ``types``: source types as DuckDB/Arrow types;
 - ``postgres``, ``mysql``: bulk reads through the engine's own client (COPY, ``mysql --batch``);
   ``pgbinary``: PostgreSQL's binary COPY format decoded; ``transports``: the client processes;
-- ``arrow``: driver rows as Arrow columns; ``aggregates``: figures computed by the engine.
+- ``arrow``: driver rows as Arrow columns; ``aggregates``: figures computed by the engine;
+- ``snapshot``: the one moment every reader of an element, and its figures, read in.
 """

@@ -117,15 +117,29 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
     return out
 
 
-def aggregate_sql(head: SqlHead, element: Element, columns: list[Column]) -> tuple[str, list[tuple[str, str]]]:
+def aggregate_sql(head: SqlHead, element: Element, columns: list[Column],
+                  distinct: bool = True) -> tuple[str, list[tuple[str, str]]]:
     """One SELECT computing every figure; returns it and the (column, figure) of each output."""
+    exprs, slots = figure_exprs(head, columns, distinct)
+    return f"SELECT {', '.join(exprs)} FROM {head.table_sql(element)}", slots
+
+
+def figure_exprs(head: SqlHead, columns: list[Column], distinct: bool = True) -> tuple[list[str], list[tuple[str, str]]]:
+    """The row count and every figure's expression, and the (column, figure) of each after the count."""
     exprs = ["COUNT(*)"]
     slots: list[tuple[str, str]] = []
     for col in columns:
         for figure, expr in column_exprs(head, col).items():
+            if figure == "distinct" and not distinct:
+                continue
             exprs.append(expr)
             slots.append((col.name, figure))
-    return f"SELECT {', '.join(exprs)} FROM {head.table_sql(element)}", slots
+    return exprs, slots
+
+
+def known_columns(element: Element, columns: list[Column]) -> list[Column]:
+    known = {c.name: c for c in element.columns or []}
+    return [known.get(c.name, c) for c in columns]
 
 
 def _text(value) -> str | None:
@@ -182,16 +196,26 @@ def _failing_figure(head: SqlHead, element: Element, cols: list[Column], err: Ex
     return head._clean(err)
 
 
-def aggregates(head: SqlHead, element: Element, columns: list[Column]) -> Aggregates:
+def aggregates(head: SqlHead, element: Element, columns: list[Column], distinct: bool = True) -> Aggregates:
+    """The figures, in the current snapshot (``hydra.core.snapshot.reading``) if any."""
+    from hydra.heads.sql.snapshot import joining, working
+
     ref = ".".join(element.parts)
-    known = {c.name: c for c in element.columns or []}
-    cols = [known.get(c.name, c) for c in columns]
-    sql, slots = aggregate_sql(head, element, cols)
+    cols = known_columns(element, columns)
+    sql, slots = aggregate_sql(head, element, cols, distinct)
     try:
         with head.engine.connect() as conn:
-            row = conn.exec_driver_sql(sql).one()
+            for statement in joining(head, explicit_begin=False):
+                conn.exec_driver_sql(statement)
+            with working(head, conn.connection.driver_connection):  # cancelled if the element is
+                row = conn.exec_driver_sql(sql).one()
     except Exception as err:  # noqa: BLE001 - find the column that fails, to name it
         raise HeadError(f"{head.name}: cannot aggregate {ref}: {_failing_figure(head, element, cols, err)}") from None
+    return from_row(head, cols, slots, row)
+
+
+def from_row(head: SqlHead, cols: list[Column], slots: list[tuple[str, str]], row) -> Aggregates:
+    """The figures of one row of ``figure_exprs`` (as the driver returns them, or as text)."""
     total = int(row[0])
     values = dict(zip(slots, row[1:]))
     out: dict[str, dict] = {}

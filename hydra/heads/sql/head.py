@@ -11,7 +11,8 @@
   (``mysql``); everything else (and any of these without the client program) uses a streaming
   cursor fetched in large batches and turned into Arrow column-wise.
 * ``split`` cuts an element into key ranges for parallel reads; ``aggregates`` computes exact
-  PROFILE/RECONCILE figures in one query at the source.
+  PROFILE/RECONCILE figures in one query at the source; ``snapshot`` gives the one moment every
+  range reader and the figures of an element read in (``snapshot``).
 * Read-only: PostgreSQL sessions start with ``default_transaction_read_only=on``, MySQL sessions run
   ``SET SESSION TRANSACTION READ ONLY``, MSSQL (pyodbc) connects with ``ApplicationIntent=ReadOnly``,
   SQLite with ``PRAGMA query_only``. Only SELECT and COPY … TO STDOUT are ever sent.
@@ -493,7 +494,12 @@ class SqlHead(Head):
             from hydra.heads.sql import mysql as sql_mysql
 
             if sql_mysql.usable(self):
-                return sql_mysql.read(self, element, columns, quals, limit)
+                from hydra.heads.sql import snapshot
+                from hydra.heads.sql.aggregates import figure_exprs, from_row
+
+                # the one reader of an element's snapshot takes its figures there, first
+                prelude = snapshot.prelude(self, element, figure_exprs, from_row)
+                return sql_mysql.read(self, element, columns, quals, limit, prelude=prelude)
         return self._read_cursor(element, columns, quals, limit)
 
     def _read_cursor(self, element: Element, columns, quals, limit) -> pa.RecordBatchReader:
@@ -519,6 +525,9 @@ class SqlHead(Head):
         batch_rows = self.batch_rows
         raw = self.engine.raw_connection()
         try:
+            from hydra.heads.sql.snapshot import join
+
+            join(self, raw.driver_connection)  # within the element's snapshot, if it has one
             if self.family == "mysql" and "pymysql" in type(raw.driver_connection).__module__:
                 import pymysql.cursors
 
@@ -664,7 +673,49 @@ class SqlHead(Head):
 
     # -- aggregates -----------------------------------------------------------------------------
 
-    def aggregates(self, element: Element, columns: list[Column]) -> Aggregates | None:
+    def aggregates(self, element: Element, columns: list[Column], snapshot=None) -> Aggregates | None:
+        """The figures; in ``snapshot`` (taken by ``self.snapshot``) when given, without the
+        distinct counts (RECONCILE does not compare them, and they cost the most)."""
+        from hydra.core.snapshot import current, reading
         from hydra.heads.sql.aggregates import aggregates
 
-        return aggregates(self, self._full(element), columns)
+        from hydra.heads.sql import snapshot as sql_snapshot
+
+        snapshot = snapshot or current()
+        reported = sql_snapshot.found(self, snapshot) if snapshot is not None else None
+        if reported is not None:  # taken by the element's one reader, in its snapshot (MySQL)
+            return reported[1]
+        with reading(snapshot):
+            found = aggregates(self, self._full(element), columns, distinct=snapshot is None)
+        if snapshot is not None and snapshot.token:
+            found.method += ", in the element's snapshot"
+        elif snapshot is not None and snapshot.method != "none":
+            found.method += ", in a consistent snapshot of its own (not the readers')"
+        return found
+
+    # -- snapshots (hydra.heads.sql.snapshot) ---------------------------------------------------
+
+    def snapshot(self, element: Element, readers: int = 1, per_reader: bool = False, figures: bool = True):
+        """A consistent read point for the ``readers`` readers of ``element`` and, with
+        ``figures``, its figures; held until ``release``: a ``hydra.core.snapshot.Snapshot``."""
+        from hydra.heads.sql import snapshot as sql_snapshot
+
+        return sql_snapshot.take(self, element, readers, per_reader, figures)
+
+    def release(self, snapshot) -> None:
+        from hydra.heads.sql import snapshot as sql_snapshot
+
+        sql_snapshot.release(self, snapshot)
+
+    def snapshot_identity(self, snapshot) -> dict:
+        """The moment as the element's reader found it (MySQL: binlog position, GTIDs), if any."""
+        from hydra.heads.sql import snapshot as sql_snapshot
+
+        reported = sql_snapshot.found(self, snapshot)
+        return reported[0] if reported else {}
+
+    def snapshot_held(self, snapshot) -> float | None:
+        """Seconds the source has held the snapshot open (None: not held by a transaction)."""
+        from hydra.heads.sql import snapshot as sql_snapshot
+
+        return sql_snapshot.held_seconds(self, snapshot)

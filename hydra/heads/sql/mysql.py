@@ -184,11 +184,17 @@ def command(head: SqlHead, sql: str):
         env["MYSQL_PWD"] = str(password)
     else:
         env.pop("MYSQL_PWD", None)
-    argv += ["-e", f"SET SESSION TRANSACTION READ ONLY; SET time_zone = '+00:00'; {sql}"]
+    from hydra.heads.sql.snapshot import joining
+
+    joins = "".join(f"{statement}; " for statement in joining(head, explicit_begin=True))
+    argv += ["-e", f"SET SESSION TRANSACTION READ ONLY; SET time_zone = '+00:00'; {joins}{sql}"]
     return argv, env
 
 
-def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None) -> pa.RecordBatchReader:
+def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None,
+         prelude=None) -> pa.RecordBatchReader:
+    """``prelude``: (statements, keep) from ``snapshot.prelude``: the one reader of an element's
+    snapshot runs the statements first, and hands the two lines they print to ``keep``."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -211,8 +217,9 @@ def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None) 
     )
     from hydra.heads.sql.postgres import start_client
 
-    argv, env = command(head, sql)
+    argv, env = command(head, "; ".join([*prelude[0], sql]) if prelude else sql)
     proc = start_client(argv, env)
+    stream = io.BufferedReader(proc.stdout, buffer_size=BLOCK_SIZE)
 
     def failure(err=None) -> str:
         from hydra.heads.sql.postgres import _cleanup
@@ -221,12 +228,19 @@ def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None) 
         return head._clean(text or (str(err) if err else f"{argv[0]} exited with {proc.returncode}"))
 
     try:
-        reader = pcsv.open_csv(io.BufferedReader(proc.stdout, buffer_size=BLOCK_SIZE), read_options=read_options,
+        if prelude:
+            lines = [stream.readline(), stream.readline()]
+            if not all(line.endswith(b"\n") for line in lines):
+                raise HeadError(f"{ref}: {failure()}")
+            prelude[1](lines)
+        reader = pcsv.open_csv(stream, read_options=read_options,
                                parse_options=parse_options, convert_options=convert_options)
     except pa.ArrowInvalid as err:
         if "Empty CSV file" not in str(err):
             raise HeadError(f"{ref}: {failure(err)}") from None
         reader = None
+    except HeadError:
+        raise
     except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
         raise HeadError(f"{ref}: {failure(err)}") from None
 

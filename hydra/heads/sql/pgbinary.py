@@ -441,7 +441,10 @@ def read(head: SqlHead, element, columns=None, quals=None, limit=None, transport
         stream = proc.stdout  # the raw pipe: read straight into the blocks
     else:
         try:
+            from hydra.heads.sql.snapshot import join
+
             raw = head.engine.raw_connection()
+            join(head, raw.driver_connection)
             cm = raw.driver_connection.cursor().copy(sql)
             stream = _CopyStream(cm.__enter__())
         except Exception as err:  # noqa: BLE001 - COPY could not start: one line, the connection released

@@ -265,7 +265,11 @@ def _client_command(head: SqlHead, sql: str):
                         " -c DateStyle=ISO -c extra_float_digits=1").strip()
     env["PGCLIENTENCODING"] = "UTF8"
     env.setdefault("PGCONNECT_TIMEOUT", "10")
-    argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo or "", "-c", sql]
+    from hydra.heads.sql.snapshot import joining
+
+    # in an element's snapshot, the same psql session joins it before the COPY (-q: no command tags)
+    joins = [arg for statement in joining(head, explicit_begin=True) for arg in ("-c", statement)]
+    argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo or "", *joins, "-c", sql]
     return argv, env
 
 
@@ -326,8 +330,11 @@ def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None) 
             # a pipe returns 64 KiB per read; Arrow makes one batch per read, so fill whole blocks
             source = io.BufferedReader(proc.stdout, buffer_size=BLOCK_SIZE)
         else:
+            from hydra.heads.sql.snapshot import join
+
             raw = head.engine.raw_connection()
             conn = raw.driver_connection
+            join(head, conn)
             cm = conn.cursor().copy(sql)
             source = _CopyStream(cm.__enter__())
         try:
