@@ -136,7 +136,7 @@ def test_the_password_is_never_stored(tmp_path, system, monkeypatch):
     monkeypatch.setenv("HYDRA_TEST_SAP_PW2", "Pw-9f3kQ#x")
     path = tmp_path / "ws.hydra"
     ws = Workspace.open(str(path))
-    literal = "sap://CONSULT:Pw-9f3kQ%23x@sap-app.client.com/00?client=100"
+    literal = "sap://CONSULT:Pw-9f3kQ#x@sap-app.client.com/00?client=100"  # typed as it is
     assert "not stored" in ws.execute(f"ATTACH '{literal}' AS lit (TABLES 'KNA1')").message
     ws.execute(f"ATTACH '{URI.replace('RFC_USER', 'CONSULT')}' AS env"
                " (PASSWORD_ENV 'HYDRA_TEST_SAP_PW2', TABLES 'KNA1')")
