@@ -2,9 +2,9 @@
 characters, operands separated by blanks, literals in single quotes with quotes doubled, and no
 token ever split across two lines (reference/sap/RFC_READ_TABLE.md).
 
-``translate`` takes predicates as ``hydra.core.quals.Qual`` or plain ``(column, op, values)``
-tuples, with op one of ``= != <> < <= > >= IN, NOT IN, BETWEEN, LIKE, NOT LIKE, IS NULL,
-IS NOT NULL`` (any case). Given the columns' dictionary types it also says which predicates the system then
+``translate`` takes predicates as ``hydra.core.quals.Qual`` or ``(column, op, values)``
+tuples, op one of ``= != <> < <= > >= IN, NOT IN, BETWEEN, LIKE, NOT LIKE, IS NULL, IS NOT
+NULL`` (any case). Given the columns' dictionary types it also says which predicates the system then
 applies *exactly* as Hydra would on the converted values, and which only as a superset (which is
 still safe to push, because DuckDB applies the whole WHERE again):
 - CHAR: ABAP ignores trailing blanks, so a literal with one (or longer than the field) is left to

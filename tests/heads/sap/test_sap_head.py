@@ -196,7 +196,8 @@ def test_what_abap_would_answer_differently_stays_with_duckdb(ws, system, where,
 def test_quotes_are_doubled_and_long_conditions_wrap(ws, system):
     attach(ws, "TABLES 'ZTYPES'")
     since = len(system.calls)
-    names = ", ".join("'" + n.replace("'", "''") + "'" for n in ["O'Neil & Co", "Acme", "x" * 20, "y" * 20, "z" * 20])
+    names = ", ".join("'" + n.replace("'", "''") + "'"
+                      for n in ["O'Neil & Co", "Acme", "x" * 20, "y" * 20, "z" * 20])
     assert rows(ws, f"SELECT ID FROM erp.ZTYPES WHERE NAME IN ({names}) ORDER BY ID") == [
         ("0001",), ("0004",)]
     (call,) = data_calls(system, since)
@@ -353,17 +354,17 @@ def test_extract_and_reconcile_in_parallel_ranges(ws, system, tmp_path):
 def test_reconcile_counts_rows_without_the_reader(ws, system, tmp_path, monkeypatch):
     """The source's row count comes from EM_GET_NUMBER_OF_ENTRIES: a reader that loses a row
     agrees with its own copy, and is caught."""
-    from hydra.heads.sap import head as sap_head
+    from hydra.heads.sap import reader
 
     attach(ws, "TABLES 'KNA1'")
     out = tmp_path / "out"
-    stream = sap_head.SapHead._stream
+    read_table = reader.read_table
 
-    def losing(self, conn, batches, *args):
-        for batch in stream(self, conn, batches, *args):
+    def losing(*args, **kwargs):
+        for batch in read_table(*args, **kwargs):
             yield batch.slice(1)
 
-    monkeypatch.setattr(sap_head.SapHead, "_stream", losing)
+    monkeypatch.setattr(reader, "read_table", losing)
     ws.execute(f"EXTRACT erp.KNA1 TO '{out}'")
     result = ws.execute("RECONCILE LAST")
     assert "FAILED" in result.message
@@ -406,3 +407,30 @@ def _extract_check(folder: Path, rows: int) -> dict:
                            "--folder", str(folder)],
                           capture_output=True, text=True, check=True, timeout=3600)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- the bridge from the contract's sqlglot conjuncts ----------------------------------------------
+@pytest.mark.parametrize("sql, qual", [
+    ("LAND1 = 'DE'", ("LAND1", "=", ("DE",))),
+    ("10 < I4", ("I4", ">", (10,))),
+    ("AMOUNT >= -1.5", ("AMOUNT", ">=", (Decimal("-1.5"),))),
+    ("ERDAT <= DATE '2024-02-29'", ("ERDAT", "<=", (dt.date(2024, 2, 29),))),
+    ("TIME <> TIME '12:00:00'", ("TIME", "<>", (dt.time(12),))),
+    ("KUNNR IN ('1', '2')", ("KUNNR", "in", ("1", "2"))),
+    ("DATE IS NULL", ("DATE", "is null", ())),
+    ("NOT DATE IS NULL", ("DATE", "is not null", ())),
+    ("NAME1 LIKE 'A%'", None),
+    ("NAME1 = NAME2", None),
+    ("lower(NAME1) = 'a'", None),
+    ("KUNNR IN (SELECT 1)", None),
+])
+def test_conjuncts_become_quals_and_abap(sql, qual):
+    import sqlglot
+
+    from hydra.heads.sap import abap
+    from hydra.heads.sap.quals import to_qual
+
+    found = to_qual(sqlglot.parse_one(sql, read="duckdb"))
+    assert (found and (found.column, found.op, found.values)) == qual
+    if found is not None:
+        assert abap.translate([found]).words  # a Qual is what the translator takes
