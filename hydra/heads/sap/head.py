@@ -284,6 +284,9 @@ class SapHead(Head):
                     if left <= 0:
                         return
                     batch, left = batch.slice(0, left), left - min(left, batch.num_rows)
+                if not chosen:  # no column asked for: the rows only count
+                    yield batch.select([])
+                    continue
                 arrays = [batch.column(f.name) if f.supported
                           else pa.nulls(batch.num_rows, _arrow_type(f)) for f in chosen]
                 yield pa.RecordBatch.from_arrays(arrays, schema=schema)

@@ -211,6 +211,13 @@ def test_a_limit_stops_the_read(ws, system):
     assert len(rows(ws, "SELECT * FROM erp.KNA1 WHERE LAND1 = 'US' LIMIT 5")) == 5
 
 
+def test_no_columns_count_rows_and_string_fields_alone_are_nulls(ws, system):
+    attach(ws, "TABLES 'KNA1,ZSTRING'")
+    head, elements = ws.head("erp"), ws.elements("erp")
+    assert head.read(elements[("KNA1",)], []).read_all().num_rows == 100
+    assert head.read(elements[("ZSTRING",)], ["NOTE"]).read_all().to_pylist() == [{"NOTE": None}]
+
+
 def test_a_wide_table_is_read_in_field_groups_stitched_by_key(ws, system):
     fields = declare_wide_table(system, "ZWIDE", rows=500)
     attach(ws, "TABLES 'ZWIDE'")
