@@ -18,7 +18,7 @@ Every RFC call of one read runs on a connection of its own, so that a parallel E
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
 from hydra.heads.base import Column, Element, Head, HeadConnectionError, HeadError
 
@@ -171,7 +171,7 @@ class SapHead(Head):
                                        column_note(f, self.function)) for f in fields],
                        key=keys or None, note="; ".join(notes) or None)
 
-    def head_tables(self) -> Mapping[str, Iterable[Mapping[str, Any]]]:
+    def head_tables(self) -> Mapping[str, pa.Table]:
         tables, fields = [], []
         for table, table_fields, rows, note in self._listing:
             tables.append({"table_name": table.name, "table_class": table.tabclass,
@@ -186,7 +186,10 @@ class SapHead(Head):
                                "length": f.length, "decimals": f.decimals,
                                "description": f.text or None, "read_as": duckdb_type(f),
                                "note": column_note(f, self.function)})
-        return {"sap_tables": tables, "sap_fields": fields}
+        import pyarrow as pa
+
+        return {"sap_tables": pa.Table.from_pylist(tables, schema=_tables_schema()),
+                "sap_fields": pa.Table.from_pylist(fields, schema=_fields_schema())}
 
     def table_fields(self, element: Element) -> list[SapField]:
         """The element's fields from the dictionary (asked once per table and head)."""
@@ -347,3 +350,23 @@ def _arrow_type(field: SapField):
     if field.supported:
         return arrow_type(field)
     return pa.binary() if field.inttype == "y" else pa.string()
+
+
+def _tables_schema():  # noqa: N802 - a constant, built on first use (pyarrow loads late)
+    import pyarrow as pa
+
+    return pa.schema([("table_name", pa.string()), ("table_class", pa.string()),
+                      ("description", pa.string()), ("delivery_class", pa.string()),
+                      ("client_dependent", pa.bool_()), ("row_count", pa.int64()),
+                      ("row_count_note", pa.string())])
+
+
+def _fields_schema():  # noqa: N802 - as above
+    import pyarrow as pa
+
+    return pa.schema([("table_name", pa.string()), ("field_name", pa.string()),
+                      ("position", pa.int32()), ("is_key", pa.bool_()),
+                      ("data_type", pa.string()), ("abap_type", pa.string()),
+                      ("length", pa.int32()), ("decimals", pa.int32()),
+                      ("description", pa.string()), ("read_as", pa.string()),
+                      ("note", pa.string())])
