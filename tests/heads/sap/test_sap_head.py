@@ -254,6 +254,8 @@ def test_the_wider_read_function_when_asked(ws, system):
      " PASSWORD_ENV)"),
     (URI, "READ_FUNCTION '/BODS/RFC_READ_TABLE'", "secret",
      "erp: the SAP system has no function /BODS/RFC_READ_TABLE"),
+    (URI, "READ_FUNCTION 'RFC READ'", "secret",
+     "erp: READ_FUNCTION must name a function module, not 'RFC READ'"),
     (URI, "LANG 'ENGLISH'", "secret", "erp: LANG must be a language code such as 'EN' or 'DE',"
      " not 'ENGLISH'"),
     (URI, "WORKERS '4'", "secret", "unknown option WORKERS for a sap source; accepted: CLIENT,"
