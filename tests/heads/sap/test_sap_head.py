@@ -23,7 +23,7 @@ import pytest
 from fakes.sap import install
 from fakes.sap.demo import demo_system
 from fakes.sap.wide import declare_wide_table
-from hydra.errors import HydraError
+from hydra.core.errors import HydraError
 
 pytestmark = pytest.mark.simulated
 HERE = Path(__file__).resolve().parent
@@ -130,7 +130,7 @@ def test_a_user_without_ddif_or_row_counts_gets_dd03l_fields_and_a_note(ws, syst
 def test_the_password_is_never_stored(tmp_path, system, monkeypatch):
     """A literal password in the URI is masked in the workspace file; PASSWORD_ENV stores the
     variable's name, so a reopened workspace reconnects."""
-    from hydra.workspace import Workspace
+    from hydra.statements.workspace import Workspace
 
     system.add_user("CONSULT", "Pw-9f3kQ#x")
     monkeypatch.setenv("HYDRA_TEST_SAP_PW2", "Pw-9f3kQ#x")
