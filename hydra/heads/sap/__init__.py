@@ -3,7 +3,6 @@
 - ``head``: ``SapHead``, the entry point (ATTACH, elements, sap_tables/sap_fields, reads, split,
   counts);
 - ``logon``: ``sap://`` URIs and ATTACH options to pyrfc's logon parameters;
-- ``quals``: the contract's conjuncts as Quals, split ranges back;
 - ``rfc``: the ``Connection`` protocol pyrfc and the test simulator share, ``connect`` (lazy
   import; a missing client or SDK in one line), ``call`` (every RFC error as one ``SapError``
   line);

@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
-from hydra.heads.base import Column, Element, Head, HeadConnectionError, HeadError
+from hydra.heads.base import Column, Element, Head, HeadConnectionError, HeadError, Option, Qual
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -67,7 +67,13 @@ class SapHead(Head):
     kind = "sap"
     schemes = ("sap",)
     tables = ("sap_tables", "sap_fields")
-    options_allowed = ("PASSWORD_ENV", "CLIENT", "LANG", "TABLES", "READ_FUNCTION")
+    attach_options = (
+        Option("PASSWORD_ENV", help="the environment variable holding the RFC user's password"),
+        Option("CLIENT", help="the SAP client, three digits (or ?client= in the URI)"),
+        Option("LANG", help="logon and description language, ISO (EN, DE…); default EN"),
+        Option("TABLES", help="the tables to list: names and */? globs, comma-separated"),
+        Option("READ_FUNCTION", help="a wider RFC_READ_TABLE, e.g. /SAPDS/RFC_READ_TABLE2"),
+    )
 
     def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
         super().__init__(name, uri, options)
@@ -208,31 +214,28 @@ class SapHead(Head):
                        column_note(f, self.function)) for f in self.table_fields(element)]
 
     # -- pushdown -------------------------------------------------------------------------------
-    def _translate(self, element: Element, predicates):
+    def _translate(self, element: Element, quals: list[Qual]):
+        """The OPTIONS words of the Quals ABAP can say, and each Qual as the translator takes it
+        (None for one it cannot: an ``or``, an unknown column)."""
         from . import abap
-        from .quals import to_qual
 
         by_name = {f.name.upper(): f for f in self.table_fields(element)}
-        quals = []
-        for predicate in predicates:
-            qual = to_qual(predicate)
-            field = by_name.get(qual.column.upper()) if qual is not None else None
-            if field is None:
-                quals.append(None)
-                continue
-            quals.append((field.name, qual.op, qual.values))
-        usable = [q for q in quals if q is not None]
-        return abap.translate(usable, {q[0]: by_name[q[0].upper()] for q in usable}), quals
+        triples = []
+        for qual in quals:
+            field = by_name.get(qual.column.upper()) if qual.column else None
+            triples.append(None if field is None else (field.name, qual.op, qual.values))
+        usable = [t for t in triples if t is not None]
+        return abap.translate(usable, {t[0]: by_name[t[0].upper()] for t in usable}), triples
 
-    def can_filter(self, element: Element, predicate) -> bool:
-        """True for a conjunct ABAP applies exactly as DuckDB would on the converted values
+    def can_filter(self, element: Element, qual: Qual) -> bool:
+        """True for a Qual ABAP applies exactly as DuckDB would on the converted values
         (``abap``'s docstring says which); the rest stays with DuckDB."""
-        translation, quals = self._translate(element, [predicate])
-        return quals[0] is not None and len(translation.exact) == 1
+        translation, triples = self._translate(element, [qual])
+        return triples[0] is not None and len(translation.exact) == 1
 
     # -- reading --------------------------------------------------------------------------------
-    def read(self, element: Element, columns: list[str] | None = None, predicates=None,
-             limit: int | None = None) -> pa.RecordBatchReader:
+    def read(self, element: Element, columns: list[str] | None = None,
+             quals: list[Qual] | None = None, limit: int | None = None) -> pa.RecordBatchReader:
         import pyarrow as pa
 
         from . import reader, rfc
@@ -247,8 +250,8 @@ class SapHead(Head):
         chosen = [by_name[c.upper()] for c in wanted]
         readable = [f.name for f in chosen if f.supported]
         carrier = readable or [next((f.name for f in fields if f.key or f.supported), "")]
-        translation, quals = self._translate(element, predicates or [])
-        exact = all(q is not None for q in quals) and len(translation.exact) == len(quals)
+        translation, triples = self._translate(element, quals or [])
+        exact = all(t is not None for t in triples) and len(translation.exact) == len(triples)
         limit = limit if exact else None
         schema = pa.schema([pa.field(f.name, _arrow_type(f)) for f in chosen])
         conn = self._read_connection()
@@ -258,7 +261,7 @@ class SapHead(Head):
         except rfc.SapError as err:
             conn.close()
             raise HeadError(f"{self.name}: {err}") from None
-        expected = element.row_count if not predicates else None
+        expected = element.row_count if not quals else None
         batches = reader.read_table(conn, element.name, fields, where=translation.words,
                                     expected_rows=expected, plan=plan)
         return pa.RecordBatchReader.from_batches(
@@ -299,13 +302,10 @@ class SapHead(Head):
             batches.close()
             conn.close()
 
-    def split(self, element: Element, parts: int):
+    def split(self, element: Element, parts: int) -> list[list[Qual]] | None:
         """Ranges on the first key field after the client, cut at quantiles of a sample of its
         values: ``F < c1``, ``c1 <= F < c2`` … ``F >= cn`` (each read pages by key range)."""
-        from hydra.core.quals import Qual
-
         from . import reader
-        from .quals import to_sqlglot
 
         if parts < 2 or not element.key:
             return None
@@ -322,12 +322,9 @@ class SapHead(Head):
             return None
         values = [int(p) if key.inttype in ("b", "s", "I", "8") else p for p in points]
         bounds = [None, *values, None]
-        ranges = []
-        for low, high in zip(bounds, bounds[1:], strict=False):
-            quals = ([Qual(key.name, ">=", (low,))] if low is not None else []) + (
-                [Qual(key.name, "<", (high,))] if high is not None else [])
-            ranges.append([to_sqlglot(q) for q in quals])
-        return ranges
+        return [([Qual(key.name, ">=", (low,))] if low is not None else [])
+                + ([Qual(key.name, "<", (high,))] if high is not None else [])
+                for low, high in zip(bounds, bounds[1:], strict=False)]
 
     def count(self, element: Element) -> tuple[int, str] | None:
         """The row count EM_GET_NUMBER_OF_ENTRIES gives (the database's count, independent of
