@@ -150,7 +150,27 @@ def _rds(request, tmp_path, monkeypatch) -> Case:
     return Case(head, ("public", "t"), ("public", "u"), wrong_port.open, secret)
 
 
-CASES = {"files": _files, "sql-postgres": _postgres, "sql-mysql": _mysql, "s3": _s3, "rds": _rds}
+def _sap(request, tmp_path, monkeypatch) -> Case:
+    """Simulated: the SAP system and its RFC interface (tests/fakes/sap, as S3 is moto's)."""
+    from fakes.sap import Field, SapSystem, install
+    from hydra.heads.sap.head import SapHead
+
+    system = SapSystem()
+    secret = f"pw-{uuid.uuid4().hex[:8]}"
+    system.add_user("RFC_USER", secret, denied_tables=["U"])  # no S_TABU_NAM for U
+    system.table("T", [Field("ID", "INT4", key=True), Field("V", "CHAR", 10)])
+    system.insert("T", ROWS)
+    system.table("U", [Field("ID", "INT4", key=True)])
+    install(monkeypatch, system)
+    monkeypatch.setenv("CONTRACT_SAP_PW", secret)
+    uri = "sap://RFC_USER@sap-app.client.com/00?client=100"
+    head = SapHead("erp", uri, {"PASSWORD_ENV": "CONTRACT_SAP_PW", "TABLES": "T,U"})
+    head.open()
+    wrong = SapHead("erp", uri.replace("RFC_USER", f"RFC_USER:{secret}x"), {"TABLES": "T"})
+    return Case(head, ("T",), ("U",), wrong.open, secret)
+
+
+CASES = {"files": _files, "sql-postgres": _postgres, "sql-mysql": _mysql, "s3": _s3, "rds": _rds, "sap": _sap}
 KIND_OF = {name: name.split("-", 1)[0] for name in CASES}
 
 

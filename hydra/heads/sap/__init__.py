@@ -1,5 +1,8 @@
-"""SAP tables over RFC: the layer the ``sap`` head is assembled on (no head class here yet).
+"""SAP tables over RFC: the ``sap`` head and the layer it is assembled on.
 
+- ``head``: ``SapHead``, the entry point (ATTACH, elements, sap_tables/sap_fields, reads, split,
+  counts);
+- ``logon``: ``sap://`` URIs and ATTACH options to pyrfc's logon parameters;
 - ``rfc``: the ``Connection`` protocol pyrfc and the test simulator share, ``connect`` (lazy
   import; a missing client or SDK in one line), ``call`` (every RFC error as one ``SapError``
   line);

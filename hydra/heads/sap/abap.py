@@ -2,9 +2,9 @@
 characters, operands separated by blanks, literals in single quotes with quotes doubled, and no
 token ever split across two lines (reference/sap/RFC_READ_TABLE.md).
 
-``translate`` takes predicates as plain ``(column, op, values)`` tuples — the shape of the shared
-``Qual`` to come — with op one of ``= != < <= > >= IN, NOT IN, BETWEEN, LIKE, NOT LIKE, IS NULL,
-IS NOT NULL``. Given the columns' dictionary types it also says which predicates the system then
+``translate`` takes predicates as ``hydra.core.quals.Qual`` or ``(column, op, values)``
+tuples, op one of ``= != <> < <= > >= IN, NOT IN, BETWEEN, LIKE, NOT LIKE, IS NULL, IS NOT
+NULL`` (any case). Given the columns' dictionary types it also says which predicates the system then
 applies *exactly* as Hydra would on the converted values, and which only as a superset (which is
 still safe to push, because DuckDB applies the whole WHERE again):
 - CHAR: ABAP ignores trailing blanks, so a literal with one (or longer than the field) is left to
@@ -40,7 +40,14 @@ class ColumnType(Protocol):
     length: int
 
 
-Predicate = tuple[str, str, Sequence[Any]]
+Predicate = tuple[str, str, Sequence[Any]]  # or a hydra.core.quals.Qual
+
+
+def parts(predicate) -> tuple[str, str, Sequence[Any]]:
+    """(column, op, values) of a Qual or a tuple."""
+    if isinstance(predicate, tuple):
+        return predicate
+    return predicate.column, predicate.op, predicate.values
 
 
 @dataclass
@@ -61,7 +68,7 @@ def translate(predicates: Sequence[Predicate],
     Without ``types`` nothing is known to be exact: every pushed predicate is a superset."""
     out = Translation()
     for predicate in predicates:
-        column, op, values = predicate
+        column, op, values = parts(predicate)
         op = op.upper()
         ctype = (types or {}).get(column)
         try:

@@ -322,3 +322,34 @@ def split_keys(conn: Connection, plan: ReadPlan, parts: int, where: Sequence[str
     cuts = _cut_points(plan, probe.raw, min(parts, max(1, probe.count)))
     bounds = [None, *cuts, None]
     return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+def split_field(plan: ReadPlan) -> SapField | None:
+    """The key field a parallel read is split on: the first that is not the client (a logon
+    sees one client's rows only), when its values compare alike in ABAP and in DuckDB once
+    converted (text, digits, integers; not DATS, whose 00000000 is NULL to DuckDB)."""
+    for key in plan.keys:
+        if key.datatype == "CLNT":
+            continue
+        return key if key.inttype in ("C", "N", "b", "s", "I", "8") else None
+    return None
+
+
+def field_cuts(conn: Connection, plan: ReadPlan, key: SapField, parts: int,
+               where: Sequence[str] = (), sample_rows: int = 10_000) -> list[str]:
+    """Up to ``parts - 1`` distinct values of ``key`` (as literal texts, in order) that cut a
+    sample of the table's keys into parts of similar size. Ranges on one field are disjoint and
+    cover every row whatever the sample; a biased sample (a system that returns rows in key order)
+    only makes them uneven."""
+    probe = _call_group(conn, plan, [key.name], list(where), rowcount=sample_rows)
+    if not probe.count:
+        return []
+    raw = probe.raw[key.name]
+    if key.inttype in _NUMBERS:
+        label = _key_label([key.name], probe.raw)
+        values = pc.unique(convert(raw, key, label)).sort().to_pylist()
+        texts = [str(v) for v in values]
+    else:
+        texts = sorted(set(key_literal(t, key) for t in raw.to_pylist()))
+    cuts = [texts[len(texts) * i // parts] for i in range(1, parts)]
+    return list(dict.fromkeys(c for c in cuts if c != texts[0]))  # in order, each once
