@@ -309,6 +309,9 @@ class Workspace:
         """Bulk insert (a pyarrow Table or a list of dicts) by column name; fills ``source``."""
         import pyarrow as pa
 
+        if isinstance(rows, pa.RecordBatchReader):  # a head's rows streamed (bounded memory);
+            self._insert_stream(table, rows)        # it fills ``source`` itself
+            return
         if not isinstance(rows, pa.Table):
             rows = list(rows)
             if not rows:
@@ -322,6 +325,14 @@ class Workspace:
             return
         view = f"__hydra_insert_{next(self._scan_ids)}"
         self.con.register(view, rows)
+        try:
+            self.con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {view}')
+        finally:
+            self.con.unregister(view)
+
+    def _insert_stream(self, table: str, reader) -> None:
+        view = f"__hydra_insert_{next(self._scan_ids)}"
+        self.con.register(view, reader)
         try:
             self.con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {view}')
         finally:

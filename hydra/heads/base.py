@@ -28,13 +28,17 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
+from typing import IO, TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping
 
 from hydra.errors import HydraError
 
 if TYPE_CHECKING:  # imported for type hints only; pyarrow and sqlglot are heavy at start-up
     import pyarrow as pa
     from sqlglot import exp
+
+
+#: the folder of an extracted element that holds its files (``Head.files``), apart from its parts
+FILES_FOLDER = "files"
 
 
 class HeadError(HydraError):
@@ -215,6 +219,13 @@ class Head:
         ``can_filter``. ``limit``: given only when every predicate of the query was accepted.
         """
         raise NotImplementedError
+
+    def files(self, element: Element) -> Iterable[tuple[str, Callable[[IO[bytes]], Any]]] | None:
+        """Optional: files that belong with the element's rows (a Notes database's attachments),
+        as (a relative path, a function that writes the file's bytes to a binary file object).
+        EXTRACT writes them as they are under ``FILES_FOLDER`` in the element's folder and lists
+        each in the manifest with its SHA-256; RECONCILE checks them. None = the element has none."""
+        return None
 
     def split(self, element: Element, parts: int) -> list[list[exp.Expression]] | None:
         """Optional: predicate lists that partition the element into ``parts`` disjoint ranges

@@ -25,6 +25,7 @@ import time
 import uuid
 
 from hydra.errors import HydraError, StatementError, one_line
+from hydra.heads.base import FILES_FOLDER
 from hydra.outbound.bisect import bisect
 from hydra.outbound.common import QUERY_SOURCE, Item, is_float, items_for, open_scan, q, sql_string, where_sql
 from hydra.outbound.figures import judge, run_aggregates
@@ -310,7 +311,7 @@ class TargetSide:
         import duckdb
 
         self.con = duckdb.connect()
-        files = self.target.data_files("")
+        files = [f for f in self.target.data_files("") if not f.startswith(FILES_FOLDER + "/")]  # not rows
         fmt = self.manifest.get("format", "parquet")
         if not files:
             empty = ", ".join(f"NULL::{t} AS {q(n)}" for n, t in self.columns)
