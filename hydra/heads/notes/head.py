@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from hydra.heads.notes.estate import Place
 
 APIS = ("das", "rest")
+WritesFile = Callable[[IO[bytes]], Any]  # writes one file's bytes to a binary file object
 FORMS, VIEWS, ATTACHMENTS = "forms", "views", "attachments"
 #: the attachments element's columns: (name, DuckDB type, comment)
 ATTACHMENT_COLUMNS = (
@@ -155,7 +156,8 @@ class NotesHead(Head):
 
     # -- data -----------------------------------------------------------------------------------
 
-    def read(self, element: Element, columns=None, predicates=None, limit=None) -> pa.RecordBatchReader:
+    def read(self, element: Element, columns=None, predicates=None,
+             limit=None) -> pa.RecordBatchReader:
         import pyarrow as pa
 
         from hydra.heads.notes import forms
@@ -199,7 +201,7 @@ class NotesHead(Head):
         if rows:
             yield pa.RecordBatch.from_pylist(rows, schema=schema)
 
-    def files(self, element: Element) -> Iterator[tuple[str, Callable[[IO[bytes]], Any]]] | None:
+    def files(self, element: Element) -> Iterator[tuple[str, WritesFile]] | None:
         """An attachments element's files, each as (its path under the element's folder, a
         function that writes its bytes), one document's files in memory at a time."""
         if len(element.parts) != 2 or element.parts[1] != ATTACHMENTS:
@@ -208,7 +210,7 @@ class NotesHead(Head):
         return ((file_name(a), a.save) for a, _ in self._estate.attachments(place, with_data=True))
 
 
-# -- the attachments element ------------------------------------------------------------------------
+# -- the attachments element -----------------------------------------------------------------------
 
 
 def attachment_schema() -> pa.Schema:
@@ -238,10 +240,11 @@ def safe_file_name(name: str) -> str:
 def attachment_row(attachment, form: str | None) -> dict[str, Any]:
     return {"@unid": attachment.unid, "form": form, "file_name": attachment.name,
             "size": attachment.size, "created": attachment.created,
-            "modified": attachment.modified, "path": f"{FILES_FOLDER}/{file_name(attachment)}"}
+            "modified": attachment.modified,
+            "path": f"{FILES_FOLDER}/{file_name(attachment)}"}
 
 
-# -- helpers ----------------------------------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------------------------
 
 
 def _positive(options: dict, key: str) -> int | None:
