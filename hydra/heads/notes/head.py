@@ -56,9 +56,7 @@ class NotesHead(Head):
 
     @classmethod
     def claims_path(cls, uri: str) -> bool:
-        from hydra.heads.notes.estate import DXL_SUFFIXES
-
-        return os.path.isfile(uri) and uri.lower().endswith(DXL_SUFFIXES)
+        return os.path.isfile(uri) and uri.lower().endswith(".dxl")  # a .xml needs TYPE notes
 
     def __init__(self, name, uri, options=None):
         super().__init__(name, uri, options)
