@@ -396,3 +396,16 @@ def test_the_head_attaches_and_extracts_a_large_export_in_bounded_memory(tmp_pat
         peaks.append(got["peak_kb"] << 10)
         path.unlink()
     assert peaks[1] - peaks[0] < (48 << 20) / 4  # 48 MB more file, far less than that more memory
+
+
+@pytest.mark.simulated
+def test_the_password_never_lands_in_the_workspace(ws, server, password):
+    """Simulates DAS: a password in the URL as ${VAR}, or through PASSWORD_ENV, logs in and is
+    stored as neither (the URL keeps the placeholder, the option the variable's name)."""
+    url = _url(server).replace("://", "://alice:${DOMINO_PW}@")
+    ws.execute(f"ATTACH '{url}' AS a")
+    ws.execute(f"ATTACH '{_url(server)}' AS b (API 'rest', USER 'alice', PASSWORD_ENV 'DOMINO_PW')")
+    stored = ws.query("SELECT uri, CAST(options AS VARCHAR) FROM sources ORDER BY name")
+    assert "${DOMINO_PW}" in stored[0][0] and "DOMINO_PW" in stored[1][1]
+    assert password not in repr(stored)
+    assert ws.execute('SELECT count(*) FROM a."apps/crm".forms.Contact').rows == [(2,)]
