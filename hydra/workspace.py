@@ -306,13 +306,13 @@ class Workspace:
         self._insert_rows("columns", source, column_rows)
 
     def _insert_rows(self, table: str, source: str, rows) -> None:
-        """Bulk insert (a pyarrow Table or a list of dicts) by column name; fills ``source``."""
+        """Bulk insert (a pyarrow Table, a RecordBatchReader or a list of dicts) by column name;
+        fills ``source``, but for a reader: a head's rows streamed in bounded memory carry it."""
         import pyarrow as pa
 
-        if isinstance(rows, pa.RecordBatchReader):  # a head's rows streamed (bounded memory);
-            self._insert_stream(table, rows)        # it fills ``source`` itself
-            return
-        if not isinstance(rows, pa.Table):
+        if isinstance(rows, pa.RecordBatchReader):
+            pass
+        elif not isinstance(rows, pa.Table):
             rows = list(rows)
             if not rows:
                 return
@@ -321,18 +321,10 @@ class Workspace:
             rows = pa.Table.from_pylist(rows)
         elif "source" not in rows.column_names:
             rows = rows.append_column("source", pa.array([source] * rows.num_rows, pa.string()))
-        if rows.num_rows == 0:
+        if isinstance(rows, pa.Table) and rows.num_rows == 0:
             return
         view = f"__hydra_insert_{next(self._scan_ids)}"
         self.con.register(view, rows)
-        try:
-            self.con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {view}')
-        finally:
-            self.con.unregister(view)
-
-    def _insert_stream(self, table: str, reader) -> None:
-        view = f"__hydra_insert_{next(self._scan_ids)}"
-        self.con.register(view, reader)
         try:
             self.con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {view}')
         finally:
