@@ -207,8 +207,9 @@ def _resolve(seen: _Seen) -> tuple[str, str | None]:
         return "raw", seen.note
     if len(kinds) == 1:
         kind = next(iter(kinds))
-        note = f"rich text as plain text; raw markup in {seen.name}{MARKUP_SUFFIX}" \
-            if kind == "richtext" else None
+        note = {"richtext": f"rich text as plain text; raw markup in {seen.name}{MARKUP_SUFFIX}",
+                "timestamptz": ("date/times with a zone, read as the instants they name; the "
+                                "UTC offset they were written with is not kept")}.get(kind)
         return kind, note
     if kinds == {"richtext", "text"}:
         return "richtext", f"rich text in some documents, text in others ({types})"

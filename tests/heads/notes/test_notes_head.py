@@ -130,6 +130,7 @@ def test_form_columns_are_typed_from_the_dxl_item_types(ws, exports):
     assert "varies between documents (number, text)" in columns["Code"][2]
     assert "unknown DXL item type <hologram>" in columns["Future"][2]  # kept as raw text, said
     assert "raw item data" in columns["Mystery"][2]
+    assert "offset they were written with is not kept" in columns["LastCall"][2]
 
     rows = ws.execute('SELECT "@unid", Name, Tags, Age, Scores, Born, LastCall, Meeting, Alarm, '
                       'Calls, Owner, DocReaders, Body, "Body$markup", Future '
