@@ -410,3 +410,13 @@ def test_the_password_never_lands_in_the_workspace(ws, server, password):
     assert "${DOMINO_PW}" in stored[0][0] and "DOMINO_PW" in stored[1][1]
     assert password not in repr(stored)
     assert ws.execute('SELECT count(*) FROM a."apps/crm".forms.Contact').rows == [(2,)]
+
+
+def test_refresh_sees_a_new_export_and_detach_clears_the_tables(ws, exports):
+    ws.execute(f"ATTACH '{exports}' AS notes (TYPE notes)")
+    dxl_writer.write_database(many_documents(4, path="apps/more.nsf"), exports / "more.dxl")
+    ws.execute("REFRESH notes")
+    assert ws.query("SELECT count(*) FROM notes_docs") == [(34,)]
+    assert ws.execute("SELECT count(*) FROM notes.more.forms.Row").rows == [(4,)]
+    ws.execute("DETACH notes")
+    assert [ws.query(f"SELECT count(*) FROM {t}")[0][0] for t in TABLES] == [0] * len(TABLES)
