@@ -100,7 +100,7 @@ report(n, attachments=files, attachment_mb=size / 2**20)
 """,
     "head: ATTACH (catalog + notes_docs)": """
 import tempfile
-from hydra.workspace import Workspace
+from hydra.statements.workspace import Workspace
 with tempfile.TemporaryDirectory() as folder:
     ws = Workspace.open(folder + "/ws.duckdb")
     started = time.perf_counter()
@@ -111,7 +111,7 @@ with tempfile.TemporaryDirectory() as folder:
 """,
     "head: ATTACH + EXTRACT forms + attachments": """
 import tempfile
-from hydra.workspace import Workspace
+from hydra.statements.workspace import Workspace
 with tempfile.TemporaryDirectory() as folder:
     ws = Workspace.open(folder + "/ws.duckdb")
     started = time.perf_counter()

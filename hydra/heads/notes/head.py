@@ -128,7 +128,7 @@ class NotesHead(Head):
         return self._estate.path if not self.http else self.redact(self.uri)
 
     def enumerate(self) -> Iterable[Element]:
-        from hydra.heads.notes.catalog import Scan
+        from hydra.heads.notes.scan import Scan
 
         self.close()
         scan = Scan(self.name, track_unids=self.http)

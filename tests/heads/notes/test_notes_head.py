@@ -16,9 +16,9 @@ from fakes.domino import dxl as dxl_writer
 from fakes.domino.model import many_documents, sample_crm, sample_estate
 from fakes.domino.server import DominoServer
 
-from hydra.errors import HydraError
-from hydra.heads import head_class, head_for
-from hydra.workspace import Workspace
+from hydra.core.errors import HydraError
+from hydra.heads.registry import head_class, head_for
+from hydra.statements.workspace import Workspace
 
 TABLES = ("notes_databases", "notes_views", "notes_forms", "notes_docs", "notes_attachments")
 FORMS = {"Contact": 2, "Company": 2, "Reply": 3}
