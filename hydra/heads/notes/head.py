@@ -27,6 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from hydra.heads.base import FILES_FOLDER, Column, Element, Head, HeadConnectionError, HeadError
+from hydra.heads.notes.elements import ATTACHMENT_COLUMNS, ATTACHMENTS, FORMS, VIEWS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,17 +36,6 @@ if TYPE_CHECKING:
 
 APIS = ("das", "rest")
 WritesFile = Callable[[IO[bytes]], Any]  # writes one file's bytes to a binary file object
-FORMS, VIEWS, ATTACHMENTS = "forms", "views", "attachments"
-#: the attachments element's columns: (name, DuckDB type, comment)
-ATTACHMENT_COLUMNS = (
-    ("@unid", "VARCHAR", "the UNID of the document the file is attached to"),
-    ("form", "VARCHAR", "that document's form"),
-    ("file_name", "VARCHAR", "the attached file's name"),
-    ("size", "BIGINT", "its size in bytes, as the source states it (NULL when it does not)"),
-    ("created", "TIMESTAMPTZ", "when the file was created, as the source states it"),
-    ("modified", "TIMESTAMPTZ", "when the file was last modified, as the source states it"),
-    ("path", "VARCHAR", "where EXTRACT writes the file, relative to the element's folder"),
-)
 
 
 class NotesHead(Head):
@@ -217,10 +207,6 @@ def attachment_schema() -> pa.Schema:
     types = {"VARCHAR": pa.string(), "BIGINT": pa.int64(),
              "TIMESTAMPTZ": pa.timestamp("us", tz="UTC")}
     return pa.schema([pa.field(n, types[t]) for n, t, _ in ATTACHMENT_COLUMNS])
-
-
-def attachment_columns() -> list[Column]:
-    return [Column(n, t, note=c) for n, t, c in ATTACHMENT_COLUMNS]
 
 
 def file_name(attachment) -> str:

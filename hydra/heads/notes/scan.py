@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from hydra.heads.base import Column, Element, HeadConnectionError, HeadError
 from hydra.heads.notes import forms
+from hydra.heads.notes.elements import ATTACHMENTS, FORMS, VIEWS, attachment_columns
 from hydra.heads.notes.model import Document, DxlError, Form, View
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -99,8 +100,6 @@ class Found:
                 f"malformed DXL at {self.errors[0]}{more}")
 
     def elements(self, has_attachments: bool) -> list[Element]:
-        from hydra.heads.notes.head import ATTACHMENTS, FORMS, VIEWS, attachment_columns
-
         if self.error is not None:
             return []
         name, address = self.place.name, self.place.address
