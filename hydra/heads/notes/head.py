@@ -144,7 +144,7 @@ class NotesHead(Head):
 
     # -- data -----------------------------------------------------------------------------------
 
-    def read(self, element: Element, columns=None, predicates=None,
+    def read(self, element: Element, columns=None, quals=None,
              limit=None) -> pa.RecordBatchReader:
         import pyarrow as pa
 
