@@ -20,7 +20,7 @@ import time
 from importlib.metadata import EntryPoint
 
 from hydra.core.model import Column, Element
-from hydra.heads.base import Head
+from hydra.heads.base import Head, Option, Qual
 
 ROW_BYTES = 8 + 4 + 110 + 8 + 8  # Arrow: id, string offset + text, double, timestamp
 
@@ -30,30 +30,29 @@ class StreamHead(Head):
 
     kind = "stream"
     schemes = ("stream",)
-    options_allowed = ("ROWS",)
+    attach_options = (Option("ROWS", int, help="rows the element holds"),)
 
     def open(self) -> None:
-        self.rows = int(self.options.get("ROWS", 30_000_000))
+        self.rows = self.option("ROWS", 30_000_000)
 
     def enumerate(self):
         yield Element(("big",), "table", path="big", row_count=self.rows, row_count_exact=True, key=["id"],
                       columns=[Column("id", "BIGINT"), Column("text", "VARCHAR"), Column("amount", "DOUBLE"),
                                Column("ts", "TIMESTAMP")])
 
-    def can_filter(self, element, predicate) -> bool:
-        return {c.name for c in predicate.find_all(__import__("sqlglot").exp.Column)} == {"id"}
+    def can_filter(self, element, qual) -> bool:
+        return {q.column for q in qual.leaves()} == {"id"}
 
     def split(self, element, parts):
-        import sqlglot
-
         bounds = [self.rows * i // parts for i in range(parts + 1)]
-        return [[sqlglot.parse_one(f"id >= {a}", read="duckdb"), sqlglot.parse_one(f"id < {b}", read="duckdb")]
-                for a, b in zip(bounds, bounds[1:])]
+        return [[Qual("id", ">=", (a,)), Qual("id", "<", (b,))] for a, b in zip(bounds, bounds[1:])]
 
-    def read(self, element, columns=None, predicates=None, limit=None):
+    def read(self, element, columns=None, quals=None, limit=None):
         import duckdb
 
-        where = " AND ".join(p.sql(dialect="duckdb") for p in predicates or []) or "true"
+        from hydra.core.quals import to_sql
+
+        where = to_sql(quals or [], "duckdb") or "true"
         con = duckdb.connect()
         con.execute("SET threads = 1")
         sql = (f"SELECT i AS id, md5(i::VARCHAR) || md5((i * 7)::VARCHAR) || md5((i * 13)::VARCHAR) || lpad(i::VARCHAR, 14, '0') AS text, i * 0.5 AS amount, "

@@ -11,6 +11,7 @@ import difflib
 from hydra.core.errors import StatementError
 from hydra.core.model import Column, Element
 from hydra.core.refs import Name, names_match, ref_text
+from hydra.heads.base import HeadError
 
 
 class Selection:
@@ -91,7 +92,10 @@ class Selection:
     def columns_of(self, source: str, element: Element) -> list[Column]:
         """The element's columns, asking the head when the catalog does not know them."""
         if element.columns is None:
-            element.columns = self.head(source).schema(element)
+            columns = self.head(source).schema(element)
+            if columns is None:
+                raise HeadError(f"{ref_text(source, element.parts)}: its columns are unknown until read")
+            element.columns = columns
         return element.columns
 
 

@@ -26,6 +26,8 @@ from hydra.core import secrets
 from hydra.core.clock import now
 from hydra.core.errors import HydraError, StatementError, WorkspaceLockedError, missing_driver, one_line
 from hydra.core.model import Element
+from hydra.core.options import OptionError
+from hydra.core.options import check as check_options
 from hydra.core.refs import ref_text
 from hydra.heads.base import Head, HeadError
 
@@ -170,14 +172,15 @@ class Workspace(Selection):
             self._check_new_name(name)
         kind = options.pop("TYPE", None)
         cls = head_for(uri, kind)
-        allowed = {"TYPE", *cls.options_allowed, *cls.secret_options}
-        unknown = sorted(set(options) - allowed)
-        if unknown:
-            accepted = ", ".join(sorted(allowed - {"TYPE"})) or "none"
-            raise StatementError(f"unknown option {unknown[0]} for a {cls.kind} source; accepted: {accepted}")
-        head = cls(name, secrets.expand(uri), {k: secrets.expand(v) for k, v in options.items()})
+        expanded = {k: secrets.expand(v) for k, v in options.items()}
+        try:
+            check_options(expanded, cls.attach_options, cls.kind)
+        except OptionError as err:
+            raise StatementError(secrets.mask_secrets(str(err), cls.secret_values(expanded))) from None
+        head = cls(name, secrets.expand(uri), expanded)
         stored_uri = cls.redact(uri)
-        stored_options = {k: secrets.redact_uri(v) for k, v in options.items() if k not in cls.secret_options}
+        secret = {o.name for o in cls.attach_options if o.secret}
+        stored_options = {k: secrets.redact_uri(v) for k, v in options.items() if k not in secret}
         stored_options["TYPE"] = cls.kind
         old_head = self._heads.pop(name, None) if replacing else None
         self._scan_into_catalog(head, new=(stored_uri, stored_options), replace=replacing)
@@ -372,5 +375,5 @@ def _lock_holder(message: str) -> str:
 
 def masked(message: str, head: Head) -> str:
     """A driver's message without the head's secrets (its URL's password, in every form)."""
-    options = [v for k, v in head.options.items() if k in head.secret_options]
+    options = type(head).secret_values(head.options)
     return secrets.mask_secrets(message, secrets.uri_secrets(head.uri) + options + [head.uri])

@@ -213,6 +213,9 @@ SECRET_WORDS = frozenset({
     "PRIVATE_KEY", "PERSONAL_ACCESS_TOKEN", "PAT", "BEARER_TOKEN", "KEY", "ENCRYPTION_KEY",
 })
 SKIP_BETWEEN = frozenset({"EQ", "COLON", "EQUAL", "DCOLON"})  # PASSWORD = '…', password: '…'
+#: functions giving more option names whose values are secrets (the heads' declared secret ATTACH
+#: options: ``hydra.heads`` registers one); asked only for an ATTACH, as finding them imports heads
+SECRET_OPTION_SOURCES: list = []
 
 
 def mask_sql(text: str) -> str | None:
@@ -226,13 +229,16 @@ def mask_sql(text: str) -> str | None:
         return None
     except Exception:  # noqa: BLE001 - any tokenizer failure: do not store
         return None
+    words = SECRET_WORDS
+    if tokens and tokens[0].text.upper() == "ATTACH":
+        words = words.union(*(source() for source in SECRET_OPTION_SOURCES))
     replacements = []
     for i, token in enumerate(tokens):
         if token.token_type.name not in ("STRING", "RAW_STRING", "NATIONAL_STRING", "BYTE_STRING", "HEX_STRING"):
             continue
         value = token.text
         masked = redact_uri(value)
-        if _follows_secret_word(tokens, i) and value and not has_placeholders(value):
+        if _follows_secret_word(tokens, i, words) and value and not has_placeholders(value):
             masked = MASK
         elif masked == value:
             masked = _redact_embedded(value)
@@ -243,11 +249,11 @@ def mask_sql(text: str) -> str | None:
     return text
 
 
-def _follows_secret_word(tokens, i: int) -> bool:
+def _follows_secret_word(tokens, i: int, words=SECRET_WORDS) -> bool:
     j = i - 1
     while j >= 0 and tokens[j].token_type.name in SKIP_BETWEEN:
         j -= 1
-    return j >= 0 and tokens[j].text.upper() in SECRET_WORDS and tokens[j].token_type.name != "STRING"
+    return j >= 0 and tokens[j].text.upper() in words and tokens[j].token_type.name != "STRING"
 
 
 def _redact_embedded(value: str) -> str:

@@ -6,34 +6,52 @@ and ``head_tables()`` to fill the head's own virtual tables (``s3_objects``, …
 reads an element, Hydra asks for either a DuckDB-native scan (``scan_sql``) or an Arrow
 ``RecordBatchReader`` (``read``) with whatever could be pushed down.
 
+What you must write: ``enumerate`` and ``read`` (abstract). Everything else is optional, and has
+ONE convention for "not supported": the method returns None (or False for ``can_filter``), never
+raises ``NotImplementedError``. A head that pushes nothing down needs no pushdown code at all.
+
 Rules every head keeps:
 
 * **Read-only.** A head only ever reads from its source, and uses the source's read-only switch
   where one exists.
 * **Errors** leave the head as ``HeadError`` (or a subclass) with one clear line of text and no
   secrets in it. Wrap driver errors; never let a password into a message.
+* **Pushdown speaks Quals.** Hydra turns the user's WHERE conjuncts into ``Qual(column, op,
+  values)`` (``hydra.core.quals``) and offers each to ``can_filter``; ``read`` gets the accepted
+  ones, ``split`` returns ranges as Qual lists. ``to_sql(quals, dialect)`` and ``to_arrow(quals,
+  schema)`` translate them for a source that speaks SQL or reads through Arrow.
 * **Pushdown is a hint.** DuckDB re-applies the whole statement, so a head may return more columns
   and more rows than asked. The one exception is ``limit``: Hydra passes it only when every
-  predicate was accepted by ``can_filter``, and a head that accepts a predicate must apply it exactly.
+  conjunct was accepted by ``can_filter``, and a head that accepts a Qual must apply it exactly.
+* **Options are declared** (``attach_options = (Option("REGION", str, help=…), …)``): the core rejects
+  unknown options and values of the wrong type, keeps ``secret`` ones out of the workspace, and
+  builds ATTACH's help from them. ``self.option("REGION")`` reads one as its type.
 * **Cheap imports.** Import drivers (sqlalchemy, boto3, pyarrow…) inside methods, not at module
   top: Hydra's start-up time is part of its user interface.
 
-A new head is one module plus its DDL files under ``virtual_tables/`` for any head tables, and an
-entry point in the ``hydra.heads`` group (see ``pyproject.toml``). ``hydra/heads/files.py`` is the
-model head.
+A new head is one package (``hydra/heads/<kind>/`` or your own), its DDL files
+``tables/<table>.sql`` beside the head's module for any head tables (every column commented; the
+``source`` column, which Hydra fills with the source's name, comes first), and an entry point in
+the ``hydra.heads`` group (see ``pyproject.toml``). ``hydra/heads/files/head.py`` is the model head;
+``hydra/heads/composite.py`` builds a head out of others (RDS → SQL).
 """
 
 from __future__ import annotations
 
 import sys
+from abc import ABC, abstractmethod
 from typing import IO, TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping
 
 from hydra.core.errors import HydraError
-from hydra.core.model import Aggregates, Column, Element  # noqa: F401 - part of the contract a head reads
+from hydra.core.model import Aggregates, Column, Element
+from hydra.core.options import Option
+from hydra.core.quals import Qual
 
-if TYPE_CHECKING:  # imported for type hints only; pyarrow and sqlglot are heavy at start-up
+if TYPE_CHECKING:  # imported for type hints only; pyarrow is heavy at start-up
     import pyarrow as pa
-    from sqlglot import exp
+
+__all__ = ["Aggregates", "Column", "Element", "Head", "HeadConnectionError", "HeadError", "Option", "Qual",
+           "parse_bool"]
 
 
 #: the folder of an extracted element that holds its files (``Head.files``), apart from its parts
@@ -48,8 +66,9 @@ class HeadConnectionError(HeadError):
     """The source could not be reached or refused the credentials."""
 
 
-class Head:
-    """Base class of every head. Override what your source can do; the rest has safe defaults."""
+class Head(ABC):
+    """Base class of every head. ``enumerate`` and ``read`` are yours to write; override the rest
+    where your source can do better than the safe defaults."""
 
     #: the name users write in ``ATTACH … (TYPE kind)`` and that ``sources.kind`` shows
     kind: ClassVar[str] = ""
@@ -58,12 +77,9 @@ class Head:
     #: head-specific virtual tables it fills; each one's DDL is ``tables/<table>.sql`` in the head's
     #: own package (shipped as package data, so a third-party head brings its tables), see ``table_ddl``
     tables: ClassVar[tuple[str, ...]] = ()
-    #: the sqlglot dialect that predicates are transpiled to, when the head accepts them
-    dialect: ClassVar[str | None] = None
-    #: option names accepted in ``ATTACH … (OPTION value, …)`` (upper case), besides TYPE
-    options_allowed: ClassVar[tuple[str, ...]] = ()
-    #: option names whose values are secrets: never stored, never shown
-    secret_options: ClassVar[tuple[str, ...]] = ()
+    #: the options ``ATTACH … (NAME value, …)`` accepts besides TYPE: the core validates them,
+    #: keeps the secret ones out of the workspace, and builds ATTACH's help from them
+    attach_options: ClassVar[tuple[Option, ...]] = ()
     #: True when an element's parts are ``/``-separated paths (files, object keys): EXTRACT then
     #: keeps their folders in the target layout; otherwise each part is one folder name
     path_parts: ClassVar[bool] = False
@@ -74,10 +90,32 @@ class Head:
     small_reads: ClassVar[int] = 0
 
     def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
-        """No I/O here: the workspace may create a head only to check its arguments."""
+        """No I/O here: the workspace may create a head only to check its arguments. ``options``
+        (names upper case, values as written) were checked against ``attach_options`` by the core."""
         self.name = name
         self.uri = uri  # secrets already expanded from ${ENV_VARS}; never store or print it
-        self.options = dict(options or {})
+        self.options = {str(k).upper(): v for k, v in (options or {}).items()}
+
+    def option(self, name: str, default: Any = None) -> Any:
+        """The value of an ATTACH option as its declared type, or ``default`` when not given."""
+        value = self.options.get(name)
+        if value is None:
+            return default
+        declared = {o.name: o for o in type(self).attach_options}.get(name)
+        if declared is None:
+            return value
+        from hydra.core.options import OptionError
+
+        try:
+            return declared.parse(value)
+        except OptionError as err:
+            raise HeadError(str(err)) from None
+
+    @classmethod
+    def secret_values(cls, options: Mapping[str, Any]) -> list[str]:
+        """The values of the secret options among ``options`` (to mask in any message)."""
+        secret = {o.name for o in cls.attach_options if o.secret}
+        return [str(v) for k, v in options.items() if k.upper() in secret and v]
 
     # -- choosing a head ------------------------------------------------------------------------
 
@@ -110,54 +148,58 @@ class Head:
 
     # -- life cycle -----------------------------------------------------------------------------
 
-    def open(self) -> None:
+    def open(self) -> None:  # noqa: B027 - optional: a source with nothing to connect to
         """Connect and check credentials. Raise ``HeadConnectionError`` with one clear line."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: a source with nothing to release
         """Release connections. Must be safe to call twice."""
 
     # -- catalog --------------------------------------------------------------------------------
 
+    @abstractmethod
     def enumerate(self) -> Iterable[Element]:
-        """Every element of the source, cheaply: catalog figures, no full reads."""
-        raise NotImplementedError
+        """Every element of the source, cheaply: catalog figures, no full reads. An element that
+        cannot be described is still listed, with its ``error``."""
 
-    def head_tables(self) -> Mapping[str, Iterable[Mapping[str, Any]]]:
-        """Rows for this head's own virtual tables, keyed by table name (``source`` is filled in)."""
+    def head_tables(self) -> Mapping[str, pa.Table]:
+        """This head's own virtual tables, keyed by table name, as Arrow tables whose columns are
+        named as in the table's DDL (missing ones are NULL; ``source`` is filled in by Hydra)."""
         return {}
 
-    def schema(self, element: Element) -> list[Column]:
-        """The columns of one element (called when ``enumerate`` left ``columns`` as None)."""
-        raise HeadError(f"{self.kind} head cannot describe {element.path or element.name}")
+    def schema(self, element: Element) -> list[Column] | None:
+        """The columns of one element (asked when ``enumerate`` left ``columns`` as None).
+        None = unknown until read."""
+        return None
 
     # -- data -----------------------------------------------------------------------------------
 
     def scan_sql(self, element: Element) -> str | None:
         """A DuckDB table expression that reads the element natively (e.g. ``read_csv('…')``).
 
-        Return None to be read through ``read``. A native scan lets DuckDB do its own pushdown and
+        None = read through ``read``. A native scan lets DuckDB do its own pushdown and
         parallel parsing, and is what makes file extraction as fast as DuckDB itself.
         """
         return None
 
-    def can_filter(self, element: Element, predicate: exp.Expression) -> bool:
-        """Whether ``read`` will apply this predicate (a sqlglot expression in DuckDB's dialect,
-        column names unqualified) exactly. Default: no predicates are pushed."""
+    def can_filter(self, element: Element, qual: Qual) -> bool:
+        """Whether ``read`` will apply this Qual exactly as DuckDB would. Default: nothing is
+        pushed."""
         return False
 
+    @abstractmethod
     def read(
         self,
         element: Element,
         columns: list[str] | None = None,
-        predicates: list[exp.Expression] | None = None,
+        quals: list[Qual] | None = None,
         limit: int | None = None,
     ) -> pa.RecordBatchReader:
         """Stream the element as Arrow record batches.
 
-        ``columns``: the columns needed (None = all). ``predicates``: conjuncts accepted by
-        ``can_filter``. ``limit``: given only when every predicate of the query was accepted.
+        ``columns``: the columns needed (None = all; [] = none, only the rows count). ``quals``:
+        Quals accepted by ``can_filter`` (or returned by ``split``), to apply ANDed. ``limit``:
+        given only when every conjunct of the query was accepted.
         """
-        raise NotImplementedError
 
     def files(self, element: Element) -> Iterable[tuple[str, Callable[[IO[bytes]], Any]]] | None:
         """Optional: files that belong with the element's rows (a Notes database's attachments),
@@ -166,20 +208,21 @@ class Head:
         each in the manifest with its SHA-256; RECONCILE checks them. None = the element has none."""
         return None
 
-    def split(self, element: Element, parts: int) -> list[list[exp.Expression]] | None:
-        """Optional: predicate lists that partition the element into ``parts`` disjoint ranges
-        (on ``element.key``) so big elements can be read in parallel. None = do not split."""
+    def split(self, element: Element, parts: int) -> list[list[Qual]] | None:
+        """Qual lists that partition the element into about ``parts`` disjoint ranges (on
+        ``element.key``), each read with ``read(…, quals=range)``, so big elements are read in
+        parallel. None = do not split."""
         return None
 
     def aggregates(self, element: Element, columns: list[Column]) -> Aggregates | None:
-        """Optional: exact figures computed by the source engine itself. None = not supported,
-        and Hydra aggregates the stream in DuckDB instead."""
+        """Exact figures computed by the source engine itself. None = not supported, and Hydra
+        aggregates the stream in DuckDB instead."""
         return None
 
     def count(self, element: Element) -> tuple[int, str] | None:
-        """Optional: the element's exact row count taken independently of ``read``/``scan_sql``
-        (the file's own metadata, another parser), and how it was taken. RECONCILE compares the
-        rows read with it, so a reader that drops rows silently is caught. None = not supported."""
+        """The element's exact row count taken independently of ``read``/``scan_sql`` (the
+        file's own metadata, another parser), and how it was taken. RECONCILE compares the rows
+        read with it, so a reader that drops rows silently is caught. None = not supported."""
         return None
 
     def reads_every_row(self, element: Element) -> bool:

@@ -73,3 +73,24 @@ def head_for(uri: str, kind: str | None = None) -> type[Head]:
         if cls.claims_path(uri):
             return cls
     raise HydraError(f"no head can attach {uri!r}: not an existing folder, file or glob, and no URI scheme")
+
+
+def attach_help() -> str:
+    """ATTACH's help, built from every installed head's declared options."""
+    lines = ["ATTACH '<uri or path>' AS name [(TYPE kind, OPTION value, …)] — the heads and their options:"]
+    for cls in all_heads():
+        shown = [s + "://" for s in cls.schemes if "+" not in s]  # not each driver's variant
+        schemes = f" ({', '.join(shown)})" if shown else ""
+        lines.append(f"  TYPE {cls.kind}{schemes}")
+        for option in cls.attach_options:
+            secret = " [secret: never stored]" if option.secret else ""
+            lines.append(f"    {option.usage():<34} {option.help}{secret}")
+        if not cls.attach_options:
+            lines.append("    (no options)")
+    return "\n".join(lines)
+
+
+def secret_option_names() -> frozenset[str]:
+    """The ATTACH options some installed head declares secret (``secrets.mask_sql`` masks their
+    values in the statement log and the shell's history)."""
+    return frozenset(o.name for cls in all_heads() for o in cls.attach_options if o.secret)

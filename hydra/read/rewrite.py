@@ -17,7 +17,7 @@ from hydra.core.errors import HydraError, ReadOnlyError, StatementError, one_lin
 from hydra.core.refs import written_names
 from hydra.core.sqltext import quote_ident
 from hydra.core.statement import Result, Statement, split_statements
-from hydra.read.scan import Scan, stream_failure, table_expr
+from hydra.read.scan import Scan, offer, stream_failure, table_expr
 
 WRITES = ("Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "TruncateTable", "Comment")
 # nodes that make the table below them a write target whatever the statement (CREATE INDEX … ON t)
@@ -40,7 +40,7 @@ class Read:
     start: int
     end: int  # exclusive
     columns: list[str] | None = None
-    predicates: list | None = None
+    quals: list | None = None  # Quals the head accepted
     limit: int | None = None
 
 
@@ -94,7 +94,7 @@ def rewrite(ws, stmt: Statement, con=None) -> tuple[str, list[str]]:
     text, views = stmt.text, []
     try:
         for read in sorted(reads, key=lambda r: r.start, reverse=True):
-            scan, view = table_expr(ws, read.source, read.element, read.columns, read.predicates, read.limit, con=con)
+            scan, view = table_expr(ws, read.source, read.element, read.columns, read.quals, read.limit, con=con)
             if view:
                 views.append(view)
             text = text[: read.start] + replacement(read, scan) + text[read.end:]
@@ -184,7 +184,7 @@ def replacement(read: Read, scan: str) -> str:
 
 
 def plan_pushdown(ws, tree, read: Read) -> None:
-    """Decide the columns, predicates and limit to push into one read (all conservative)."""
+    """Decide the columns, Quals and limit to push into one read (all conservative)."""
     read.columns = needed_columns(ws, tree, read)
     select = read.table.parent_select
     if select is None or not _is_direct_source(select, read.table):
@@ -192,13 +192,14 @@ def plan_pushdown(ws, tree, read: Read) -> None:
     head = ws.head(read.source)
     conjuncts = _where_conjuncts(select)
     if conjuncts and _filters_allowed(select, read.table):
-        pushed = []
+        pushed, whole = [], 0
         for conjunct in conjuncts:
             candidate = _for_table(conjunct, read, _single_source(select))
-            if candidate is not None and head.can_filter(read.element, candidate):
-                pushed.append(candidate)
-        read.predicates = pushed
-        all_pushed = len(pushed) == len(conjuncts)
+            accepted, all_of_it = offer(head, read.element, candidate)
+            pushed += accepted
+            whole += all_of_it
+        read.quals = pushed
+        all_pushed = whole == len(conjuncts)
     else:
         all_pushed = not conjuncts
     read.limit = _limit(select) if all_pushed and _limit_allowed(select) else None

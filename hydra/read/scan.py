@@ -2,9 +2,11 @@
 
 A head either names a DuckDB-native scan (``read_csv('…')``) or streams Arrow record batches,
 which are registered on a connection as a view under a fresh name. Either way the caller gets a
-DuckDB table expression: for each ref of a query (``rewrite``), or for one element of a transfer
-(``scan_element``, with a filter whose conjuncts are offered to the head). A filter is always re-applied in DuckDB; only key-range predicates a head
-accepted are exact (``Scan.exact``), which lets EXTRACT skip DuckDB for the data.
+DuckDB table expression. A query's refs are rewritten into such expressions (``rewrite``); a
+transfer asks for one element at a time (``scan_element``), with a filter whose conjuncts are
+offered to the head as Quals (``offer``). A filter is always re-applied in DuckDB; only the key
+ranges of a head's own ``split`` are exact (``Scan.exact``), which lets EXTRACT skip DuckDB for the
+data.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class Scan:
     expr: str
     con: object
     views: list[str] = field(default_factory=list)
-    pushed: list[str] = field(default_factory=list)  # predicates handed to the head (SQL)
+    pushed: list[str] = field(default_factory=list)  # the Quals handed to the head (as DuckDB SQL)
     native: bool = False
     reader: object = None  # the head's Arrow reader behind the view, for an Arrow-reader head
     exact: bool = False  # the head applies every predicate asked for: DuckDB need not filter again
@@ -42,7 +44,7 @@ class Scan:
         self.reader = None  # the last reference: the head's transfer stops (psql exits) now
 
 
-def table_expr(ws, source: str, element: Element, columns=None, predicates=None, limit=None,
+def table_expr(ws, source: str, element: Element, columns=None, quals=None, limit=None,
                con: duckdb.DuckDBPyConnection | None = None) -> tuple[str, str | None]:
     """A DuckDB table expression that reads one element, and the name of the Arrow view it
     registered on ``con`` (to ``unregister`` after the statement), or None for native scans."""
@@ -50,7 +52,7 @@ def table_expr(ws, source: str, element: Element, columns=None, predicates=None,
     if native is not None:
         check_readable(source, element)
         return native, None
-    view = register(ws, reader(ws, source, element, columns, predicates, limit), con)
+    view = register(ws, reader(ws, source, element, columns, quals, limit), con)
     return view, view
 
 
@@ -82,12 +84,12 @@ def stream_failure(ws, views) -> HydraError | None:
     return HeadError(found[0]) if found else None
 
 
-def reader(ws, source: str, element: Element, columns=None, predicates=None, limit=None):
+def reader(ws, source: str, element: Element, columns=None, quals=None, limit=None):
     """The head's Arrow record batch reader over one element (for heads without a native scan)."""
     check_readable(source, element)
     head = ws.head(source)
     try:
-        return head.read(element, columns, predicates or [], limit)
+        return head.read(element, columns, quals or [], limit)
     except HydraError:
         raise
     except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
@@ -100,9 +102,13 @@ def check_readable(source: str, element: Element) -> None:
 
 
 def scan_element(ws, source: str, element: Element, con, filter_: str | None = None,
-                 extra: list[str] | None = None, columns: list[str] | None = None) -> Scan:
-    """A scan of one element on ``con``. ``extra`` predicates (SQL text, e.g. key ranges) and
-    ``filter_`` (a mark's predicate) are offered to an Arrow-reader head; callers re-apply both."""
+                 extra: list[str] | None = None, columns: list[str] | None = None,
+                 ranges: list | None = None) -> Scan:
+    """A scan of one element on ``con``. ``extra`` predicates (SQL text, e.g. bisect's key
+    ranges), ``ranges`` (Quals: a range of the head's own ``split``) and ``filter_`` (a mark's
+    predicate) are offered to an Arrow-reader head; callers re-apply all of them."""
+    from hydra.core.quals import to_sql
+
     head = ws.head(source)
     native = head.scan_sql(element)
     if native is not None:
@@ -110,19 +116,47 @@ def scan_element(ws, source: str, element: Element, con, filter_: str | None = N
     conjuncts = parse_conjuncts(filter_)
     for text in extra or ():
         conjuncts.extend(parse_conjuncts(text))
-    pushed = []
+    quals, whole = [], 0
     for conjunct in conjuncts:
         try:
-            if head.can_filter(element, conjunct):
-                pushed.append(conjunct)
+            accepted, all_of_it = offer(head, element, conjunct)
         except Exception:  # noqa: BLE001 - a head that cannot judge a predicate does not get it
             continue
-    arrow = reader(ws, source, element, columns, pushed, None)
+        quals += accepted
+        whole += all_of_it
+    quals += ranges or []  # a split range is the head's own: it takes it whole
+    arrow = reader(ws, source, element, columns, quals, None)
     view = register(ws, arrow, con)
     # only key ranges count as exact: a user's filter may compare differently at the source
     # (collations, case-insensitive equality), so DuckDB applies it again
-    exact = not filter_ and len(pushed) == len(conjuncts)
-    return Scan(view, con, [view], [p.sql(dialect="duckdb") for p in pushed], reader=arrow, exact=exact)
+    exact = not filter_ and whole == len(conjuncts)
+    pushed = [to_sql([q], "duckdb", quoted=False) for q in quals]
+    return Scan(view, con, [view], pushed, reader=arrow, exact=exact)
+
+
+def offer(head, element: Element, conjunct) -> tuple[list, bool]:
+    """The Quals of one conjunct (a sqlglot tree, columns unqualified) that ``head`` accepts, and
+    whether it accepts them all (the conjunct is then applied at the source)."""
+    from hydra.core.quals import from_sql
+
+    quals = from_sql(conjunct) if conjunct is not None else None
+    if not quals:
+        return [], False
+    quals = [named(q, element) for q in quals]
+    accepted = [q for q in quals if head.can_filter(element, q)]
+    return accepted, len(accepted) == len(quals)
+
+
+def named(qual, element: Element):
+    """The Qual with its column spelled as the element spells it (DuckDB resolves identifiers
+    case-insensitively), so a head compares names exactly."""
+    from dataclasses import replace
+
+    if qual.op == "or":
+        return replace(qual, values=tuple(named(q, element) for q in qual.values))
+    matches = [c.name for c in element.columns or () if c.name.lower() == qual.column.lower()]
+    exact = [m for m in matches if m == qual.column]
+    return replace(qual, column=(exact or matches)[0]) if len(matches) == 1 or exact else qual
 
 
 def parse_conjuncts(predicate: str | None):

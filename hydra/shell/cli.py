@@ -38,10 +38,20 @@ class _Ordered(argparse.Action):
         namespace.script = items
 
 
+class _Parser(argparse.ArgumentParser):
+    """--help ends with ATTACH's options, built from the installed heads only when asked for
+    (importing every head costs start-up time)."""
+
+    def format_help(self) -> str:
+        from hydra.heads.registry import attach_help
+
+        return super().format_help() + "\n" + attach_help() + "\n"
+
+
 def parser() -> argparse.ArgumentParser:
     from hydra.shell.output import FORMATS
 
-    p = argparse.ArgumentParser(prog="hydra", description=DESCRIPTION, epilog=EPILOG,
+    p = _Parser(prog="hydra", description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("workspace", nargs="?", default="hydra.duckdb",
                    help="workspace file, created if missing (default ./hydra.duckdb; :memory: for none)")

@@ -47,14 +47,22 @@ def _one(args, usage):
     return args[0]
 
 
-@dot_command("help", ".help", "List statements and dot commands")
+@dot_command("help", ".help [attach]", "List statements and dot commands; .help attach: every head's ATTACH options")
 def help_(session, args):
     from hydra.statements.registry import registry
 
+    if args:
+        if [a.lower() for a in args] != ["attach"]:
+            raise HydraError("usage: .help [attach]")
+        from hydra.heads.registry import attach_help
+
+        session.target().write(attach_help() + "\n")
+        return
     lines = ["Hydra statements (end with ;):"]
     for entry in registry().values():
         lines.append(f"  {entry.syntax}")
         lines.append(f"      {entry.help}")
+    lines.append("  (.help attach lists every head and its ATTACH options)")
     lines.append("Any other SQL runs in DuckDB; element refs (source.…) are read from their sources.")
     lines.append("Dot commands:")
     for command in sorted({c.name: c for c in DOT_COMMANDS.values()}.values(), key=lambda c: c.name):

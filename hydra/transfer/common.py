@@ -112,13 +112,14 @@ def choose_key(ws, item: Item) -> None:
             return
 
 
-def open_scan(ws, item: Item, con, extra: list[str] | None = None, columns: list[str] | None = None) -> Scan:
+def open_scan(ws, item: Item, con, extra: list[str] | None = None, columns: list[str] | None = None,
+              ranges: list | None = None) -> Scan:
     """A scan of the item on ``con`` (``hydra.read.scan``). ``extra`` predicates (SQL text, e.g.
-    key ranges) and the item's filter are offered to Arrow-reader heads; callers re-apply both in
-    DuckDB."""
+    bisect's key ranges), ``ranges`` (Quals, a range of the head's ``split``) and the item's filter
+    are offered to Arrow-reader heads; callers re-apply all of them in DuckDB."""
     if item.is_query:
         return scan_query(ws, item.query, con)
-    return scan_element(ws, item.source, item.element, con, item.filter, extra, columns)
+    return scan_element(ws, item.source, item.element, con, item.filter, extra, columns, ranges)
 
 
 def where_sql(*predicates: str | None) -> str:

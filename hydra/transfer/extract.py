@@ -24,6 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from hydra.core.errors import HydraError, StatementError, one_line
+from hydra.core.quals import to_sql
 from hydra.core.statement import Result
 from hydra.heads.base import parse_bool
 from hydra.transfer import direct, small
@@ -114,7 +115,7 @@ class Job:
     cursors: list = field(default_factory=list)
     live: list = field(default_factory=list)  # cursors of running tasks (to interrupt)
     pre_scan: object = None
-    ranges: list | None = None  # predicate SQL per task; [None] = one task
+    ranges: list | None = None  # a split range (Quals) per task; [None] = one task
     range_sql: list | None = None
     columns: list = field(default_factory=list)
     queries: list = field(default_factory=list)  # the extraction query of each range
@@ -434,9 +435,8 @@ class Run:
                 if head.scan_sql(item.element) is None and parts > 1:
                     split = head.split(item.element, parts)
                     if split:
-                        job.ranges = [" AND ".join(f"({p.sql(dialect='duckdb')})" for p in preds) or None
-                                      for preds in split]
-                        job.range_sql = job.ranges
+                        job.ranges = [list(quals) or None for quals in split]
+                        job.range_sql = [to_sql(quals, "duckdb") or None for quals in split]
                 if not item.filter and len(job.ranges) == 1 and not head.reads_every_row(item.element):
                     job.counter = head  # the rows read are checked against head.count (_task)
             job.cursors = [self.ws.con.cursor() for _ in job.ranges]
@@ -458,14 +458,15 @@ class Run:
                                        self.options.rows_per_file, self.options.partition_by, job.progress)
                 job.staging = staging
 
-    def _task(self, job: Job, con, range_predicate: str | None) -> None:
+    def _task(self, job: Job, con, range_quals: list | None) -> None:
         """Read one range of an element and write its parts (a worker thread)."""
         item = job.item
         scan = writer = batches = reader = None
         try:
             self._begin(job)
             scan = job.pre_scan if item.is_query else open_scan(
-                self.ws, item, con, [range_predicate] if range_predicate else None, columns=item.columns)
+                self.ws, item, con, columns=item.columns, ranges=range_quals)
+            range_predicate = to_sql(range_quals, "duckdb") if range_quals else None
             projection = ", ".join(q(c) for c in item.columns) if item.columns else "*"
             inner = f"SELECT {projection} FROM {scan.expr} AS __src{where_sql(item.filter, range_predicate)}"
             rel = con.sql(inner)

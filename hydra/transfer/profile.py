@@ -120,11 +120,7 @@ def profile_item(ws, item: Item, distinct_option: str | None, con=None):
     """(figures, method, distinct_approximate) for one element."""
     head = ws.head(item.source)
     columns = ws.columns_of(item.source, item.element)
-    aggregates = None
-    try:
-        aggregates = head.aggregates(item.element, columns)
-    except NotImplementedError:
-        aggregates = None
+    aggregates = head.aggregates(item.element, columns)
     if aggregates is not None:
         figures = {"row_count": aggregates.row_count, "columns": aggregates.columns}
         return figures, aggregates.method, aggregates.distinct_approximate

@@ -252,10 +252,7 @@ class SourceSide:
         item = self.item
         if not item.is_query and not item.filter and not item.columns:
             head = self.ws.head(item.source)
-            try:
-                found = head.aggregates(item.element, self.ws.columns_of(item.source, item.element))
-            except NotImplementedError:
-                found = None
+            found = head.aggregates(item.element, self.ws.columns_of(item.source, item.element))
             if found is not None:
                 return {"row_count": found.row_count, "columns": found.columns}, found.method
         figures = self.run(lambda con, rel: run_aggregates(con, rel, self.columns))

@@ -281,15 +281,17 @@ class RecordingHead(Head):
         yield Element(("s", "t"), "table", columns=[Column("id", "BIGINT"), Column("v", "VARCHAR"),
                                                     Column("w", "DOUBLE")])
 
-    def can_filter(self, element, predicate):
-        return "LIKE" not in predicate.sql(dialect="duckdb")
+    def can_filter(self, element, qual):
+        return qual.op != "like"
 
-    def read(self, element, columns=None, predicates=None, limit=None):
-        RecordingHead.calls.append((columns, [p.sql(dialect="duckdb") for p in predicates or []], limit))
+    def read(self, element, columns=None, quals=None, limit=None):
+        from hydra.core.quals import to_sql
+
+        RecordingHead.calls.append((columns, [f"{q.column} {q.op} {q.value}" for q in quals or []], limit))
         table = pa.table({"id": list(range(100)), "v": [f"v{i}" for i in range(100)], "w": [i / 2 for i in range(100)]})
         con = duckdb.connect()
         con.register("t", table)
-        where = " AND ".join(predicates and [p.sql(dialect="duckdb") for p in predicates] or ["TRUE"])
+        where = to_sql(quals or [], "duckdb") or "TRUE"
         sql = f"SELECT {', '.join(columns) if columns else '*'} FROM t WHERE {where}"
         return con.sql(sql + (f" LIMIT {limit}" if limit else "")).to_arrow_reader()
 

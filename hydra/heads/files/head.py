@@ -23,7 +23,7 @@ from typing import Iterable
 from hydra.core.errors import HydraError, one_line
 from hydra.core.model import Column, Element
 from hydra.core.sqltext import q, sql_string
-from hydra.heads.base import Head, HeadError, parse_bool
+from hydra.heads.base import Head, HeadError, Option, Qual
 
 # extension -> element kind; compressed variants add .gz / .zst / .zstd
 FORMATS = {
@@ -49,7 +49,11 @@ def file_format(path: str) -> tuple[str, str | None] | None:
 class FilesHead(Head):
     kind = "files"
     schemes = ("file",)
-    options_allowed = ("LENIENT", "WORKERS")
+    attach_options = (
+        Option("LENIENT", bool, help="read CSV rows that do not fit the sniffed layout as far as they "
+                                     "can be, instead of failing (RECONCILE then counts what was skipped)"),
+        Option("WORKERS", int, help="files sniffed at once while listing (default: twice the cores, at most 8)"),
+    )
     path_parts = True
 
     @classmethod
@@ -60,7 +64,7 @@ class FilesHead(Head):
 
     def __init__(self, name, uri, options=None):
         super().__init__(name, uri.removeprefix("file://"), options)
-        self.lenient = parse_bool(self.options.get("LENIENT"))
+        self.lenient = self.option("LENIENT", False)
         self._con = None
 
     # -- life cycle -----------------------------------------------------------------------------
@@ -103,7 +107,7 @@ class FilesHead(Head):
         paths = [(p, fmt) for p in self._paths() if (fmt := file_format(p))]
         # DuckDB releases the GIL while sniffing, so a few threads with their own cursors overlap
         # the file I/O and parsing of many small files.
-        workers = int(self.options.get("WORKERS") or min(8, (os.cpu_count() or 2) * 2))
+        workers = self.option("WORKERS") or min(8, (os.cpu_count() or 2) * 2)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             cursors = {}
 
@@ -229,12 +233,19 @@ class FilesHead(Head):
         rows = rows + odd["rows"] - comments - (1 if header and rows + odd["rows"] else 0)
         return rows, "pyarrow's CSV parser in the sniffed dialect, values not decoded"
 
-    def read(self, element, columns=None, predicates=None, limit=None):
+    def can_filter(self, element: Element, qual: Qual) -> bool:
+        return True  # read() hands the Quals to DuckDB itself, which applies any of them exactly
+
+    def read(self, element, columns=None, quals=None, limit=None):
         """Arrow stream of the element, for callers that want batches rather than a DuckDB scan."""
+        from hydra.core.quals import to_sql
+
         if self._con is None:
             raise HydraError(f"source {self.name} is not open")
         select = ", ".join(q(c) for c in columns) if columns else "*"
         sql = f"SELECT {select} FROM {self.scan_sql(element)}"
+        if quals:
+            sql += f" WHERE {to_sql(quals, 'duckdb')}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return self._con.cursor().sql(sql).to_arrow_reader()

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from hydra.heads.base import FILES_FOLDER, Column, Element, Head, HeadConnectionError, HeadError
+from hydra.heads.base import FILES_FOLDER, Column, Element, Head, HeadConnectionError, HeadError, Option
 from hydra.heads.notes.elements import ATTACHMENT_COLUMNS, ATTACHMENTS, FORMS, VIEWS
 
 if TYPE_CHECKING:
@@ -42,7 +42,13 @@ class NotesHead(Head):
     kind = "notes"
     schemes = ("domino+https", "domino+http")
     tables = ("notes_databases", "notes_views", "notes_forms", "notes_docs", "notes_attachments")
-    options_allowed = ("API", "USER", "PASSWORD_ENV", "CONCURRENCY", "PAGE_SIZE")
+    attach_options = (
+        Option("API", str, help="das (Domino Access Services, the default) or rest (the Domino REST API)"),
+        Option("USER", str, help="the Domino user name"),
+        Option("PASSWORD_ENV", str, help="the environment variable holding the password"),
+        Option("CONCURRENCY", str, help="documents fetched at once (default 2)"),
+        Option("PAGE_SIZE", str, help="view entries asked per request (DAS 100, REST 1000)"),
+    )
 
     @classmethod
     def claims_path(cls, uri: str) -> bool:

@@ -16,7 +16,8 @@ Two shapes of ``ATTACH``::
 
 The instance form looks the instance up (engine, endpoint, port, default database), obtains the
 password, builds a SQLAlchemy URL and hands everything else (enumerate, read, pushdown, split,
-aggregates) to ``hydra.heads.sql.SqlHead`` by composition. The password or token lives only in the
+aggregates) to ``hydra.heads.sql.SqlHead``: an RDS head is a ``CompositeHead`` whose one inner head
+is the SQL head. The password or token lives only in the
 inner head's in-memory URL: the workspace stores ``rds://region/identifier`` and the options, none of
 which is a secret. IAM tokens last 15 minutes, so a fresh token is generated for every new
 connection, and for every bulk read through ``psql`` or ``mysql``. ``HOST``/``PORT`` connect
@@ -32,17 +33,15 @@ without ``SECRET`` uses the instance's RDS-managed master user secret.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import unquote, urlsplit
 
 from hydra.core.model import Element
-from hydra.heads.base import Head, HeadConnectionError, HeadError
+from hydra.heads.base import Head, HeadConnectionError, HeadError, Option
+from hydra.heads.composite import CompositeHead
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from sqlglot import exp
-
-SQL_OPTIONS = ("SCHEMAS", "SYSTEM", "BULK", "BATCH_ROWS", "READABLE_COLUMNS")  # passed through to SqlHead
 
 # RDS engine (prefix) -> SQLAlchemy driver name; the first matching prefix wins
 DRIVERS = (
@@ -136,18 +135,36 @@ def _instances_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.table({name: pa.array([r.get(name) for r in rows], t) for name, t in types.items()})
 
 
-class RdsHead(Head):
+def _sql_options() -> tuple[Option, ...]:
+    from hydra.heads.sql.head import SqlHead
+
+    return SqlHead.attach_options
+
+
+class RdsHead(CompositeHead):
     kind = "rds"
     schemes = ("rds",)
     tables = ("rds_instances",)
-    options_allowed = ("PROFILE", "ENDPOINT", "USER", "DATABASE", "AUTH", "PASSWORD_ENV", "SECRET",
-                       "HOST", "PORT", "SSLMODE", "SSLROOTCERT", "DRIVER", *SQL_OPTIONS)
+    attach_options = (
+        Option("PROFILE", str, help="the AWS profile to take credentials from"),
+        Option("ENDPOINT", str, help="an RDS API endpoint URL (a VPC endpoint, a test server)"),
+        Option("USER", str, help="the database user (default: the instance's master user)"),
+        Option("DATABASE", str, help="the database to read (default: the instance's)"),
+        Option("AUTH", str, choices=("iam", "password", "secret", "none"),
+               help="how to log in: an IAM token, PASSWORD_ENV, a Secrets Manager SECRET, or the driver's own means"),
+        Option("PASSWORD_ENV", str, help="the environment variable holding the password"),
+        Option("SECRET", str, help="the Secrets Manager secret (ARN or name) holding RDS-style JSON"),
+        Option("HOST", str, help="connect here instead of the instance's endpoint (a tunnel, port forwarding)"),
+        Option("PORT", int, help="the port to connect to with HOST"),
+        Option("SSLMODE", str, help="PostgreSQL's sslmode (default require with AUTH 'iam')"),
+        Option("SSLROOTCERT", str, help="the CA bundle (the RDS global bundle) to check the server with"),
+        Option("DRIVER", str, help="the SQLAlchemy dialect+driver, for an engine Hydra does not map"),
+        *_sql_options(),  # passed through to the SQL head
+    )
 
     def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
         super().__init__(name, uri, options)
-        self.options = {k.upper(): v for k, v in self.options.items()}
         self.region, self.identifier = None, None
-        self.inner = None  # the SqlHead of an attached instance
         self._session = None
         self._rds = None
         self._rows: list[dict[str, Any]] = []
@@ -179,10 +196,13 @@ class RdsHead(Head):
         self._open_instance(db)
 
     def close(self) -> None:
-        if self.inner is not None:
-            self.inner.close()
-            self.inner = None
+        super().close()
         self._rds = None
+
+    @property
+    def sql(self):
+        """The SQL head of the attached instance (None for a region's catalog)."""
+        return self.inner[0] if self.inner else None
 
     def _describe(self, identifier: str | None = None) -> list[dict[str, Any]]:
         """DescribeDBInstances, paginated; one clear line for every failure."""
@@ -283,7 +303,7 @@ class RdsHead(Head):
                 query["ssl_ca"] = root_cert
         url = URL.create(driver, username=user, password=password, host=host, port=port,
                          database=database, query=query)
-        inner_options = {k: v for k, v in opts.items() if k in SQL_OPTIONS}
+        inner_options = {k: v for k, v in opts.items() if k in {o.name for o in _sql_options()}}
         inner = SqlHead(self.name, url.render_as_string(hide_password=False), inner_options)
         try:
             inner.open()
@@ -305,8 +325,8 @@ class RdsHead(Head):
 
             inner.client_password = fresh_token  # psql / mysql bulk reads: one token per read
 
-        self.inner = inner
-        self.dialect = inner.dialect
+        self.inner = [inner]
+        self.dialect = inner.dialect  # the instance's SQL dialect, as SqlHead.dialect
         self.tables = tuple(dict.fromkeys((*type(self).tables, *inner.tables)))
 
     def _token(self, args: Mapping[str, Any]) -> str:
@@ -354,60 +374,26 @@ class RdsHead(Head):
 
         return mask_secrets(one_line(Exception(text)), self._secrets)
 
-    def _need_inner(self):
-        if self.inner is None:
+    # -- the composite's hooks --------------------------------------------------------------------
+
+    def clean(self, message: str) -> str:
+        return self._clean(message)
+
+    def owner(self, element: Element) -> Head:
+        if not self.inner:
             raise HeadError(f"{self.name} lists the RDS instances of {self.region}; attach one "
                             f"instance to read data: ATTACH 'rds://{self.region}/<identifier>' AS …")
-        return self.inner
+        return self.inner[0]
 
-    def _call(self, method: str, *args, **kwargs):
-        inner = self._need_inner()
-        try:
-            return getattr(inner, method)(*args, **kwargs)
-        except HeadError as exc:
-            raise type(exc)(self._clean(str(exc))) from None
+    def own_tables(self) -> Mapping[str, Any]:
+        return {"rds_instances": _instances_table(self._rows)}
 
-    # -- catalog ----------------------------------------------------------------------------------
-
-    def enumerate(self) -> Iterable[Element]:
-        if self.inner is None:
-            return []
-        return list(self._call("enumerate"))
-
-    def head_tables(self) -> Mapping[str, Any]:
-        tables: dict[str, Any] = {"rds_instances": _instances_table(self._rows)}
-        if self.inner is not None:
-            tables.update(self._call("head_tables"))
-        return tables
-
-    def schema(self, element: Element):
-        return self._call("schema", element)
-
-    # -- data -------------------------------------------------------------------------------------
-
-    def scan_sql(self, element: Element) -> str | None:
-        return self._call("scan_sql", element)
-
-    def can_filter(self, element: Element, predicate: exp.Expression) -> bool:
-        return self._call("can_filter", element, predicate)
-
-    def read(self, element: Element, columns=None, predicates=None, limit=None):
-        return self._call("read", element, columns, predicates, limit)
-
-    def split(self, element: Element, parts: int):
-        return self._call("split", element, parts)
-
-    def aggregates(self, element: Element, columns):
-        return self._call("aggregates", element, columns)
-
-    def __getattr__(self, name: str):
-        # Anything else SqlHead offers (engine, select_sql, quote…) is served by the inner head.
-        if name.startswith("__") or name in ("inner", "_secrets"):
-            raise AttributeError(name)
-        inner = self.__dict__.get("inner")
-        if inner is None:
-            raise AttributeError(name)
-        return getattr(inner, name)
+    @property
+    def engine(self):
+        """The SQLAlchemy engine of the instance's SQL head."""
+        if self.sql is None:
+            raise HeadError(f"{self.name} is not an attached instance")
+        return self.sql.engine
 
 
 def _arn_region(secret_id: str) -> str | None:

@@ -22,16 +22,16 @@ import re
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from hydra.core.model import Column, Element
-from hydra.heads.base import Head, HeadConnectionError, HeadError, parse_bool
+from hydra.core.quals import to_arrow, to_sql
+from hydra.heads.base import Head, HeadConnectionError, HeadError, Option, Qual
 from hydra.heads.s3 import formats
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from sqlglot import exp
 
 # extension -> format family
 FORMATS = {
@@ -179,17 +179,21 @@ class S3Head(Head):
     kind = "s3"
     schemes = ("s3",)
     tables = ("s3_objects",)
-    options_allowed = ("PROFILE", "REGION", "ENDPOINT", "ANONYMOUS")
+    attach_options = (
+        Option("PROFILE", str, help="the AWS profile to take credentials from"),
+        Option("REGION", str, help="the bucket's region (asked of S3 when not given)"),
+        Option("ENDPOINT", str, help="an S3-compatible endpoint URL (MinIO, a VPC endpoint…)"),
+        Option("ANONYMOUS", bool, help="read a public bucket without credentials"),
+    )
     path_parts = True
     small_reads = SAMPLE_THREADS
 
     def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
         super().__init__(name, uri, options)
-        self.options = {k.upper(): v for k, v in self.options.items()}
-        self.profile = self.options.get("PROFILE") or None
-        self.region = self.options.get("REGION") or None
-        self.endpoint = self.options.get("ENDPOINT") or None
-        self.anonymous = parse_bool(self.options.get("ANONYMOUS"))
+        self.profile = self.option("PROFILE") or None
+        self.region = self.option("REGION") or None
+        self.endpoint = self.option("ENDPOINT") or None
+        self.anonymous = self.option("ANONYMOUS", False)
         self._session = None
         self._client = None
         self._fs = None
@@ -523,13 +527,12 @@ class S3Head(Head):
     def schema(self, element: Element) -> list[Column]:
         return columns_of(self._arrow_schema(element)[0])
 
-    def split(self, element: Element, parts: int) -> list[list[exp.Expression]] | None:
+    def split(self, element: Element, parts: int) -> list[list[Qual]] | None:
         """Hive datasets split on their first partition key: ``key IN (…)`` groups of values
         (plus ``key IS NULL`` for the default partition), each read with partition pruning."""
         from urllib.parse import unquote
 
         import pyarrow as pa
-        from sqlglot import exp
 
         if element.kind != "dataset" or parts < 2:
             return None
@@ -543,32 +546,30 @@ class S3Head(Head):
         if len(values) < 2:
             return None
         field = self._arrow_schema(element)[0].field(key)
-        column = exp.column(key, quoted=True)
         has_null = "__HIVE_DEFAULT_PARTITION__" in values
         values = [v for v in values if v != "__HIVE_DEFAULT_PARTITION__"]
         if pa.types.is_integer(field.type):
-            literals = [exp.Literal.number(int(v)) for v in sorted(values, key=int)]
+            literals = sorted(int(v) for v in values)
         elif pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            literals = [exp.Literal.string(v) for v in values]
+            literals = values
         else:
             return None
         groups = min(parts, len(literals)) or 1
         size = -(-len(literals) // groups)
-        ranges = [[exp.In(this=column.copy(), expressions=literals[i:i + size])]
-                  for i in range(0, len(literals), size)]
+        ranges = [[Qual(key, "in", tuple(literals[i:i + size]))] for i in range(0, len(literals), size)]
         if has_null:
-            ranges.append([exp.Is(this=column.copy(), expression=exp.Null())])
+            ranges.append([Qual(key, "is null")])
         return ranges
 
-    def can_filter(self, element: Element, predicate: exp.Expression) -> bool:
+    def can_filter(self, element: Element, qual: Qual) -> bool:
         try:
             schema, converted = self._arrow_schema(element)
         except HeadError:
             return False
-        return to_arrow_expression(predicate, _without(schema, converted)) is not None
+        return to_arrow([qual], _without(schema, converted)) is not None
 
     def read(self, element: Element, columns: list[str] | None = None,
-             predicates: list[exp.Expression] | None = None,
+             quals: list[Qual] | None = None,
              limit: int | None = None) -> pa.RecordBatchReader:
         import pyarrow as pa
 
@@ -586,11 +587,10 @@ class S3Head(Head):
                     keys = [f.name for f in partitioning.schema] if partitioning is not None else []
                     projection = [keys[0] if keys else schema[0].name]
             expression = None
-            for predicate in predicates or []:
-                converted = to_arrow_expression(predicate, _without(schema, set(source.casts)))
-                if converted is None:
-                    raise HeadError(f"{element.path}: predicate cannot be pushed: {predicate.sql()}")
-                expression = converted if expression is None else expression & converted
+            if quals:
+                expression = to_arrow(quals, _without(schema, set(source.casts)))
+                if expression is None:
+                    raise HeadError(f"{element.path}: a filter cannot be pushed: {to_sql(quals, 'duckdb')}")
             if source.table is not None:  # a small object: no scanner (~3 ms each) and no
                 # Python in the reader DuckDB pulls from (it would take the GIL for every batch)
                 table = source.table.filter(expression) if expression is not None else source.table
@@ -652,131 +652,6 @@ def columns_of(schema: pa.Schema) -> list[Column]:
     """The catalog's columns for the Arrow schema a read returns."""
     return [Column(name=f.name, type=t, source_type=str(f.type), nullable=f.nullable)
             for f, t in zip(schema, duckdb_types(schema))]
-
-
-def _literal(node: exp.Expression, field: pa.Field):
-    """The Python value of a literal node compared with ``field``; None when not safe."""
-    import pyarrow as pa
-    from sqlglot import exp
-
-    t = field.type
-    if isinstance(node, exp.Paren):
-        return _literal(node.this, field)
-    negative = False
-    if isinstance(node, exp.Neg):
-        negative, node = True, node.this
-    if isinstance(node, exp.Boolean):
-        return (bool(node.this),) if pa.types.is_boolean(t) and not negative else None
-    cast_to = None
-    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string:
-        cast_to = node.to
-        node = node.this
-    if not isinstance(node, exp.Literal):
-        return None
-    text = node.this
-    if not node.is_string:  # a number
-        if not (pa.types.is_integer(t) or pa.types.is_floating(t)):
-            return None
-        try:
-            value: Any = int(text)
-        except ValueError:
-            try:
-                value = float(text)
-            except ValueError:
-                return None
-        return (-value if negative else value,)
-    if negative:
-        return None
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or str(t) == "string_view":
-        return (text,) if cast_to is None or cast_to.is_type("varchar", "text") else None
-    try:
-        if pa.types.is_date32(t) or pa.types.is_date64(t):
-            if cast_to is not None and not cast_to.is_type("date"):
-                return None
-            return (date.fromisoformat(text),)
-        if pa.types.is_timestamp(t) and t.tz is None:
-            if cast_to is not None and not cast_to.is_type("date", "timestamp", "timestampntz",
-                                                           "datetime"):
-                return None
-            return (pa.scalar(datetime.fromisoformat(text), type=t),)
-    except ValueError:
-        return None
-    return None
-
-
-def to_arrow_expression(node: exp.Expression, schema: pa.Schema):
-    """A ``pyarrow.compute.Expression`` applying the sqlglot predicate exactly, or None."""
-    import pyarrow.compute as pc
-    from sqlglot import exp
-
-    def field_of(column) -> pa.Field | None:
-        if not isinstance(column, exp.Column) or column.table:
-            return None
-        wanted = column.name
-        matches = [f for f in schema if f.name == wanted] or \
-            [f for f in schema if f.name.lower() == wanted.lower()]
-        return matches[0] if len(matches) == 1 else None
-
-    flips = {exp.GT: exp.LT, exp.LT: exp.GT, exp.GTE: exp.LTE, exp.LTE: exp.GTE,
-             exp.EQ: exp.EQ, exp.NEQ: exp.NEQ}
-    ops = {exp.EQ: "__eq__", exp.NEQ: "__ne__", exp.GT: "__gt__", exp.GTE: "__ge__",
-           exp.LT: "__lt__", exp.LTE: "__le__"}
-
-    if isinstance(node, exp.Paren):
-        return to_arrow_expression(node.this, schema)
-    if isinstance(node, (exp.And, exp.Or)):
-        left = to_arrow_expression(node.this, schema)
-        right = to_arrow_expression(node.expression, schema)
-        if left is None or right is None:
-            return None
-        return left & right if isinstance(node, exp.And) else left | right
-    if type(node) in ops:
-        cls = type(node)
-        left, right = node.this, node.expression
-        if not isinstance(left, exp.Column):
-            left, right, cls = right, left, flips[cls]
-        field = field_of(left)
-        if field is None:
-            return None
-        value = _literal(right, field)
-        if value is None:
-            return None
-        return getattr(pc.field(field.name), ops[cls])(value[0])
-    if isinstance(node, exp.Between):
-        field = field_of(node.this)
-        if field is None:
-            return None
-        low, high = _literal(node.args.get("low"), field), _literal(node.args.get("high"), field)
-        if low is None or high is None or node.args.get("symmetric"):
-            return None
-        f = pc.field(field.name)
-        return (f >= low[0]) & (f <= high[0])
-    if isinstance(node, exp.In):
-        field = field_of(node.this)
-        if field is None or node.args.get("query") or node.args.get("unnest"):
-            return None
-        values = [_literal(v, field) for v in node.expressions]
-        if not values or any(v is None for v in values):
-            return None
-        return pc.field(field.name).isin([v[0] for v in values])
-    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
-        field = field_of(node.this)
-        return None if field is None else pc.field(field.name).is_null()
-    if isinstance(node, exp.Not):
-        inner = node.this
-        if isinstance(inner, exp.Paren):
-            inner = inner.this
-        if isinstance(inner, exp.Is) and isinstance(inner.expression, exp.Null):
-            field = field_of(inner.this)
-            return None if field is None else pc.field(field.name).is_valid()
-        if isinstance(inner, exp.In):
-            positive = to_arrow_expression(inner, schema)
-            field = field_of(inner.this)
-            if positive is None or field is None:
-                return None
-            # SQL: NULL NOT IN (…) is NULL (row dropped); Arrow's is_in gives false for nulls
-            return ~positive & pc.field(field.name).is_valid()
-    return None
 
 
 # -- helpers ----------------------------------------------------------------------------------------

@@ -36,11 +36,10 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from hydra.core.model import Aggregates, Column, Element
 from hydra.core.refs import ref_text
-from hydra.heads.base import Head, HeadConnectionError, HeadError, parse_bool
+from hydra.heads.base import Head, HeadConnectionError, HeadError, Option, Qual
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from sqlglot import exp
 
 # sqlglot dialect per SQLAlchemy dialect name
 _SQLGLOT = {"postgresql": "postgres", "mssql": "tsql", "mysql": "mysql", "mariadb": "mysql",
@@ -74,13 +73,26 @@ def datetimeoffset_from_odbc(raw: bytes):
     return datetime(y, mo, d, h, mi, s, ns // 1000, tzinfo=tz)
 
 
+BULK_MODES = ("auto", "binary", "copy", "client", "cursor")
+NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+           "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL")
+
+
 class SqlHead(Head):
     kind = "sql"
     schemes = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2", "mssql",
                "mssql+pyodbc", "mssql+pymssql", "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql",
                "sqlite")
-    dialect = None  # set per instance from the URL
-    options_allowed = ("SCHEMAS", "SYSTEM", "BULK", "BATCH_ROWS", "READABLE_COLUMNS")
+    attach_options = (
+        Option("SCHEMAS", str, help="the schemas to list, comma-separated (MySQL: the URL's database)"),
+        Option("SYSTEM", bool, help="list the system schemas too"),
+        Option("BULK", str, choices=BULK_MODES,
+               help="the bulk transport: binary = PostgreSQL binary COPY via psql, copy = via psycopg, "
+                    "client = CSV from psql/mysql, cursor = DB-API cursor, auto = the fastest available"),
+        Option("BATCH_ROWS", int, help="rows per fetch of the cursor transport (default 65536)"),
+        Option("READABLE_COLUMNS", bool,
+               help="PostgreSQL: list and read only the columns the role may read, in a partly readable table"),
+    )
 
     def __init__(self, name: str, uri: str, options=None):
         super().__init__(name, uri, options)
@@ -91,21 +103,16 @@ class SqlHead(Head):
         backend = scheme.split("+", 1)[0]
         backend = {"postgres": "postgresql"}.get(backend, backend)
         self.backend = backend  # 'postgresql', 'mysql', 'mariadb', 'mssql', 'sqlite', …
-        self.dialect = _SQLGLOT.get(backend, backend)
+        self.dialect = _SQLGLOT.get(backend, backend)  # the sqlglot dialect Quals are rendered in
         self.family = {"mariadb": "mysql"}.get(backend, backend)
-        schemas = self.options.get("SCHEMAS")
+        schemas = self.option("SCHEMAS")
         self.schemas = [s.strip() for s in str(schemas).split(",") if s.strip()] if schemas else None
-        self.system = parse_bool(self.options.get("SYSTEM"))
+        self.system = self.option("SYSTEM", False)
         # PostgreSQL: list (and read) only the columns the role may read, in partly readable tables
-        self.readable_columns = parse_bool(self.options.get("READABLE_COLUMNS"))
+        self.readable_columns = self.option("READABLE_COLUMNS", False)
         self._parents: dict[tuple[str, ...], bool] = {}  # PostgreSQL inheritance parents (read with ONLY)
-        self.bulk = str(self.options.get("BULK", "auto")).lower()
-        if self.bulk not in ("auto", "binary", "copy", "client", "cursor"):
-            raise HeadError(f"BULK must be auto, binary, copy, client or cursor, not {self.bulk!r}")
-        try:
-            self.batch_rows = int(self.options.get("BATCH_ROWS", 65536))
-        except ValueError:
-            raise HeadError("BATCH_ROWS must be a whole number") from None
+        self.bulk = self.option("BULK", "auto").lower()
+        self.batch_rows = self.option("BATCH_ROWS", 65536)
         # where the client programs (psql, mysql) get a password from, when not the URL's: a head
         # whose password changes (RDS IAM tokens last 15 minutes) sets a function returning it
         self.client_password = None
@@ -336,106 +343,114 @@ class SqlHead(Head):
         matches = [c for c in cols if c.name.lower() == name.lower()]
         return matches[0] if len(matches) == 1 else None
 
-    def _render(self, element: Element, predicate: exp.Expression) -> str | None:
-        """The predicate in the source's dialect, or None when it cannot be rendered exactly."""
-        from sqlglot import exp
+    def _render(self, element: Element, qual: Qual) -> str | None:
+        """The Qual in the source's dialect, or None when it cannot be rendered exactly."""
+        from dataclasses import replace
 
-        allowed = (exp.And, exp.Or, exp.Not, exp.Paren, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
-                   exp.In, exp.Between, exp.Is, exp.Like, exp.Column, exp.Identifier, exp.Literal,
-                   exp.Null, exp.Boolean, exp.Neg, exp.Cast, exp.DataType, exp.Tuple)
-        node_types = {type(n) for n in predicate.walk()}
-        if not node_types <= set(allowed):
-            return None
-        pred = predicate.copy()
-        for col in list(pred.find_all(exp.Column)):
-            if col.table:
+        from hydra.core.quals import to_sqlglot
+
+        leaves = []
+        for leaf in qual.leaves():
+            column = self._resolve(element, leaf.column)
+            if column is None or not self._filterable(column, leaf):
                 return None
-            column = self._resolve(element, col.name)
-            if column is None or not self._filterable(column, col, pred):
-                return None
-            col.replace(exp.column(exp.to_identifier(column.name, quoted=True)))
-        for cast in pred.find_all(exp.Cast):
-            if not isinstance(cast.this, exp.Literal) or not cast.this.is_string:
-                return None
-            if cast.to.this not in (exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP):
-                return None
-            if self.family == "sqlite":
-                return None  # SQLite keeps dates as text or numbers; comparisons differ
-        for lit in pred.find_all(exp.Literal):
-            if lit.is_string:
-                if self.family in ("mysql",) and "\\" in lit.this:
+            leaves.append(replace(leaf, column=column.name))
+        for value in (v for leaf in leaves for v in leaf.values):
+            if isinstance(value, str):
+                if self.family == "mysql" and "\\" in value:
                     return None  # backslash escapes in MySQL string literals
-                if "\x00" in lit.this:
+                if "\x00" in value:
                     return None
-            else:
-                try:
-                    float(lit.this)
-                except ValueError:
-                    return None
-        for like in pred.find_all(exp.Like):
-            if not isinstance(like.this, exp.Column) or not isinstance(like.expression, exp.Literal):
-                return None
+            elif isinstance(value, float) and value != value:
+                return None  # NaN
+        exact = Qual.either(*leaves) if qual.op == "or" else leaves[0]
         try:
-            return pred.sql(dialect=self.dialect)
-        except Exception:  # noqa: BLE001 - a predicate the dialect cannot render is not pushed down
+            return to_sqlglot(exact).sql(dialect=self.dialect)
+        except Exception:  # noqa: BLE001 - a Qual the dialect cannot render is not pushed down
             return None
 
-    def _filterable(self, column: Column, node, predicate) -> bool:
-        """Whether comparisons on this column mean the same at the source as in DuckDB."""
-        from sqlglot import exp
+    def _filterable(self, column: Column, qual: Qual) -> bool:
+        """Whether this comparison on this column means the same at the source as in DuckDB."""
+        import datetime as dt
 
         from hydra.heads.sql import types as sql_types
 
         duck = column.type.upper()
-        parent = node.parent
-        while isinstance(parent, exp.Paren):
-            parent = parent.parent
-        null_test = isinstance(parent, exp.Is)
+        null_test = qual.op in ("is null", "is not null")
         if column.note == sql_types.NUMERIC_NAN_NOTE:
-            return not null_test  # a NaN is NULL here, not at the source; it fails every comparison
-        if column.note and not null_test:
+            # a NaN is NULL here, not at the source, where it fails every comparison
+            return not null_test and self._comparable(duck, qual)
+        if null_test:
+            return True
+        if column.note:
             return False  # lossy conversions (numeric→double, money…) compare differently
+        if not self._comparable(duck, qual):
+            return False  # DuckDB would cast one side: the source might cast otherwise
+        if any(isinstance(v, dt.date) for v in qual.values) and self.family == "sqlite":
+            return False  # SQLite keeps dates as text or numbers; comparisons differ
         if duck.endswith("[]") or duck in ("BLOB", "JSON", "INTERVAL", "TIME", "UUID"):
-            return null_test
+            return False
+        like = qual.op in ("like", "not like")
         if duck == "VARCHAR":
-            if null_test:
-                return True
             src = re.sub(r"\(.*\)", "", (column.source_type or "").lower()).strip()
             if self.family == "postgresql" and src in ("text", "character varying", "varchar", "name"):
                 # equality is binary; ordering depends on the collation. Not for char(n) (pads),
                 # citext (case-insensitive) or enums (a label that does not exist is an error)
-                if isinstance(parent, exp.Like):
-                    return "\\" not in parent.expression.sql()  # PostgreSQL's LIKE escapes with \
-                return isinstance(parent, (exp.EQ, exp.NEQ, exp.In))
+                if like:
+                    return "\\" not in qual.value  # PostgreSQL's LIKE escapes with \
+                return qual.op in ("=", "<>", "in", "not in")
             if self.family == "sqlite":
-                return isinstance(parent, (exp.EQ, exp.NEQ, exp.In))  # its LIKE ignores case
+                return qual.op in ("=", "<>", "in", "not in")  # its LIKE ignores case
             return False  # MySQL/MSSQL: case-insensitive, pad-space collations by default
         if duck.startswith("TIMESTAMP WITH TIME ZONE"):
-            return null_test
+            return False
         if duck in ("DATE", "TIMESTAMP") and self.family in ("mysql", "sqlite"):
             return False  # zero dates / text dates
-        if isinstance(parent, exp.Like):
-            return False
+        return not like
+
+    @staticmethod
+    def _comparable(duck: str, qual: Qual) -> bool:
+        """Whether the Qual's values are of the column's kind (text with text, numbers with
+        numbers…), so neither DuckDB nor the source casts."""
+        import datetime as dt
+        from decimal import Decimal
+
+        for value in qual.values:
+            if isinstance(value, bool):
+                ok = duck == "BOOLEAN"
+            elif isinstance(value, (int, float, Decimal)):
+                ok = duck in NUMERIC or duck.startswith("DECIMAL")
+            elif isinstance(value, (dt.date, dt.datetime)):
+                ok = duck in ("DATE", "TIMESTAMP")
+            elif isinstance(value, str):
+                ok = duck in ("VARCHAR", "DATE", "TIMESTAMP") or duck.endswith("[]") or \
+                    duck in ("BLOB", "JSON", "INTERVAL", "TIME", "UUID")
+            else:
+                ok = False
+            if not ok:
+                return False
         return True
 
-    def can_filter(self, element: Element, predicate: exp.Expression) -> bool:
+    def can_filter(self, element: Element, qual: Qual) -> bool:
         try:
             element = self._full(element)
         except HeadError:
             return False
-        return self._render(element, predicate) is not None
+        return self._render(element, qual) is not None
 
-    def select_sql(self, element: Element, columns: list[str] | None, predicates, limit: int | None,
+    def select_sql(self, element: Element, columns: list[str] | None, quals: list[Qual] | None, limit: int | None,
                    expressions: list[str] | None = None) -> tuple[str, list[Column]]:
         """The SELECT sent to the source, and the columns it returns in order."""
         element = self._full(element)
         cols = self._columns(element, columns)
         select = expressions if expressions is not None else [self.quote(c.name) for c in cols]
         where = []
-        for pred in predicates or []:
-            text = self._render(element, pred)
+        for qual in quals or []:
+            text = self._render(element, qual)
             if text is None:
-                raise HeadError(f"{self.name}: cannot push down {pred.sql(dialect='duckdb')}")
+                from hydra.core.quals import to_sql
+
+                raise HeadError(f"{self.name}: cannot push down {to_sql([qual], 'duckdb')}")
             where.append(f"({text})")
         sql = f"SELECT {', '.join(select) if select else '1 AS one'} FROM {self.table_sql(element)}"
         if where:
@@ -460,7 +475,7 @@ class SqlHead(Head):
 
     # -- data -----------------------------------------------------------------------------------
 
-    def read(self, element: Element, columns=None, predicates=None, limit=None) -> pa.RecordBatchReader:
+    def read(self, element: Element, columns=None, quals=None, limit=None) -> pa.RecordBatchReader:
         element = self._full(element)
         if self.family == "postgresql" and self.bulk in ("auto", "binary", "copy", "client"):
             from hydra.heads.sql import postgres as sql_postgres
@@ -470,18 +485,18 @@ class SqlHead(Head):
                     from hydra.heads.sql import pgbinary as sql_pgbinary
 
                     if self.bulk != "copy" and shutil.which("psql"):
-                        return sql_pgbinary.read(self, element, columns, predicates, limit, transport="psql")
+                        return sql_pgbinary.read(self, element, columns, quals, limit, transport="psql")
                     if self.engine.url.get_driver_name() == "psycopg":
-                        return sql_pgbinary.read(self, element, columns, predicates, limit, transport="psycopg")
-                return sql_postgres.read(self, element, columns, predicates, limit)
+                        return sql_pgbinary.read(self, element, columns, quals, limit, transport="psycopg")
+                return sql_postgres.read(self, element, columns, quals, limit)
         if self.family == "mysql" and self.bulk in ("auto", "client"):
             from hydra.heads.sql import mysql as sql_mysql
 
             if sql_mysql.usable(self):
-                return sql_mysql.read(self, element, columns, predicates, limit)
-        return self._read_cursor(element, columns, predicates, limit)
+                return sql_mysql.read(self, element, columns, quals, limit)
+        return self._read_cursor(element, columns, quals, limit)
 
-    def _read_cursor(self, element: Element, columns, predicates, limit) -> pa.RecordBatchReader:
+    def _read_cursor(self, element: Element, columns, quals, limit) -> pa.RecordBatchReader:
         """Generic path: a streaming cursor, ``fetchmany`` in big batches, Arrow column-wise."""
         import pyarrow as pa
 
@@ -499,7 +514,7 @@ class SqlHead(Head):
             from hydra.heads.sql.mysql import cursor_exprs
 
             exprs = cursor_exprs(self, cols)
-        sql, cols = self.select_sql(element, columns, predicates, limit, expressions=exprs)
+        sql, cols = self.select_sql(element, columns, quals, limit, expressions=exprs)
         schema = pa.schema([pa.field(c.name, arrow_type(c.type) or pa.string()) for c in cols])
         batch_rows = self.batch_rows
         raw = self.engine.raw_connection()
@@ -557,7 +572,7 @@ class SqlHead(Head):
 
         return pa.RecordBatchReader.from_batches(schema, batches())
 
-    def split(self, element: Element, parts: int) -> list[list[exp.Expression]] | None:
+    def split(self, element: Element, parts: int) -> list[list[Qual]] | None:
         """Key ranges on the first key column (integer or date).
 
         PostgreSQL: cut at the planner's equal-frequency histogram bounds (``pg_stats``), so that
@@ -565,8 +580,6 @@ class SqlHead(Head):
         min..max evenly. The first and last ranges are open-ended, so stale statistics never lose
         a row."""
         import datetime as dt
-
-        from sqlglot import exp
 
         element = self._full(element)
         if parts < 2 or not element.key:
@@ -612,24 +625,20 @@ class SqlHead(Head):
                 cuts = [c for c in cuts if lo_n < c <= hi_n]
                 if cuts:
                     bounds = cuts
-        col = exp.column(exp.to_identifier(key.name, quoted=True))
+        def value(v):
+            return dt.date.fromordinal(v) if is_date else v
 
-        def lit(v):
-            if is_date:
-                return exp.cast(exp.Literal.string(dt.date.fromordinal(v).isoformat()), "DATE")
-            return exp.Literal.number(v)
-
-        ranges: list[list[exp.Expression]] = []
+        ranges: list[list[Qual]] = []
         edges = [None, *bounds, None]
         for a, b in zip(edges, edges[1:]):
-            preds = []
+            quals = []
             if a is not None:
-                preds.append(exp.GTE(this=col.copy(), expression=lit(a)))
+                quals.append(Qual(key.name, ">=", (value(a),)))
             if b is not None:
-                preds.append(exp.LT(this=col.copy(), expression=lit(b)))
-            ranges.append(preds)
+                quals.append(Qual(key.name, "<", (value(b),)))
+            ranges.append(quals)
         # rows whose key is NULL (a unique key may allow one) go with the first range
-        ranges[0] = [exp.Or(this=exp.paren(ranges[0][0]), expression=exp.Is(this=col.copy(), expression=exp.Null()))] if ranges[0] else ranges[0]
+        ranges[0] = [Qual.either(ranges[0][0], Qual(key.name, "is null"))]
         return ranges
 
     def _histogram(self, element: Element, column: str, is_date: bool) -> list[int] | None:

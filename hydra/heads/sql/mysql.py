@@ -188,7 +188,7 @@ def command(head: SqlHead, sql: str):
     return argv, env
 
 
-def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=None) -> pa.RecordBatchReader:
+def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None) -> pa.RecordBatchReader:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -196,9 +196,9 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
 
     cols = head._columns(element, columns)
     if not cols:
-        return head._read_cursor(element, columns, predicates, limit)
+        return head._read_cursor(element, columns, quals, limit)
     plans = _plan(head, cols)
-    sql, _ = head.select_sql(element, columns, predicates, limit, expressions=[p.expr for p in plans])
+    sql, _ = head.select_sql(element, columns, quals, limit, expressions=[p.expr for p in plans])
     schema = pa.schema([pa.field(p.column.name, arrow_type(p.column.type) or pa.string()) for p in plans])
     names = [f"c{i}" for i in range(len(plans))]
     ref = ref_text(head.name, element.parts)  # errors name the element by its ref

@@ -417,7 +417,7 @@ class Decoder:
             carry = bytes(data[stop:]) if not eof else b""
 
 
-def read(head: SqlHead, element, columns=None, predicates=None, limit=None, transport: str = "psql"):
+def read(head: SqlHead, element, columns=None, quals=None, limit=None, transport: str = "psql"):
     """A RecordBatchReader over a binary COPY of the element.
 
     ``transport``: 'psql' (a child process; libpq's per-row work off the GIL, the fastest) or
@@ -430,7 +430,7 @@ def read(head: SqlHead, element, columns=None, predicates=None, limit=None, tran
     plans = plan(head, cols)
     schema = pa.schema([pa.field(p.column.name, p.type) for p in plans])
     decoder = Decoder(plans, schema)
-    select, _ = head.select_sql(element, columns, predicates, limit,
+    select, _ = head.select_sql(element, columns, quals, limit,
                                 expressions=[f"{MAGIC_SQL} AS hydra_row"] + [plans[i].expr for i in decoder.order])
     sql = f"COPY ({select}) TO STDOUT WITH (FORMAT binary)"
     ref = ref_text(head.name, element.parts)  # errors name the element by its ref

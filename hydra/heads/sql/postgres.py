@@ -285,24 +285,24 @@ def cursor_plan(head: SqlHead, element: Element, cols: list[Column]):
     return exprs, posts
 
 
-def copy_sql(head: SqlHead, element: Element, columns, predicates, limit) -> tuple[str, list[_Plan]]:
+def copy_sql(head: SqlHead, element: Element, columns, quals, limit) -> tuple[str, list[_Plan]]:
     element = head._full(element)
     cols = head._columns(element, columns)
     plans = _plan(head, element, cols)
-    select, _ = head.select_sql(element, columns, predicates, limit, expressions=[p.expr for p in plans])
+    select, _ = head.select_sql(element, columns, quals, limit, expressions=[p.expr for p in plans])
     return f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", plans
 
 
-def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=None) -> pa.RecordBatchReader:
+def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None) -> pa.RecordBatchReader:
     """The CSV COPY read (``SqlHead.read`` prefers the binary one of ``pgbinary`` where it can)."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    sql, plans = copy_sql(head, element, columns, predicates, limit)
+    sql, plans = copy_sql(head, element, columns, quals, limit)
     schema = _schema(plans)
     ref = ref_text(head.name, element.parts)  # errors name the element by its ref
     if not plans:  # no columns asked: count rows through the generic path
-        return head._read_cursor(element, columns, predicates, limit)
+        return head._read_cursor(element, columns, quals, limit)
     names = [f"c{i}" for i in range(len(plans))]
     # one thread per stream: parallelism comes from split() ranges, and Arrow's threaded CSV
     # conversion costs twice the CPU for little gain on a busy 2-core machine

@@ -217,12 +217,12 @@ def test_iam_token_is_fresh_for_every_bulk_read_by_a_client_program(crm):
                    {"HOST": "127.0.0.1", "DATABASE": crm, "USER": crm.user, "AUTH": "iam", "SSLMODE": "disable"})
     head.open()
     try:
-        first = _client_command(head.inner, "SELECT 1")[1]["PGPASSWORD"]
+        first = _client_command(head.sql, "SELECT 1")[1]["PGPASSWORD"]
         assert "X-Amz-Signature" in first
         tokens = iter(["token-2", "token-3"])
         head._token = lambda args: next(tokens)
-        assert [_client_command(head.inner, "SELECT 1")[1]["PGPASSWORD"] for _ in range(2)] == ["token-2", "token-3"]
-        assert "token-3" not in head.uri and "token-3" not in str(head.inner.engine.url)
+        assert [_client_command(head.sql, "SELECT 1")[1]["PGPASSWORD"] for _ in range(2)] == ["token-2", "token-3"]
+        assert "token-3" not in head.uri and "token-3" not in str(head.sql.engine.url)
     finally:
         head.close()
 

@@ -14,11 +14,12 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import sqlglot
 
 from hydra.core.model import Element
+from hydra.core.quals import parse, to_arrow, to_sql
 from hydra.heads.base import HeadConnectionError, HeadError
-from hydra.heads.s3.head import S3Head, classify, dataset_members, plan_elements, to_arrow_expression
+from hydra.heads.s3.head import S3Head, classify, dataset_members, plan_elements
+from support.quals import accepts, quals
 
 pytestmark = pytest.mark.simulated
 
@@ -97,7 +98,14 @@ def _elements(head: S3Head) -> dict[tuple[str, ...], Element]:
 
 
 def _where(text: str):
-    return sqlglot.parse_one(f"SELECT 1 WHERE {text}", read="duckdb").args["where"].this
+    """The Quals of a condition written in DuckDB's SQL."""
+    return quals(text)
+
+
+def to_arrow_expression(text: str, schema):
+    """The Arrow expression of a condition, or None when it has no Quals or Arrow cannot apply them."""
+    found = parse(text)
+    return None if found is None else to_arrow(found, schema)
 
 
 # -- pure planning: which keys make which elements ---------------------------------------------------
@@ -187,7 +195,7 @@ SCHEMA = pa.schema([("i", pa.int64()), ("f", pa.float64()), ("s", pa.string()), 
     ("d < '2024-13-45'", False),
 ])
 def test_predicates_accepted(predicate, accepted):
-    assert (to_arrow_expression(_where(predicate), SCHEMA) is not None) is accepted
+    assert (to_arrow_expression(predicate, SCHEMA) is not None) is accepted
 
 
 @pytest.mark.parametrize("predicate", [
@@ -209,7 +217,7 @@ def test_predicates_match_duckdb_exactly(predicate):
                       pa.timestamp("us")),
         "b": [True, False, None, False],
     })
-    expression = to_arrow_expression(_where(predicate), table.schema)
+    expression = to_arrow_expression(predicate, table.schema)
     if predicate == "(i > 1 AND f < 3) OR b":
         assert expression is None  # bare boolean columns are not comparisons: refused
         return
@@ -332,8 +340,8 @@ def test_hive_dataset_read_with_partition_filter(small_lake):
     assert [(c.name, c.type) for c in columns] == [
         ("id", "BIGINT"), ("amount", "DOUBLE"), ("category", "VARCHAR"), ("day", "DATE"), ("v", "INTEGER")]
     predicate = _where("v = 2")
-    assert head.can_filter(sales, predicate)
-    table = head.read(sales, ["id", "v"], [predicate]).read_all()
+    assert accepts(head, sales, "v = 2")
+    table = head.read(sales, ["id", "v"], predicate).read_all()
     assert table.num_rows == 1000
     assert table.column_names == ["id", "v"]
     assert set(table.column("v").to_pylist()) == {2}
@@ -346,14 +354,14 @@ def test_hive_dataset_read_with_partition_filter(small_lake):
 def test_dataset_pushdown_and_limit(small_lake):
     head = _head()
     sales = _elements(head)[("sales",)]
-    preds = [_where("v IN (1, 3)"), _where("category = 'b'"), _where("day BETWEEN DATE '2024-01-05' AND DATE '2024-01-06'")]
+    preds = quals("v IN (1, 3)", "category = 'b'", "day BETWEEN DATE '2024-01-05' AND DATE '2024-01-06'")
     assert all(head.can_filter(sales, p) for p in preds)
     rows = head.read(sales, ["id", "category", "day", "v"], preds).read_all().to_pylist()
     expected = [r for v in (1, 3) for r in _sales(v).to_pylist()
                 if r["category"] == "b" and date(2024, 1, 5) <= r["day"] <= date(2024, 1, 6)]
     assert sorted(r["id"] for r in rows) == sorted(r["id"] for r in expected)
-    assert head.read(sales, None, [_where("v = 1")], limit=7).read_all().num_rows == 7
-    assert not head.can_filter(sales, _where("id % 2 = 0"))
+    assert head.read(sales, None, _where("v = 1"), limit=7).read_all().num_rows == 7
+    assert not accepts(head, sales, "id % 2 = 0")
 
 
 def test_split_hive_dataset_by_partition(small_lake):
@@ -361,7 +369,7 @@ def test_split_hive_dataset_by_partition(small_lake):
     head = _head()
     sales = _elements(head)[("sales",)]
     ranges = head.split(sales, 2)
-    assert [[p.sql(dialect="duckdb") for p in r] for r in ranges] == [['"v" IN (1, 2)'], ['"v" IN (3)']]
+    assert [[to_sql([p], "duckdb") for p in r] for r in ranges] == [['"v" IN (1, 2)'], ['"v" IN (3)']]
     assert all(head.can_filter(sales, p) for r in ranges for p in r)
     counts = [head.read(sales, ["id", "v"], r).read_all().num_rows for r in ranges]
     assert counts == [2000, 1000]
@@ -388,13 +396,13 @@ def test_flat_dataset_and_single_files(small_lake):
         ("id", "BIGINT"), ("customer", "VARCHAR"), ("amount", "DOUBLE"), ("ordered_on", "DATE")]
     table = head.read(orders).read_all()
     assert table.num_rows == 3 and table.column("customer").to_pylist() == ["acme", "globex", "initech"]
-    assert head.read(orders, ["customer"], [_where("amount > 15")]).read_all().column("customer").to_pylist() == ["globex"]
+    assert head.read(orders, ["customer"], _where("amount > 15")).read_all().column("customer").to_pylist() == ["globex"]
 
     tsv = head.read(elements[("raw/2024/orders.tsv.gz",)]).read_all()
     assert tsv.num_rows == 3 and tsv.column_names == ["id", "customer", "amount", "ordered_on"]
     assert head.read(elements[("raw/2024/pairs.csv.zst",)]).read_all().column("k").to_pylist() == ["x", "y"]
     assert head.read(elements[("raw/events.jsonl",)]).read_all().column("kind").to_pylist() == ["a", "b"]
-    people = head.read(elements[("raw/people.json",)], None, [_where("age > 40")]).read_all()
+    people = head.read(elements[("raw/people.json",)], None, _where("age > 40")).read_all()
     assert people.column("name").to_pylist() == ["bob"]
 
 
@@ -409,13 +417,13 @@ def test_anonymous_access(small_lake, monkeypatch):
     head = _head(ANONYMOUS="true")
     assert head.head_tables()["s3_objects"].num_rows == 13
     sales = _elements(head)[("sales",)]
-    assert head.read(sales, ["v"], [_where("v = 1")]).read_all().num_rows == 1000
+    assert head.read(sales, ["v"], _where("v = 1")).read_all().num_rows == 1000
 
 
 def test_element_rebuilt_from_catalog_fields_alone(small_lake):
     """A reopened workspace knows only parts/kind/path: reads work from those."""
     head = _head()
-    assert head.read(Element(("sales",), "dataset", f"s3://{BUCKET}/sales/"), None, [_where("v = 3")]).read_all().num_rows == 1000
+    assert head.read(Element(("sales",), "dataset", f"s3://{BUCKET}/sales/"), None, _where("v = 3")).read_all().num_rows == 1000
     assert head.read(Element(("raw/2024/orders.csv",), "csv", f"s3://{BUCKET}/raw/2024/orders.csv")).read_all().num_rows == 3
 
 

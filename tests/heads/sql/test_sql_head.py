@@ -10,12 +10,12 @@ from decimal import Decimal
 import psycopg
 import pyarrow as pa
 import pytest
-import sqlglot
 
 from hydra.core.model import Element
 from hydra.heads.base import HeadConnectionError, HeadError
 from hydra.heads.sql.head import SqlHead
 from support.sql_estates import ORDER_LINES, Q_LINES, SCHEMA_SQL
+from support.quals import accepts, quals
 
 U1 = uuid.UUID("8c5e2b1a-3f4d-4e6a-9b7c-1d2e3f4a5b6c")
 
@@ -41,7 +41,8 @@ def elements(head) -> dict:
 
 
 def pred(text: str):
-    return sqlglot.parse_one(text, read="duckdb")
+    """The Quals of a condition written in DuckDB's SQL."""
+    return quals(text)
 
 
 def rows(reader: pa.RecordBatchReader) -> list[dict]:
@@ -144,16 +145,15 @@ def test_read_awkward_identifiers_and_views(head):
 
 def test_pushdown_projection_filter_limit(head):
     el = elements(head)[ORDER_LINES]
-    preds = [pred("amount >= 50"), pred("note IS NOT NULL"), pred("id IN (1, 2, 4, 5)"),
-             pred("NOT (ok = false) OR ok IS NULL")]
+    preds = quals("amount >= 50", "note IS NOT NULL", "id IN (1, 2, 4, 5)", "NOT (ok = false) OR ok IS NULL")
     for p in preds:
-        assert head.can_filter(el, p), p.sql()
+        assert head.can_filter(el, p), p
     got = rows(head.read(el, ["id", "note"], preds))
     assert got == [{"id": 4, "note": ""}, {"id": 5, "note": "Ünïcödé ✓"}]
-    assert len(rows(head.read(el, ["id"], [pred("id BETWEEN 2 AND 5")], limit=2))) == 2
-    got = rows(head.read(el, ["id"], [pred("note LIKE 'comma%'"), pred("day < DATE '2000-01-01'")]))
+    assert len(rows(head.read(el, ["id"], pred("id BETWEEN 2 AND 5"), limit=2))) == 2
+    got = rows(head.read(el, ["id"], quals("note LIKE 'comma%'", "day < DATE '2000-01-01'")))
     assert got == [{"id": 2}]
-    got = rows(head.read(el, ["id"], [pred("note = 'plain' OR note IN ('', 'x')")]))
+    got = rows(head.read(el, ["id"], pred("note = 'plain' OR note IN ('', 'x')")))
     assert sorted(r["id"] for r in got) == [1, 4]
 
 
@@ -164,22 +164,22 @@ def test_can_filter_refuses_what_it_cannot_render_exactly(head):
                  "big > 1", "cash > 1", "tags IS NULL AND doc = '{}'", "amount + 1 > 2", "uid = 'x'",
                  "t.id = 1", "nosuchcolumn = 1", "id = (SELECT 1)", "mood = 'nosuchlabel'",
                  "note LIKE 'a\\_b'"]:
-        assert not head.can_filter(el, pred(text)), text
-    assert head.can_filter(el, pred("created_at IS NULL"))
-    assert head.can_filter(el, pred("day >= DATE '2024-01-01'"))
-    assert head.can_filter(sel, pred('"Ünïcödé" = \'ä\' AND "Mixed Case" > 0 AND "from" IS NULL'))
-    got = rows(head.read(sel, None, [pred('"Ünïcödé" = \'b\' AND "from" IS NULL')]))
+        assert not accepts(head, el, text), text
+    assert accepts(head, el, "created_at IS NULL")
+    assert accepts(head, el, "day >= DATE '2024-01-01'")
+    assert accepts(head, sel, '"Ünïcödé" = \'ä\' AND "Mixed Case" > 0 AND "from" IS NULL')
+    got = rows(head.read(sel, None, pred('"Ünïcödé" = \'b\' AND "from" IS NULL')))
     assert got == [{"Ünïcödé": "b", "Mixed Case": 2, "from": None}]
     # case-insensitive column resolution, as DuckDB resolves identifiers
-    assert rows(head.read(sel, ['"mixed case"'.strip('"')], [pred("\"MIXED CASE\" = 3")])) == [{"Mixed Case": 3}]
+    assert rows(head.read(sel, ['"mixed case"'.strip('"')], pred("\"MIXED CASE\" = 3"))) == [{"Mixed Case": 3}]
 
 
 def test_filtered_aggregate_equals_postgres(pg, head):
     import duckdb
 
     el = elements(head)[ORDER_LINES]
-    assert head.can_filter(el, pred("amount > 20")) and not head.can_filter(el, pred("mood <> 'sad'"))
-    reader = head.read(el, ["amount", "mood"], [pred("amount > 20")])  # what the federation pushes
+    assert accepts(head, el, "amount > 20") and not accepts(head, el, "mood <> 'sad'")
+    reader = head.read(el, ["amount", "mood"], pred("amount > 20"))  # what the federation pushes
     con = duckdb.connect()
     con.register("r", reader)
     ours = con.execute("SELECT sum(amount), count(*) FROM r WHERE amount > 20 AND mood <> 'sad'").fetchone()
@@ -310,7 +310,7 @@ def test_sqlite_generic_path(tmp_path):
         assert els[("main", "my table")].kind == "table" and els[("main", "v")].kind == "view"
         el = els[("main", "my table")]
         assert el.key == ["id"]
-        assert rows(h.read(el, None, [pred('"na me" = \'a\'')])) == [
+        assert rows(h.read(el, None, pred('"na me" = \'a\''))) == [
             {"id": 1, "na me": "a", "v": 1.5, "d": dt.date(2020, 1, 1)}]
         assert h.aggregates(el, el.columns).columns["v"]["sum_value"] == 1.5
         with h.engine.connect() as conn, pytest.raises(Exception, match="readonly|read-only|query_only|attempt to write"):
@@ -381,7 +381,7 @@ def test_reading_no_columns_still_counts_rows(pg, bulk):
     h.open()
     try:
         el = elements(h)[("public", "numbers")]
-        table = h.read(el, [], [pred("n <= 300")]).read_all()
+        table = h.read(el, [], pred("n <= 300")).read_all()
         assert table.num_rows == 300 and table.num_columns == 0
     finally:
         h.close()

@@ -27,6 +27,7 @@ from hydra.core.model import Column, Element
 from hydra.heads.sql.head import SqlHead, datetimeoffset_from_odbc
 from hydra.heads.sql.aggregates import aggregate_sql
 from hydra.heads.sql.arrow import column_from_values
+from support.quals import accepts, quals
 
 URL = "mssql+pyodbc://reader:p%40ss@db.example/Sales?driver=ODBC+Driver+18+for+SQL+Server"
 
@@ -52,7 +53,8 @@ def head():
 
 
 def pred(text):
-    return sqlglot.parse_one(text, read="duckdb")
+    """The Quals of a condition written in DuckDB's SQL."""
+    return quals(text)
 
 
 def test_url_read_only_intent_and_dialect():
@@ -76,10 +78,10 @@ def test_odbc_connect_passwords_are_redacted():
 def test_select_uses_top_and_bracket_quoting():
     """Not touching a server: compiled T-SQL for a projected, filtered, limited read."""
     h = head()
-    preds = [pred("amount >= 10.5"), pred("flag = true"), pred("day BETWEEN DATE '2020-01-01' AND DATE '2020-12-31'"),
-             pred('"select" IS NOT NULL'), pred("id IN (1, 2, 3) OR NOT id > 100")]
+    preds = quals("amount >= 10.5", "flag = true", "day BETWEEN DATE '2020-01-01' AND DATE '2020-12-31'",
+                  '"select" IS NOT NULL', "id IN (1, 2, 3) OR NOT id > 100")
     for p in preds:
-        assert h.can_filter(LINES, p), p.sql()
+        assert h.can_filter(LINES, p), p
     sql, cols = h.select_sql(LINES, ["id", "Ünïcödé name", "select"], preds, 5)
     assert sql.startswith("SELECT TOP 5 [id], [Ünïcödé name], [select] FROM [Sales Ops].[Order \"Lines\"]]] WHERE ")
     assert "[flag] = 1" in sql and "CAST('2020-01-01' AS DATE)" in sql and "[amount] >= 10.5" in sql
@@ -95,8 +97,8 @@ def test_predicates_that_would_differ_are_refused():
     h = head()
     for text in ['"Ünïcödé name" = \'x\'', "cash > 1", '"select" > TIMESTAMP \'2020-01-01 00:00:00\'',
                  "uid = 'x'", "upper(\"Ünïcödé name\") = 'X'", "raw IS NULL AND amount / 2 > 1"]:
-        assert not h.can_filter(LINES, pred(text)), text
-    assert h.can_filter(LINES, pred('"Ünïcödé name" IS NULL'))
+        assert not accepts(h, LINES, text), text
+    assert accepts(h, LINES, '"Ünïcödé name" IS NULL')
 
 
 def test_catalog_queries_parse_as_tsql():
@@ -202,7 +204,7 @@ def test_live_enumerate_read_aggregate(mssql_db):
         assert rows[0]["at"] == dt.datetime(2024, 5, 6, 12, 8, 9, 123456, tzinfo=dt.timezone.utc)
         assert rows[0]["uid"] == uuid.UUID("8c5e2b1a-3f4d-4e6a-9b7c-1d2e3f4a5b6c") and rows[0]["flag"] is True
         assert rows[0]["note"] == "Ünïcödé" and rows[0]["raw"] == b"\x00\xff" and rows[0]["cash"] == Decimal("12.3400")
-        assert h.read(el, ["id"], [pred('"select" = 7')], limit=1).read_all().to_pylist() == [{"id": 1}]
+        assert h.read(el, ["id"], pred('"select" = 7'), limit=1).read_all().to_pylist() == [{"id": 1}]
         agg = h.aggregates(el, el.columns)
         assert agg.row_count == 2 and agg.columns["amount"]["sum_value"] == Decimal("10.50")
     finally:

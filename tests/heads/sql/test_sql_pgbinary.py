@@ -10,6 +10,7 @@ import pytest
 
 from hydra.heads.sql import pgbinary as sql_pgbinary
 from hydra.heads.sql.head import SqlHead
+from support.quals import quals
 
 SETUP = """
 CREATE TABLE mixed (id bigint PRIMARY KEY, i int, t text, b bytea, ts timestamptz, d date, f float8,
@@ -75,10 +76,8 @@ def test_user_data_imitating_the_row_marker(pg, monkeypatch, bulk):
 
 
 def test_projection_filter_limit_in_binary(pg):
-    import sqlglot
-
-    preds = [sqlglot.parse_one("i IS NULL OR id < 10", read="duckdb")]
-    got = read_sorted(pg, "binary", "mixed", columns=["id", "u"], predicates=preds)
+    preds = quals("i IS NULL OR id < 10")
+    got = read_sorted(pg, "binary", "mixed", columns=["id", "u"], quals=preds)
     assert [r["id"] for r in got] == [i for i in range(1, 1501) if i < 10 or i % 7 == 0]
     assert set(got[0]) == {"id", "u"}
     h = SqlHead("x", pg, {"BULK": "binary"})
@@ -86,7 +85,7 @@ def test_projection_filter_limit_in_binary(pg):
     try:
         el = next(e for e in h.enumerate() if e.parts == ("public", "mixed"))
         assert h.read(el, ["t"], None, 7).read_all().num_rows == 7
-        assert h.read(el, ["id"], [sqlglot.parse_one("id > 5000", read="duckdb")]).read_all().num_rows == 0
+        assert h.read(el, ["id"], quals("id > 5000")).read_all().num_rows == 0
     finally:
         h.close()
 
