@@ -1,6 +1,6 @@
 """DXL benchmark: a large Notes export parsed as a stream, in bounded memory.
 
-    python bench/bench_notes_dxl.py [--size 2G] [--path export.dxl] [--keep]
+    python bench/bench_notes_dxl.py [--size 2G] [--path export.dxl] [--keep] [--only head]
 
 Writes a DXL export of ``--size`` bytes (default 2 GB; '200M' for a quick run) with the test
 fixtures' streaming writer: two forms of documents with every common item type, rich text, and a
@@ -13,7 +13,10 @@ a fresh process so that peak RSS is its own:
 * pass 2: Hydra's parse streaming the largest form's rows into Arrow record batches (one
   element's read);
 * attachments: Hydra's parse keeping file data, every attachment decoded to a file with its
-  SHA-256 (what EXTRACT of the attachments does).
+  SHA-256 (what EXTRACT of the attachments does);
+* head: ATTACH through the notes head into a workspace file (one parse: every form's columns,
+  notes_docs spilled and streamed in), then ATTACH + EXTRACT of every element (each form, view and
+  the attachments: one parse per element, WORKERS 1).
 
 Prints throughput, peak RSS and the ratio of each pass's time to the baseline's. Bounded memory is
 the point: peak RSS must not follow the file size (compare a 200M and a 2G run).
@@ -95,6 +98,30 @@ with tempfile.TemporaryDirectory() as out:
                 files += 1
 report(n, attachments=files, attachment_mb=size / 2**20)
 """,
+    "head: ATTACH (catalog + notes_docs)": """
+import tempfile
+from hydra.statements.workspace import Workspace
+with tempfile.TemporaryDirectory() as folder:
+    ws = Workspace.open(folder + "/ws.duckdb")
+    started = time.perf_counter()
+    ws.execute(f"ATTACH '{path}' AS notes (TYPE notes)")
+    (docs,), = ws.query("SELECT count(*) FROM notes_docs")
+    report(docs)
+    ws.close()
+""",
+    "head: ATTACH + EXTRACT forms + attachments": """
+import tempfile
+from hydra.statements.workspace import Workspace
+with tempfile.TemporaryDirectory() as folder:
+    ws = Workspace.open(folder + "/ws.duckdb")
+    started = time.perf_counter()
+    ws.execute(f"ATTACH '{path}' AS notes (TYPE notes)")
+    attached = time.perf_counter() - started
+    message = ws.execute(f"EXTRACT notes.* TO '{folder}/out' (WORKERS 1)").message
+    (rows,), = ws.query("SELECT sum(rows) FROM transfers")
+    report(rows, attach_s=round(attached, 1), extract=message.split(":", 1)[1].strip())
+    ws.close()
+""",
 }
 
 
@@ -117,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", default="2G", help="export size, e.g. 200M, 2G (default 2G)")
     p.add_argument("--path", help="where to write the export (default: a temporary file)")
     p.add_argument("--keep", action="store_true", help="keep the export (reused if it exists)")
+    p.add_argument("--only", action="append", default=[],
+                   help="run only the passes whose name contains this (repeatable); the "
+                        "baseline always runs")
     args = p.parse_args(argv)
 
     sys.path.insert(0, str(ROOT / "tests"))
@@ -142,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
               f"on {os.cpu_count()} CPUs")
         baseline = None
         for name, code in PASSES.items():
+            if args.only and not name.startswith("baseline") and not any(
+                    o in name for o in args.only):
+                continue
             result = run(code, path)
             seconds = result.pop("seconds")
             baseline = baseline or seconds

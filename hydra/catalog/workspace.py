@@ -272,10 +272,13 @@ class Workspace(Selection):
         self._insert_rows("columns", source, column_rows)
 
     def _insert_rows(self, table: str, source: str, rows) -> None:
-        """Bulk insert (a pyarrow Table or a list of dicts) by column name; fills ``source``."""
+        """Bulk insert (a pyarrow Table, a RecordBatchReader or a list of dicts) by column name;
+        fills ``source``, but for a reader: a head's rows streamed in bounded memory carry it."""
         import pyarrow as pa
 
-        if not isinstance(rows, pa.Table):
+        if isinstance(rows, pa.RecordBatchReader):
+            pass
+        elif not isinstance(rows, pa.Table):
             rows = list(rows)
             if not rows:
                 return
@@ -284,7 +287,7 @@ class Workspace(Selection):
             rows = pa.Table.from_pylist(rows)
         elif "source" not in rows.column_names:
             rows = rows.append_column("source", pa.array([source] * rows.num_rows, pa.string()))
-        if rows.num_rows == 0:
+        if isinstance(rows, pa.Table) and rows.num_rows == 0:
             return
         view = f"__hydra_insert_{next(self.view_ids)}"
         self.con.register(view, rows)

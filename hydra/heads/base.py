@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
+from typing import IO, TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping
 
 from hydra.core.errors import HydraError
 from hydra.core.model import Aggregates, Column, Element
@@ -52,6 +52,10 @@ if TYPE_CHECKING:  # imported for type hints only; pyarrow is heavy at start-up
 
 __all__ = ["Aggregates", "Column", "Element", "Head", "HeadConnectionError", "HeadError", "Option", "Qual",
            "parse_bool"]
+
+
+#: the folder of an extracted element that holds its files (``Head.files``), apart from its parts
+FILES_FOLDER = "files"
 
 
 class HeadError(HydraError):
@@ -196,6 +200,13 @@ class Head(ABC):
         Quals accepted by ``can_filter`` (or returned by ``split``), to apply ANDed. ``limit``:
         given only when every conjunct of the query was accepted.
         """
+
+    def files(self, element: Element) -> Iterable[tuple[str, Callable[[IO[bytes]], Any]]] | None:
+        """Optional: files that belong with the element's rows (a Notes database's attachments),
+        as (a relative path, a function that writes the file's bytes to a binary file object).
+        EXTRACT writes them as they are under ``FILES_FOLDER`` in the element's folder and lists
+        each in the manifest with its SHA-256; RECONCILE checks them. None = the element has none."""
+        return None
 
     def split(self, element: Element, parts: int) -> list[list[Qual]] | None:
         """Qual lists that partition the element into about ``parts`` disjoint ranges (on

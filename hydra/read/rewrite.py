@@ -110,8 +110,9 @@ def find_reads(ws, tree) -> list[Read]:
 
     reads = []
     for table in tree.find_all(exp.Table):
-        if table.this is not None and not isinstance(table.this, exp.Identifier):
-            continue  # a table function such as read_csv('…'); no ``this``: a schema (crm.sales)
+        if table.this is not None and not isinstance(table.this, (exp.Identifier, exp.Dot)):
+            continue  # a table function such as read_csv('…'); no ``this``: a schema (crm.sales);
+            # a Dot: a ref of more than three names (notes.crm.forms.Contact)
         parts = table.parts
         written = written_names(parts)
         source = ws.find_source(written[0]) if len(written) > 1 else None

@@ -629,10 +629,29 @@ class Run:
                              f"skipped rows it could not parse or decode; nothing was written")
         if not job.sink.files and job.schemas:
             job.sink.empty_part(job.schemas[0])  # an empty element still has a file with its schema
+        if not job.item.is_query:
+            self._write_files(job)
         manifest = element_manifest(job, job.finished_at, job.seconds)
         self.target.commit(job.rel, job.staging, manifest)
         job.rows, job.bytes, job.files = manifest["rows"], manifest["bytes"], len(manifest["files"])
         job.committed = True
+
+    def _write_files(self, job: Job) -> None:
+        """The files that belong with the element's rows (``Head.files``), written as they are
+        beside its parts, each listed in the manifest with its SHA-256 (and no rows)."""
+        from hydra.heads.base import FILES_FOLDER
+
+        for name, save in self.ws.head(job.item.source).files(job.item.element) or ():
+            if self.cancelled or job.status == "failed":
+                raise HydraError(job.error or "interrupted")
+            path = f"{FILES_FOLDER}/{name}"
+            out = self.target.open_part(job.staging, path)
+            try:
+                save(out)
+            finally:
+                out.close()
+            job.sink.closed({"path": path, "rows": 0, "bytes": out.size, "sha256": out.sha.hexdigest(),
+                             "partition": None})
 
     def _finish(self, job: Job) -> None:
         """Record the outcome of an element whose tasks (and commit) have ended (main thread)."""

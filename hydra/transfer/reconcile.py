@@ -35,6 +35,7 @@ import uuid
 from hydra.core.errors import HydraError, StatementError, one_line
 from hydra.core.refs import ref_text
 from hydra.core.statement import Result
+from hydra.heads.base import FILES_FOLDER
 from hydra.transfer.bisect import bisect
 from hydra.transfer.common import QUERY_SOURCE, Item, is_float, items_for, open_scan, q, sql_string, where_sql
 from hydra.transfer.figures import judge, run_aggregates
@@ -343,7 +344,7 @@ class TargetSide:
         import duckdb
 
         self.con = duckdb.connect()
-        files = self.target.data_files("")
+        files = [f for f in self.target.data_files("") if not f.startswith(FILES_FOLDER + "/")]  # not rows
         fmt = self.manifest.get("format", "parquet")
         if not files:
             empty = ", ".join(f"NULL::{t} AS {q(n)}" for n, t in self.columns)

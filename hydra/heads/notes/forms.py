@@ -42,6 +42,8 @@ META_COLUMNS = (
     ("@parent", "VARCHAR", "a response document's parent UNID ($REF); NULL for a main document"),
 )
 MARKUP_SUFFIX = "$markup"
+#: the source type of a rich text item's markup column
+MARKUP_SOURCE_TYPE = "richtext (raw markup)"
 #: items that are not columns: attachments have their own table, $REF is @parent
 NOT_COLUMNS = frozenset({"$file", "$ref"})
 
@@ -70,6 +72,7 @@ class ColumnSpec:
     role: str = "value"  # 'meta', 'value' or 'markup'
     kind: str = "text"
     is_list: bool = False
+    source_type: str | None = None  # the DXL item types seen ('text, textlist'), as columns shows
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -167,12 +170,33 @@ def _columns(seen_items: Iterable[_Seen]) -> list[ColumnSpec]:
         kind, note = _resolve(seen)
         suffix = "[]" if seen.is_list else ""
         columns.append(ColumnSpec(seen.name, _DUCKDB[kind] + suffix, note, seen.name, "value", kind,
-                                  seen.is_list))
+                                  seen.is_list, ", ".join(sorted(seen.dxl_types))))
         if kind == "richtext":
             columns.append(ColumnSpec(seen.name + MARKUP_SUFFIX, "VARCHAR" + suffix,
                                       f"the raw markup of rich text item {seen.name}", seen.name,
-                                      "markup", "richtext", seen.is_list))
+                                      "markup", "richtext", seen.is_list, MARKUP_SOURCE_TYPE))
     return columns
+
+
+_KINDS = {typ: kind for kind, typ in _DUCKDB.items() if kind not in ("richtext", "raw")}
+
+
+def schema_from_columns(form: str, columns: Iterable[Any]) -> FormSchema:
+    """A form's schema rebuilt from its catalog columns (``Column``: name, type, source_type,
+    note), for a workspace reopened without the first pass: every rule of the read is in them."""
+    meta = {name for name, _, _ in META_COLUMNS}
+    specs = []
+    for c in columns:
+        if c.name in meta:
+            specs.append(ColumnSpec(c.name, c.type, c.note, role="meta"))
+            continue
+        is_list = c.type.endswith("[]")
+        markup = c.source_type == MARKUP_SOURCE_TYPE and c.name.endswith(MARKUP_SUFFIX)
+        item = c.name[: -len(MARKUP_SUFFIX)] if markup else c.name
+        kind = _KINDS.get(c.type.removesuffix("[]"), "text")
+        specs.append(ColumnSpec(c.name, c.type, c.note, item, "markup" if markup else "value", kind,
+                                is_list, c.source_type))
+    return FormSchema(form, specs)
 
 
 def _resolve(seen: _Seen) -> tuple[str, str | None]:
@@ -183,8 +207,9 @@ def _resolve(seen: _Seen) -> tuple[str, str | None]:
         return "raw", seen.note
     if len(kinds) == 1:
         kind = next(iter(kinds))
-        note = f"rich text as plain text; raw markup in {seen.name}{MARKUP_SUFFIX}" \
-            if kind == "richtext" else None
+        note = {"richtext": f"rich text as plain text; raw markup in {seen.name}{MARKUP_SUFFIX}",
+                "timestamptz": ("date/times with a zone, read as the instants they name; the "
+                                "UTC offset they were written with is not kept")}.get(kind)
         return kind, note
     if kinds == {"richtext", "text"}:
         return "richtext", f"rich text in some documents, text in others ({types})"
