@@ -4,11 +4,14 @@
 folder (recursively, plain or .gz/.zst) an element whose ref is ``f."<path relative to the folder>"``.
 A glob (``'exports/**/*.csv'``) or a single file works too.
 
-Listing is cheap: DuckDB's CSV sniffer looks at the start of each CSV, Parquet row counts come from
-the footer (exact), and nothing is read in full. A file that cannot be parsed is still listed, with
-its error. Reads are DuckDB-native (``read_csv``/``read_parquet``/``read_json``), so DuckDB does its
-own pushdown and parallel parsing. ``count`` counts a file's rows without DuckDB's readers (the
-Parquet footers, pyarrow's CSV parser), so that a reader that skips rows is caught.
+Listing is cheap: ``hydra.messycsv`` detects each CSV's dialect and structure from samples
+(``files_csv``), Parquet row counts come from the footer (exact), and nothing is read in full. A file
+that cannot be parsed is still listed, with its error. Reads are DuckDB-native
+(``read_csv``/``read_parquet``/``read_json``), so DuckDB does its own pushdown and parallel parsing,
+except for a CSV DuckDB would not read exactly: that one is read record by record, every line loaded,
+rejected (the ``rejects`` table) or counted as skipped, and ``accounting`` proves it after a whole read.
+A compressed CSV keeps DuckDB's sniffer and reader, and ``count`` counts its rows with pyarrow's
+parser, so that a reader that skips rows is caught.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 from hydra.errors import HydraError, one_line
+from hydra.heads import files_csv
 from hydra.heads.base import Column, Element, Head, HeadError, parse_bool
 
 # extension -> element kind; compressed variants add .gz / .zst / .zstd
@@ -52,7 +56,7 @@ def sql_string(text: str) -> str:
 class FilesHead(Head):
     kind = "files"
     schemes = ("file",)
-    options_allowed = ("LENIENT", "WORKERS")
+    options_allowed = ("LENIENT", "WORKERS", *files_csv.OPTIONS, files_csv.PER_FILE)
     path_parts = True
 
     @classmethod
@@ -64,7 +68,12 @@ class FilesHead(Head):
     def __init__(self, name, uri, options=None):
         super().__init__(name, uri.removeprefix("file://"), options)
         self.lenient = parse_bool(self.options.get("LENIENT"))
+        self.csv = files_csv.CsvFiles(self.options)  # checks the CSV options: a bad one fails ATTACH
         self._con = None
+
+    @classmethod
+    def refresh_options(cls, stored: dict[str, str], given: dict[str, str]) -> dict[str, str]:
+        return files_csv.merge_refresh(stored, given)
 
     # -- life cycle -----------------------------------------------------------------------------
 
@@ -135,11 +144,13 @@ class FilesHead(Head):
                 ).fetchone()[0]
                 element.row_count_exact = True
                 element.columns = self._columns(cur, element)
+            elif kind == "csv" and not compression:
+                self.csv.describe(element, element.parts[0])
+                element.row_count = _estimate_rows(path, stat.st_size, True)
             elif kind == "csv":
                 sniffed = sniff_csv(cur, path, self._csv_options())
                 element.columns = sniffed.columns
                 element.error = sniffed.warning
-                element.row_count = None if compression else _estimate_rows(path, stat.st_size, True)
             else:
                 element.columns = self._columns(cur, element)
                 if kind == "jsonl" and not compression:
@@ -153,6 +164,9 @@ class FilesHead(Head):
         return [Column(name, type_, nullable=(null != "NO")) for name, type_, null, *_ in rows]
 
     def schema(self, element: Element) -> list[Column]:
+        if self._messy(element):
+            self.csv.describe(element, element.parts[0])
+            return element.columns
         return self._columns(self._con.cursor(), element)
 
     # -- data -----------------------------------------------------------------------------------
@@ -164,15 +178,28 @@ class FilesHead(Head):
         path = sql_string(element.path)
         if element.kind == "parquet":
             return f"read_parquet({path})"
+        if self._messy(element):
+            return self.csv.scan_sql(element.path, element.parts[0])
         if element.kind == "csv":
             return f"read_csv({path}{self._csv_options()})"
         if element.kind == "jsonl":
             return f"read_json({path}, format='newline_delimited')"
         return f"read_json({path})"
 
+    @staticmethod
+    def _messy(element: Element) -> bool:
+        """Read through hydra.messycsv: an uncompressed CSV."""
+        return element.kind == "csv" and file_format(element.path)[1] is None
+
     def reads_every_row(self, element: Element) -> bool:
-        # DuckDB's strict CSV reader fails on a row it cannot read; ignore_errors (LENIENT) drops it
-        return not (self.lenient and element.kind == "csv")
+        # DuckDB's strict CSV reader fails on a row it cannot read; ignore_errors (LENIENT) drops it;
+        # hydra.messycsv loads or rejects every line, and ``accounting`` proves it
+        return not (self.lenient and element.kind == "csv") or self._messy(element)
+
+    def accounting(self, element: Element, rows: int) -> dict | None:
+        if not self._messy(element):
+            return None
+        return self.csv.accounting(element.path, element.parts[0], rows)
 
     def count(self, element: Element) -> tuple[int, str] | None:
         """Rows counted without DuckDB's readers: the Parquet footers (written by the producer),
@@ -182,7 +209,7 @@ class FilesHead(Head):
             import pyarrow.parquet as pq
 
             return pq.ParquetFile(element.path).metadata.num_rows, "the Parquet footer, read by pyarrow"
-        if element.kind == "csv":
+        if element.kind == "csv" and not self._messy(element):  # messy ones: see ``accounting``
             return self._count_csv(element)
         if element.kind == "jsonl":
             return _count_lines(element.path), "non-blank lines"
@@ -237,6 +264,8 @@ class FilesHead(Head):
         """Arrow stream of the element, for callers that want batches rather than a DuckDB scan."""
         if self._con is None:
             raise HydraError(f"source {self.name} is not open")
+        if self._messy(element):
+            return self.csv.reader(element.path, element.parts[0], columns, limit)
         select = ", ".join(_quote(c) for c in columns) if columns else "*"
         sql = f"SELECT {select} FROM {self.scan_sql(element)}"
         if limit is not None:

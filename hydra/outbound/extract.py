@@ -165,6 +165,9 @@ class Job:
     pushed: list = field(default_factory=list)
     counter: object = None  # the head whose independent count checks the rows read
     expected: tuple | None = None  # (rows, how counted) from counter.count
+    accounts: object = None  # the head that accounts for every line of a whole read (Head.accounting)
+    lines: dict | None = None  # that accounting (the manifest's "lines")
+    rejects: list | None = None  # its rejects, stored by the main thread once the element is committed
     route: str = "duckdb"  # how rows reach the writer: through a DuckDB query, or 'direct' (outbound.direct)
     checksum: int = 0
     checksums: list = field(default_factory=list)  # one per range, appended by the workers
@@ -485,6 +488,8 @@ class Run:
                         job.range_sql = job.ranges
                 if not item.filter and len(job.ranges) == 1 and not head.reads_every_row(item.element):
                     job.counter = head  # the rows read are checked against head.count (_task)
+                if not item.filter and len(job.ranges) == 1:
+                    job.accounts = head  # lines loaded + rejected + skipped = lines (_commit)
             job.cursors = [self.ws.con.cursor() for _ in job.ranges]
             if item.is_query:
                 job.pre_scan = open_scan(self.ws, item, job.cursors[0])
@@ -586,6 +591,11 @@ class Run:
             raise HydraError(f"{job.item.ref}: reading it yields {read:,} rows but it holds "
                              f"{job.expected[0]:,} (counted by {job.expected[1]}): the reader "
                              f"skipped rows it could not parse or decode; nothing was written")
+        if job.accounts is not None:
+            lines = job.accounts.accounting(job.item.element, read)  # raises when the lines do not add up
+            if lines is not None:
+                job.rejects = lines.pop("rejects")
+                job.lines = lines
         if not job.sink.files and job.schemas:
             job.sink.empty_part(job.schemas[0])  # an empty element still has a file with its schema
         manifest = element_manifest(job, job.finished_at, job.seconds)
@@ -602,6 +612,8 @@ class Run:
             job.seconds = time.perf_counter() - job.started
         if job.committed:
             job.status = "done"
+            if job.rejects is not None:
+                self.ws.store_rejects(job.item.source, job.item.ref, job.rejects, job.run_id)
         else:
             job.status = "failed"
             if job.staging is not None:

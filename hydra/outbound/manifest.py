@@ -61,6 +61,8 @@ def element_manifest(job, finished_at, seconds: float) -> dict:
         "finished_at": finished_at.isoformat(),
         "seconds": round(seconds, 3),
         "source_stats": job.source_stats,
+        # a delimited file read record by record: loaded + rejected + skipped = lines (RECONCILE checks)
+        "lines": job.lines,
     }
 
 
