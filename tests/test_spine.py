@@ -90,7 +90,7 @@ def test_attach_folder_lists_every_data_file(ws, folder):
     # hydra.messycsv reads the undecodable and the ragged file (lines rejected or repaired, said)
     assert ws.query("SELECT name, error FROM elements WHERE error IS NOT NULL") == []
     notes = dict(ws.query("SELECT name, note FROM elements WHERE kind = 'csv'"))
-    assert "record by record" in notes["ragged.csv"] and "native reader" in notes["sub dir/orders.csv"]
+    assert "record by record" in notes["ragged.csv"] and "delimiter ';'" in notes["sub dir/orders.csv"]
     exact = dict(ws.query("SELECT name, row_count_exact FROM elements"))
     assert exact["products.parquet"] is True and exact["customers.csv"] is False
     assert ws.query("SELECT row_count FROM elements WHERE name = 'products.parquet'") == [(2,)]

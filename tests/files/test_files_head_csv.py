@@ -47,14 +47,22 @@ def test_the_demos_messy_file_reads_with_its_columns_and_every_supplier(ws):
 
 def test_a_clean_csv_keeps_duckdbs_native_reader_and_its_lines_are_counted(ws, tmp_path):
     (tmp_path / "clean.csv").write_text("id,amount,day\n" + "".join(
-        f"{i},{i * 1.5},2021-01-{i % 28 + 1:02d}\n" for i in range(1000)))
+        f"{i},{i * 1.5},2021-01-{i % 28 + 1:02d}\n" for i in range(100_000)))  # > NATIVE_MIN_BYTES
     ws.execute(f"ATTACH '{tmp_path}' AS f")
     element = next(iter(ws.elements("f").values()))
     assert "auto_detect=false" in ws.head("f").scan_sql(element)
     assert "native reader" in element.note
     result = ws.execute('PROFILE f."clean.csv"')
     assert "lines counted" in result.rows[0][3]
-    assert stats_lines(ws, 'f."clean.csv"') == (1000, 1001, 1000, 0, 1)
+    assert stats_lines(ws, 'f."clean.csv"') == (100_000, 100_001, 100_000, 0, 1)
+
+
+def test_a_small_clean_csv_is_read_record_by_record(ws, tmp_path):
+    (tmp_path / "small.csv").write_text("id,amount\n1,2.5\n2,3\n")
+    ws.execute(f"ATTACH '{tmp_path}' AS f")
+    assert ws.head("f").scan_sql(next(iter(ws.elements("f").values()))) is None
+    ws.execute("PROFILE f.*")
+    assert stats_lines(ws, 'f."small.csv"') == (2, 3, 2, 0, 1)
 
 
 def test_a_malformed_row_the_samples_missed_fails_the_native_read_loudly(ws, tmp_path):
