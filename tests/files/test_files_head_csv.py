@@ -135,6 +135,14 @@ def test_attach_options_override_what_is_detected(ws, tmp_path):
     assert "encoding latin-1 (given)" in note and "header lines 2-3" in note and "nulls n/a,-" in note
 
 
+def test_quote_escape_footer_and_a_named_delimiter_are_options_too(ws, tmp_path):
+    (tmp_path / "e.csv").write_text("id|txt\n1|'a\\'b'\n2|'c|d'\n3|plain\nEND OF FILE\n")
+    ws.execute(f"ATTACH '{tmp_path}' AS f (QUOTE \'\'\'\', ESCAPE '\\', FOOTER 1, DELIMITER 'pipe')")
+    assert ws.execute('SELECT * FROM f."e.csv" ORDER BY id').rows == [(1, "a'b"), (2, "c|d"), (3, "plain")]
+    ws.execute("PROFILE f.*")
+    assert stats_lines(ws, 'f."e.csv"') == (3, 5, 3, 0, 2)
+
+
 @pytest.mark.parametrize("option, message", [
     ("HEADER 'many'", "HEADER: a number of lines expected"), ("DELIMITER '::'", "DELIMITER: one character"),
     ("ENCODING 'klingon'", "ENCODING: unknown encoding"), ("SKIP '-1'", "SKIP: a number of lines")])
