@@ -240,6 +240,12 @@ class Head:
         applicable. EXTRACT's manifest, PROFILE and RECONCILE report it; ``rejects`` fill the table."""
         return None
 
+    def fall_back(self, element: Element) -> bool:
+        """Optional: the native scan (``scan_sql``) of the element failed. True when the head reads
+        it another way (``read``) from now on, and the caller may read it again once (a clean-looking
+        CSV with a malformed row that DuckDB's strict reader refuses). Default: no other way."""
+        return False
+
     @classmethod
     def refresh_options(cls, stored: dict[str, str], given: dict[str, str]) -> dict[str, str]:
         """The source's options after ``REFRESH name (OPTION value, …)``: by default the given ones

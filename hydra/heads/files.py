@@ -201,6 +201,9 @@ class FilesHead(Head):
             return None
         return self.csv.accounting(element.path, element.parts[0], rows)
 
+    def fall_back(self, element: Element) -> bool:
+        return self._messy(element) and self.csv.fall_back(element.path, element.parts[0])
+
     def count(self, element: Element) -> tuple[int, str] | None:
         """Rows counted without DuckDB's readers: the Parquet footers (written by the producer),
         pyarrow's CSV parser with the dialect DuckDB's sniffer found (values not decoded, rows

@@ -6,7 +6,9 @@ preamble, header rows, footer, null tokens, column types) and shown in ``element
 ``columns.note``. A file DuckDB's native reader reads exactly as ``CsvReader`` would (clean UTF-8,
 no preamble, no footer, plain types; ``messycsv.duckdb_options``) keeps the native scan; any other
 is read record by record by ``CsvReader``. Either way ``accounting`` proves, after a whole read,
-that ``rows loaded + lines rejected + lines skipped = lines in the file``.
+that ``rows loaded + lines rejected + lines skipped = lines in the file``. A native read that fails
+(a malformed row the samples did not show: DuckDB is kept strict) makes ``fall_back`` switch the
+file to ``CsvReader`` for the rest of the session; PROFILE and EXTRACT then read it again.
 
 The dialect is not stored: it is detected again from the same file and the same options when a
 reopened workspace reads the element (deterministic, ~10 ms a file), and cached per file version.
@@ -138,10 +140,24 @@ class CsvFiles:
         self.per_file = {path: overrides(o) for path, o in per_file(options).items()}
         self._cache: dict[tuple, tuple] = {}
         self._reports: dict[str, object] = {}  # path -> the CsvReader of its last complete read
+        self._demoted: set[str] = set()  # paths DuckDB's native reader failed on: read record by record
         self._lock = threading.Lock()
 
     def dialect(self, path: str, rel: str):
         """(dialect, DuckDB read_csv options or None) of a file."""
+        dialect, native = self._dialect(path, rel)
+        return dialect, None if path in self._demoted else native
+
+    def fall_back(self, path: str, rel: str) -> bool:
+        """DuckDB's native reader failed on the file (a malformed row its samples did not show): read
+        it record by record from now on. False when it was not read natively."""
+        if self.dialect(path, rel)[1] is None:
+            return False
+        with self._lock:
+            self._demoted.add(path)
+        return True
+
+    def _dialect(self, path: str, rel: str):
         from hydra.messycsv import detect, duckdb_options
 
         stat = os.stat(path)

@@ -510,7 +510,39 @@ class Run:
                 job.staging = staging
 
     def _task(self, job: Job, con, range_predicate: str | None) -> None:
-        """Read one range of an element and write its parts (a worker thread)."""
+        """Read one range of an element and write its parts (a worker thread); an element whose
+        native scan failed is read again once, the head's other way, when it has one."""
+        import duckdb
+
+        try:
+            try:
+                self._read_range(job, con, range_predicate)
+            except (duckdb.Error, OSError) as err:  # DuckDB's Arrow stream raises its errors as OSError
+                if isinstance(err, TargetError) or not self._falls_back(job):
+                    raise
+                self._read_range(job, con, range_predicate)
+        finally:
+            try:
+                con.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _falls_back(self, job: Job) -> bool:
+        """After a failed native scan of a whole element: whether its head reads it another way
+        (``Head.fall_back``); then what the failed read staged is dropped."""
+        item = job.item
+        if item.is_query or self.cancelled or job.ranges != [None] or job.status == "failed":
+            return False
+        if not self.ws.head(item.source).fall_back(item.element):
+            return False
+        with job.lock:
+            if job.staging is not None:
+                self.target.abort(job.rel, job.staging)
+            job.staging = job.sink = None
+        job.columns, job.pushed, job.queries, job.schemas, job.route = [], [], [], [], "duckdb"
+        return True
+
+    def _read_range(self, job: Job, con, range_predicate: str | None) -> None:
         item = job.item
         scan = writer = batches = reader = None
         try:
@@ -558,10 +590,6 @@ class Run:
             batches = reader = None  # noqa: F841
             if scan is not None:
                 scan.close()
-            try:
-                con.close()
-            except Exception:  # noqa: BLE001
-                pass
 
     def _query(self, inner: str, columns: list[tuple[str, str]]) -> str:
         fmt = self.options.format

@@ -149,14 +149,24 @@ def profile_item(ws, item: Item, distinct_option: str | None, con=None):
         return figures, aggregates.method, aggregates.distinct_approximate
     estimate = item.element.row_count
     distinct = distinct_option or ("exact" if estimate is not None and estimate <= EXACT_DISTINCT_UP_TO else "approx")
+    import duckdb
+
     own = con is None
     con = ws.con.cursor() if own else con
-    scan = open_scan(ws, item, con)
     try:
-        described = describe(con, scan.expr)
-        figures = run_aggregates(con, scan.expr, described, distinct=distinct)
+        for attempt in (1, 2):
+            scan = open_scan(ws, item, con)
+            try:
+                described = describe(con, scan.expr)
+                figures = run_aggregates(con, scan.expr, described, distinct=distinct)
+                break
+            except duckdb.Error:
+                # a native scan that failed, read again the head's other way when it has one
+                if attempt == 2 or not scan.native or not head.fall_back(item.element):
+                    raise
+            finally:
+                scan.close()
     finally:
-        scan.close()
         if own:
             con.close()
     if not head.reads_every_row(item.element):  # a reader that may skip rows: count them another way

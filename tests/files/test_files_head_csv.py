@@ -65,18 +65,39 @@ def test_a_small_clean_csv_is_read_record_by_record(ws, tmp_path):
     assert stats_lines(ws, 'f."small.csv"') == (2, 3, 2, 0, 1)
 
 
-def test_a_malformed_row_the_samples_missed_fails_the_native_read_loudly(ws, tmp_path):
-    """Past the detector's samples DuckDB's native reader is strict: a bad row is an error, never a
-    silently dropped row."""
+def hidden_bad_row(folder) -> None:
+    """A clean-looking 1.5 MB file with one malformed row past the detector's samples."""
     lines = [f"{i},{i * 2},name {i}\n" for i in range(60_000)]
     lines[20_000] = "20000,40000,name,with,extra,fields\n"
-    (tmp_path / "big.csv").write_text("id,double,name\n" + "".join(lines))
+    (folder / "big.csv").write_text("id,double,name\n" + "".join(lines))
+
+
+def test_a_malformed_row_the_samples_missed_fails_a_query_loudly_and_profile_reads_it_again(ws, tmp_path):
+    """Past the detector's samples DuckDB's native reader is strict: a bad row is an error, never a
+    silently dropped row; PROFILE then reads the file record by record, and so does what follows."""
+    hidden_bad_row(tmp_path)
     ws.execute(f"ATTACH '{tmp_path}' AS f")
     assert "native reader" in ws.query("SELECT note FROM elements")[0][0]
     with pytest.raises(HydraError) as err:
         ws.execute('SELECT count(*) FROM f."big.csv"')
     assert "\n" not in str(err.value)
-    assert ws.execute('PROFILE f."big.csv"').rows[0][3] == "failed"
+    assert "the files head's stream" in ws.execute('PROFILE f."big.csv"').rows[0][3]
+    assert stats_lines(ws, 'f."big.csv"') == (60_000, 60_001, 60_000, 0, 1)
+    # the extra fields kept in the one text column that can hold them, and said
+    assert ws.query("SELECT line, action FROM rejects") == [(20_002, "merged")]
+    assert ws.execute('SELECT count(*) FROM f."big.csv"').rows == [(60_000,)]
+
+
+def test_extract_reads_again_record_by_record_when_the_native_read_fails(ws, tmp_path):
+    (tmp_path / "in").mkdir()
+    hidden_bad_row(tmp_path / "in")
+    ws.execute(f"ATTACH '{tmp_path / 'in'}' AS f")
+    result = ws.execute(f"EXTRACT f.* TO '{tmp_path / 'out'}' (ROWS_PER_FILE 10000)")
+    assert result.rows[0][1:3] == ("done", 60_000), result.rows
+    manifest = json.loads(next((tmp_path / "out").rglob("_manifest.json")).read_text())
+    assert (manifest["lines"]["repaired"], manifest["lines"]["route"]) == ({"merged": 1}, "hydra.messycsv")
+    assert ws.query("SELECT line FROM rejects") == [(20_002,)]
+    assert ws.execute("RECONCILE LAST").message.endswith("all passed")
 
 
 def test_profile_accounts_for_every_line_and_fills_the_rejects_table(ws, tmp_path):
