@@ -82,8 +82,15 @@ def _count(name: str, value: str) -> int:
 
 
 def per_file(options: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The per-file overrides (``REFRESH f (FILE 'x.csv', …)`` writes them)."""
     raw = options.get(PER_FILE)
-    return json.loads(raw) if raw else {}
+    try:
+        found = json.loads(raw) if raw else {}
+    except json.JSONDecodeError:
+        found = None
+    if not isinstance(found, dict) or not all(isinstance(v, dict) for v in found.values()):
+        raise StatementError(f"{PER_FILE}: a JSON object of file paths to their options expected")
+    return found
 
 
 def merge_refresh(stored: dict[str, str], given: dict[str, str]) -> dict[str, str]:
@@ -202,6 +209,7 @@ class CsvFiles:
 
         reader = CsvReader(path, dialect, on_reject=keep)
         reader.rejects = kept
+        self._reports.pop(path, None)  # a read begins: an earlier one's report no longer speaks for it
         names = columns or [c.name for c in dialect.columns]
         missing = [n for n in names if n not in reader.schema.names]
         if missing:

@@ -166,7 +166,8 @@ def test_quote_escape_footer_and_a_named_delimiter_are_options_too(ws, tmp_path)
 
 @pytest.mark.parametrize("option, message", [
     ("HEADER 'many'", "HEADER: a number of lines expected"), ("DELIMITER '::'", "DELIMITER: one character"),
-    ("ENCODING 'klingon'", "ENCODING: unknown encoding"), ("SKIP '-1'", "SKIP: a number of lines")])
+    ("ENCODING 'klingon'", "ENCODING: unknown encoding"), ("SKIP '-1'", "SKIP: a number of lines"),
+    ("FILE_OPTIONS '[1'", "FILE_OPTIONS: a JSON object")])
 def test_a_bad_option_is_one_line_and_attaches_nothing(ws, tmp_path, option, message):
     (tmp_path / "x.csv").write_text("a,b\n1,2\n")
     with pytest.raises(HydraError) as err:
