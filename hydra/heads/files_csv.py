@@ -183,6 +183,9 @@ class CsvFiles:
     def describe(self, element, rel: str) -> None:
         """Fill a CSV element's columns and note from its dialect."""
         dialect, native = self.dialect(element.path, rel)
+        if not dialect.columns:  # nothing to read: said, as a file that cannot be read
+            element.error = dialect.notes[-1]
+            return
         element.columns = [Column(c.name, c.type, nullable=True, note=_column_note(c)) for c in dialect.columns]
         element.note = note_of(dialect, native is not None)
 

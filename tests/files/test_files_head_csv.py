@@ -224,3 +224,13 @@ def test_a_compressed_csv_keeps_duckdbs_sniffer(ws, tmp_path):
     head = ws.head("f")
     assert isinstance(head, FilesHead) and head.accounting(element, 600) is None
     assert ws.execute('SELECT count(*) FROM f."orders_2022.csv.gz"').rows == [(600,)]
+
+
+def test_an_empty_csv_is_listed_with_why_it_cannot_be_read(ws, tmp_path):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "blank.csv").write_bytes(b"\r\n\n")
+    ws.execute(f"ATTACH '{tmp_path}' AS f")
+    assert dict(ws.query("SELECT name, error FROM elements")) == {
+        "empty.csv": "empty file", "blank.csv": "no data: blank lines only"}
+    with pytest.raises(HydraError, match='f."empty.csv" cannot be read: empty file'):
+        ws.execute('SELECT * FROM f."empty.csv"')
