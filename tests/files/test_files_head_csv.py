@@ -11,9 +11,9 @@ import shutil
 
 import pytest
 
-from hydra.errors import HydraError
-from hydra.heads.files import FilesHead
-from hydra.workspace import Workspace
+from hydra.core.errors import HydraError
+from hydra.heads.files.head import FilesHead
+from hydra.statements.workspace import Workspace
 from support import csv_corpus
 
 SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "samples", "data")
