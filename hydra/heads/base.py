@@ -19,7 +19,7 @@ Rules every head keeps:
   top: Hydra's start-up time is part of its user interface.
 
 A new head is one module plus its DDL files under ``virtual_tables/`` for any head tables, and an
-entry point in the ``hydra.heads`` group (see ``pyproject.toml``). ``hydra/heads/files.py`` is the
+entry point in the ``hydra.heads`` group (see ``pyproject.toml``). ``hydra/heads/files/`` is the
 model head.
 """
 
