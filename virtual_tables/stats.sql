@@ -13,7 +13,11 @@ CREATE TABLE IF NOT EXISTS stats (
     mean_value     DOUBLE,
     method         VARCHAR NOT NULL,
     computed_at    TIMESTAMPTZ NOT NULL,
-    error          VARCHAR
+    error          VARCHAR,
+    lines          BIGINT,
+    lines_loaded   BIGINT,
+    lines_rejected BIGINT,
+    lines_skipped  BIGINT
 );
 COMMENT ON TABLE stats IS 'Statistics computed by PROFILE at the source: one element-level row (column_name NULL) and one row per column';
 COMMENT ON COLUMN stats.source IS 'Source of the element';
@@ -30,3 +34,7 @@ COMMENT ON COLUMN stats.mean_value IS 'Mean of a numeric column';
 COMMENT ON COLUMN stats.method IS 'How the figures were computed, e.g. postgresql aggregate query, duckdb scan';
 COMMENT ON COLUMN stats.computed_at IS 'When they were computed';
 COMMENT ON COLUMN stats.error IS 'Why PROFILE could not compute the figures (one element-level row, no figures): the element failed';
+COMMENT ON COLUMN stats.lines IS 'Delimited files read record by record (element-level row): physical lines in the file; lines_loaded + lines_rejected + lines_skipped = lines, checked';
+COMMENT ON COLUMN stats.lines_loaded IS 'Lines of the rows loaded (row_count, plus the extra lines of quoted fields holding newlines)';
+COMMENT ON COLUMN stats.lines_rejected IS 'Lines of records not loaded (the rejects table says which and why)';
+COMMENT ON COLUMN stats.lines_skipped IS 'Lines skipped as preamble, header, blank or footer';

@@ -9,10 +9,13 @@ from pathlib import Path
 
 from hydra.core.errors import HydraError
 
-CORE_TABLES = ("sources", "elements", "columns", "marks", "stats", "transfers", "reconciliations", "history")
+CORE_TABLES = ("sources", "elements", "columns", "marks", "stats", "transfers", "reconciliations", "history",
+               "rejects")
 MEMORY = ":memory:"
 # (table, column, type) added after the table's first release: added to older workspace files on open
-ADDED_COLUMNS = (("stats", "error", "VARCHAR"), ("elements", "note", "VARCHAR"))
+ADDED_COLUMNS = (("stats", "error", "VARCHAR"), ("elements", "note", "VARCHAR"), ("stats", "lines", "BIGINT"),
+                 ("stats", "lines_loaded", "BIGINT"), ("stats", "lines_rejected", "BIGINT"),
+                 ("stats", "lines_skipped", "BIGINT"))
 
 
 def ddl_folder() -> Path:

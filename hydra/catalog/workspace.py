@@ -324,11 +324,44 @@ class Workspace(Selection):
                 self.con.execute("ROLLBACK")
                 raise
 
-    def refresh(self, name: str) -> int:
+    def refresh(self, name: str, options: dict[str, str] | None = None) -> int:
+        """Enumerate a source again; ``options`` (``REFRESH name (…)``) change its stored options
+        first, as its head merges them (``Head.refresh_options``)."""
         row = self.source_row(name)
+        if options:
+            self._change_options(row, options)
         head = self.head(row["name"])
         self._scan_into_catalog(head)
         return self.query("SELECT element_count FROM sources WHERE name = ?", [row["name"]])[0][0]
+
+    def _change_options(self, row: dict, given: dict[str, str]) -> None:
+        from hydra.heads.registry import head_class
+
+        cls = head_class(row["kind"])
+        stored = dict(row["options"] or {})
+        merged = cls.refresh_options(stored, given)
+        try:
+            check_options({k: v for k, v in merged.items() if k != "TYPE"}, cls.attach_options, cls.kind)
+        except OptionError as err:
+            raise StatementError(str(err)) from None
+        merged = {k: secrets.redact_uri(v) for k, v in merged.items()}
+        options = {k: secrets.expand(v) for k, v in merged.items() if k != "TYPE"}
+        cls(row["name"], secrets.expand(row["uri"]), options)  # checks the values before anything changes
+        self.con.execute("UPDATE sources SET options = MAP(?::VARCHAR[], ?::VARCHAR[]) WHERE name = ?",
+                         [list(merged), list(merged.values()), row["name"]])
+        old = self._heads.pop(row["name"], None)
+        if old is not None:
+            old.close()
+
+    def store_rejects(self, source: str, ref: str, rejects: list[dict], run_id: str | None) -> None:
+        """The rejects of a whole read of an element: they replace those of its previous read."""
+        read_at = now()
+        with self._lock:
+            self.con.execute("DELETE FROM rejects WHERE source = ? AND ref = ?", [source, ref])
+            self._insert_rows("rejects", source, [
+                {"ref": ref, "line": r["line"], "lines": r["lines"], "byte_offset": r["offset"], "raw": r["raw"],
+                 "reason": r["reason"], "action": r["action"], "run_id": run_id, "read_at": read_at}
+                for r in rejects])
 
     def _table_exists(self, table: str) -> bool:
         return bool(self.query(

@@ -225,6 +225,26 @@ class Head(ABC):
         read with it, so a reader that drops rows silently is caught. None = not supported."""
         return None
 
+    def accounting(self, element: Element, rows: int) -> dict | None:
+        """Optional, for files read record by record: where every line of the element went in the
+        whole read that just yielded ``rows`` rows, as ``{"lines", "loaded", "rejected", "skipped",
+        …, "rejects": [{line, offset, lines, raw, reason, action}, …]}`` (loaded + rejected +
+        skipped = lines, checked). Raises ``HeadError`` when the rows do not add up. None = not
+        applicable. EXTRACT's manifest, PROFILE and RECONCILE report it; ``rejects`` fill the table."""
+        return None
+
+    def fall_back(self, element: Element) -> bool:
+        """Optional: the native scan (``scan_sql``) of the element failed. True when the head reads
+        it another way (``read``) from now on, and the caller may read it again once (a clean-looking
+        CSV with a malformed row that DuckDB's strict reader refuses). Default: no other way."""
+        return False
+
+    @classmethod
+    def refresh_options(cls, stored: dict[str, str], given: dict[str, str]) -> dict[str, str]:
+        """The source's options after ``REFRESH name (OPTION value, …)``: by default the given ones
+        replace the stored ones."""
+        return {**stored, **given}
+
     def reads_every_row(self, element: Element) -> bool:
         """False when a read of the element may skip rows it cannot parse instead of failing
         (a lenient CSV reader): EXTRACT and PROFILE then check the rows read against ``count``."""

@@ -215,6 +215,8 @@ def needed_columns(ws, tree, read: Read) -> list[str] | None:
     known = read.element.columns
     if not known:
         return None
+    if read.table.find_ancestor(exp.Select) is None:
+        return None  # the table used whole: COPY t TO …, SUMMARIZE t, DESCRIBE t
     alias = (read.table.alias or read.element.parts[-1]).lower()
     for star in tree.find_all(exp.Star):
         if not isinstance(star.parent, exp.Count):

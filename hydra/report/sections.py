@@ -478,8 +478,14 @@ def rejects(data: Data) -> Section | None:
     if found is None:
         return None
     table, total = found
-    return Section("rejects", "Rejected lines", f"{fmt.plural(total, 'line')} of files did not become rows; each "
-                   "is kept with its reason.", [table], WARN)
+    if "action" not in data.columns_of("rejects"):
+        return Section("rejects", "Rejected lines", f"{fmt.plural(total, 'line')} of files did not become rows; "
+                       "each is kept with its reason.", [table], WARN)
+    rejected = data.value(f"SELECT count(*) FROM rejects WHERE {data.in_scope()} AND action = 'rejected'",
+                          data.scope_params())
+    return Section("rejects", "Rejected lines", f"{fmt.plural(total, 'record')} of files were not loaded as they "
+                   f"stand: {rejected:,} rejected, {total - rejected:,} loaded after a repair; each is kept with "
+                   "its reason.", [table], WARN)
 
 
 def databases(data: Data) -> Section | None:

@@ -46,12 +46,15 @@ def detach(ws, stmt) -> Result:
     return Result(message=f"detached {name}")
 
 
-@statement("REFRESH", syntax="REFRESH name", help="Enumerate a source again (its elements are a snapshot)")
+@statement("REFRESH", syntax="REFRESH name [(OPTION value, …)]",
+           help="Enumerate a source again (its elements are a snapshot); options change the source's "
+                "(files: REFRESH f (FILE 'x.csv', DELIMITER '|') for one file)")
 def refresh(ws, stmt) -> Result:
     cur = Cursor(stmt)
     name = cur.name("a source name")
+    options = cur.options()
     cur.done()
-    count = ws.refresh(name)
+    count = ws.refresh(name, options)
     return Result(message=f"refreshed {name}: {count} element{'s' * (count != 1)}")
 
 

@@ -133,6 +133,9 @@ class Job:
     pushed: list = field(default_factory=list)
     counter: object = None  # the head whose independent count checks the rows read
     expected: tuple | None = None  # (rows, how counted) from counter.count
+    accounts: object = None  # the head that accounts for every line of a whole read (Head.accounting)
+    lines: dict | None = None  # that accounting (the manifest's "lines")
+    rejects: list | None = None  # its rejects, stored by the main thread once the element is committed
     route: str = "duckdb"  # how rows reach the writer: through a DuckDB query, or 'direct' (transfer.direct)
     checksum: int = 0
     checksums: list = field(default_factory=list)  # one per range, appended by the workers
@@ -463,6 +466,8 @@ class Run:
                 if not item.filter and len(job.ranges) == 1 and not head.reads_every_row(item.element):
                     job.counter = head  # the rows read are checked against head.count (_task)
                 self._take_snapshot(job, head)
+                if not item.filter and len(job.ranges) == 1:
+                    job.accounts = head  # lines loaded + rejected + skipped = lines (_commit)
             job.cursors = [self.ws.con.cursor() for _ in job.ranges]
             if item.is_query:
                 job.pre_scan = open_scan(self.ws, item, job.cursors[0])
@@ -540,7 +545,39 @@ class Run:
                 job.staging = staging
 
     def _task(self, job: Job, con, range_quals: list | None) -> None:
-        """Read one range of an element and write its parts (a worker thread)."""
+        """Read one range of an element and write its parts (a worker thread); an element whose
+        native scan failed is read again once, the head's other way, when it has one."""
+        import duckdb
+
+        try:
+            try:
+                self._read_range(job, con, range_quals)
+            except (duckdb.Error, OSError) as err:  # DuckDB's Arrow stream raises its errors as OSError
+                if isinstance(err, TargetError) or not self._falls_back(job):
+                    raise
+                self._read_range(job, con, range_quals)
+        finally:
+            try:
+                con.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _falls_back(self, job: Job) -> bool:
+        """After a failed native scan of a whole element: whether its head reads it another way
+        (``Head.fall_back``); then what the failed read staged is dropped."""
+        item = job.item
+        if item.is_query or self.cancelled or job.ranges != [None] or job.status == "failed":
+            return False
+        if not self.ws.head(item.source).fall_back(item.element):
+            return False
+        with job.lock:
+            if job.staging is not None:
+                self.target.abort(job.rel, job.staging)
+            job.staging = job.sink = None
+        job.columns, job.pushed, job.queries, job.schemas, job.route = [], [], [], [], "duckdb"
+        return True
+
+    def _read_range(self, job: Job, con, range_quals: list | None) -> None:
         item = job.item
         scan = writer = batches = reader = None
         try:
@@ -592,10 +629,6 @@ class Run:
             batches = reader = None  # noqa: F841
             if scan is not None:
                 scan.close()
-            try:
-                con.close()
-            except Exception:  # noqa: BLE001
-                pass
 
     def _query(self, inner: str, columns: list[tuple[str, str]]) -> str:
         fmt = self.options.format
@@ -627,6 +660,11 @@ class Run:
             raise HydraError(f"{job.item.ref}: reading it yields {read:,} rows but it holds "
                              f"{job.expected[0]:,} (counted by {job.expected[1]}): the reader "
                              f"skipped rows it could not parse or decode; nothing was written")
+        if job.accounts is not None:
+            lines = job.accounts.accounting(job.item.element, read)  # raises when the lines do not add up
+            if lines is not None:
+                job.rejects = lines.pop("rejects")
+                job.lines = lines
         if not job.sink.files and job.schemas:
             job.sink.empty_part(job.schemas[0])  # an empty element still has a file with its schema
         if not job.item.is_query:
@@ -662,6 +700,8 @@ class Run:
             job.seconds = time.perf_counter() - job.started
         if job.committed:
             job.status = "done"
+            if job.rejects is not None:
+                self.ws.store_rejects(job.item.source, job.item.ref, job.rejects, job.run_id)
         else:
             job.status = "failed"
             if job.staging is not None:

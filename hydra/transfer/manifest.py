@@ -63,6 +63,8 @@ def element_manifest(job, finished_at, seconds: float) -> dict:
         "source_stats": job.source_stats,
         "snapshot": snapshot_entry(job),
         "source_figures": job.figures or ({"error": job.figures_error} if job.figures_error else None),
+        # a delimited file read record by record: loaded + rejected + skipped = lines (RECONCILE checks)
+        "lines": job.lines,
     }
 
 

@@ -126,14 +126,24 @@ def profile_item(ws, item: Item, distinct_option: str | None, con=None):
         return figures, aggregates.method, aggregates.distinct_approximate
     estimate = item.element.row_count
     distinct = distinct_option or ("exact" if estimate is not None and estimate <= EXACT_DISTINCT_UP_TO else "approx")
+    import duckdb
+
     own = con is None
     con = ws.con.cursor() if own else con
-    scan = open_scan(ws, item, con)
     try:
-        described = describe(con, scan.expr)
-        figures = run_aggregates(con, scan.expr, described, distinct=distinct)
+        for attempt in (1, 2):
+            scan = open_scan(ws, item, con)
+            try:
+                described = describe(con, scan.expr)
+                figures = run_aggregates(con, scan.expr, described, distinct=distinct)
+                break
+            except duckdb.Error:
+                # a native scan that failed, read again the head's other way when it has one
+                if attempt == 2 or not scan.native or not head.fall_back(item.element):
+                    raise
+            finally:
+                scan.close()
     finally:
-        scan.close()
         if own:
             con.close()
     if not head.reads_every_row(item.element):  # a reader that may skip rows: count them another way
@@ -143,6 +153,12 @@ def profile_item(ws, item: Item, distinct_option: str | None, con=None):
                              f"{counted[0]:,} (counted by {counted[1]}): the reader skipped rows it could "
                              f"not parse or decode")
     method = "duckdb aggregate over " + ("the native scan" if scan.native else f"the {head.kind} head's stream")
+    if item.filter is None:
+        lines = head.accounting(item.element, figures["row_count"])  # raises when the lines do not add up
+        if lines is not None:
+            figures["lines"] = lines
+            method += (f"; {lines['lines']:,} lines: {lines['loaded_lines']:,} loaded, {lines['rejected']:,} "
+                       f"rejected, {lines['skipped']:,} skipped ({lines['route']})")
     return figures, method, distinct == "approx"
 
 
@@ -212,13 +228,15 @@ def store(ws, profiled: list[tuple[Item, dict, str, bool]]) -> None:
     computed = now()
     rows = []
     for item, figures, method, approximate in profiled:
+        lines = figures.get("lines") or {}
         rows.append((item.source, item.ref, None, figures["row_count"], None, None, None, None, None, None,
-                     None, method, computed))
+                     None, method, computed, lines.get("lines"), lines.get("loaded_lines"), lines.get("rejected"),
+                     lines.get("skipped")))
         for name, f in figures["columns"].items():
             rows.append((item.source, item.ref, name, figures["row_count"], f.get("null_count"),
                          f.get("distinct_count"), approximate if f.get("distinct_count") is not None else None,
                          _text(f.get("min_value")), _text(f.get("max_value")), _text(f.get("sum_value")),
-                         f.get("mean_value"), method, computed))
+                         f.get("mean_value"), method, computed, None, None, None, None))
     table = pa.Table.from_pylist([dict(zip(STATS_COLUMNS, r)) for r in rows], schema=_stats_schema())
     view = f"__hydra_stats_{id(table):x}"
     con = ws.con
@@ -238,11 +256,13 @@ def store(ws, profiled: list[tuple[Item, dict, str, bool]]) -> None:
     for item, figures, _method, _approximate in profiled:
         item.element.row_count = figures["row_count"]
         item.element.row_count_exact = True
+        if figures.get("lines"):
+            ws.store_rejects(item.source, item.ref, figures["lines"]["rejects"], None)
 
 
 STATS_COLUMNS = ("source", "ref", "column_name", "row_count", "null_count", "distinct_count",
                  "distinct_approximate", "min_value", "max_value", "sum_value", "mean_value", "method",
-                 "computed_at")
+                 "computed_at", "lines", "lines_loaded", "lines_rejected", "lines_skipped")
 
 
 @functools.cache
@@ -253,7 +273,9 @@ def _stats_schema():
                       ("row_count", pa.int64()), ("null_count", pa.int64()), ("distinct_count", pa.int64()),
                       ("distinct_approximate", pa.bool_()), ("min_value", pa.string()),
                       ("max_value", pa.string()), ("sum_value", pa.string()), ("mean_value", pa.float64()),
-                      ("method", pa.string()), ("computed_at", pa.timestamp("us", tz="UTC"))])
+                      ("method", pa.string()), ("computed_at", pa.timestamp("us", tz="UTC")),
+                      ("lines", pa.int64()), ("lines_loaded", pa.int64()), ("lines_rejected", pa.int64()),
+                      ("lines_skipped", pa.int64())])
 
 
 def store_failure(ws, item: Item, error: str) -> None:

@@ -152,6 +152,8 @@ def reconcile_entry(ws, entry: dict, against_now: bool = False) -> list[dict]:
             else:
                 source_figures, method = source_side.figures()
                 checks += compare(columns, source_figures, target_figures, manifest, method, lossy_reads(ws, item))
+            if manifest.get("lines"):
+                checks.append(lines_check(manifest, source_figures.get("lines")))
             bad = [c for c in checks if c["status"] == "fail" and c["check"] in ("row_count", "checksum")]
             moved = any(c["status"] == "drift" for c in checks)
             # bisecting compares the source's reader with the target: pointless when that reader
@@ -194,6 +196,24 @@ def lossy_reads(ws, item: Item) -> dict[str, str]:
         if is_float(c.type) and c.note and not any(word in source_type for word in ("float", "double", "real")):
             out[c.name] = f"{c.source_type} read as {c.type.upper()}"
     return out
+
+
+def lines_check(manifest: dict, now: dict | None) -> dict:
+    """A delimited file read record by record: the lines its copy accounts for (loaded + rejected +
+    skipped) against the lines in the file, when copied and now (``now``: the source read again)."""
+    lines = manifest["lines"]
+    accounted = lines["loaded_lines"] + lines["rejected"] + lines["skipped"]
+    problems = []
+    if accounted != lines["lines"]:
+        problems.append(f"{accounted:,} lines accounted for of {lines['lines']:,}")
+    if lines["loaded"] != manifest["rows"]:
+        problems.append(f"{lines['loaded']:,} rows loaded but {manifest['rows']:,} copied")
+    if now is not None and now["lines"] != lines["lines"]:
+        problems.append(f"the file has {now['lines']:,} lines now, {lines['lines']:,} when copied")
+    detail = (f"{lines['loaded_lines']:,} loaded + {lines['rejected']:,} rejected + {lines['skipped']:,} "
+              f"skipped of {lines['lines']:,}")
+    return {"check": "lines", "source": (now or lines)["lines"], "target": accounted,
+            "status": "fail" if problems else "pass", "detail": "; ".join([*problems, detail])}
 
 
 def files_check(target, manifest: dict) -> dict:
@@ -304,6 +324,8 @@ class SourceSide:
                 return {"row_count": found.row_count, "columns": found.columns}, found.method
         figures = self.run(lambda con, rel: run_aggregates(con, rel, self.columns))
         method = "duckdb pass over the source scan"
+        if not item.is_query and not item.filter and not item.columns:
+            figures["lines"] = self.ws.head(item.source).accounting(item.element, figures["row_count"])
         counted = None if item.is_query or item.filter else self.ws.head(item.source).count(item.element)
         if counted is not None:
             # the row count from outside the reader the copy used: a reader that skipped rows

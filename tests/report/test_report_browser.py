@@ -40,7 +40,7 @@ def workspace_counts(folder: Path) -> tuple[int, int, int]:
 
 def test_demo_report_loads_nothing_logs_no_error_and_states_the_workspace_counts(report, demo, tmp_path):
     elements, checks, failed = workspace_counts(demo)
-    assert (elements, failed) == (7, 0) and checks > 100  # the demo reconciles 7 elements, all pass
+    assert (elements, failed) == (8, 0) and checks > 100  # the demo reconciles 8 elements, all pass
     with open_page(report) as page:
         shot = page.screenshot(tmp_path / "report-first-screen.png")
         page.screenshot(tmp_path / "report-full.png", full_page=True)

@@ -11,7 +11,7 @@ import pytest
 from report.markdown_render import render_markdown
 
 SECTIONS = ["The estate", "What was profiled", "What was marked, and why", "What was extracted",
-            "Reconciliation", "The run's facts"]
+            "Reconciliation", "Rejected lines", "The run's facts"]
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def markdown(demo) -> str:
 def test_the_demo_writes_its_report_and_says_so(demo):
     said = (demo / "demo.stderr").read_text().strip().splitlines()
     assert said[-1].startswith("report written to out/report.md (")
-    assert said[-1].endswith("): 7 elements, 211 checks, all passed")
+    assert said[-1].endswith("): 8 elements, 246 checks, all passed")  # the messy file too (issue 17)
 
 
 def test_headline_first_with_the_workspace_counts(demo, markdown):
@@ -42,11 +42,12 @@ def test_every_section_with_its_tables(markdown):
     assert html.count("<table>") >= 10
     assert "<td><code>order_date &gt;= DATE '2024-01-01'</code></td>" in html  # the mark's filter, as written
     assert "<code>EXTRACT MARKED TO 'out' (OVERWRITE true)</code>" in html  # the statements run
+    assert "3 records of files were not loaded as they stand: 0 rejected, 3 loaded after a repair" in markdown
 
 
 def test_every_file_with_the_sha256_its_manifest_records(demo, markdown):
     manifests = list((demo / "out" / "shop").rglob("_manifest.json"))
-    assert len(manifests) == 7
+    assert len(manifests) == 8
     for path in manifests:
         for file in json.loads(path.read_text())["files"]:
             assert f"`{file['sha256']}`" in markdown

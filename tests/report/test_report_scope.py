@@ -135,8 +135,8 @@ def test_a_target_gone_is_said_not_failed(engagement):
 
 def test_tables_other_statements_add_are_shown_when_present(engagement):
     con = engagement.ws.con
-    con.execute("CREATE TABLE rejects (source VARCHAR, ref VARCHAR, line BIGINT, raw VARCHAR, reason VARCHAR)")
-    con.execute("INSERT INTO rejects VALUES ('a', 'a.\"alpha.csv\"', 7, '7,\"unclosed', 'unterminated quote')")
+    con.execute("INSERT INTO rejects (source, ref, line, lines, byte_offset, raw, reason, action, read_at) VALUES "
+                "('a', 'a.\"alpha.csv\"', 7, 1, 60, '7,\"unclosed', 'unterminated quote', 'rejected', now())")
     con.execute("CREATE TABLE differences (source VARCHAR, ref VARCHAR, other_ref VARCHAR, key VARCHAR, side VARCHAR)")
     con.execute("INSERT INTO differences VALUES ('b', 'b.\"gamma.csv\"', 'wh.gamma', 'id=3', 'missing on the right')")
     con.execute("CREATE TABLE databases (source VARCHAR, database VARCHAR, accessible BOOLEAN, reason VARCHAR)")

@@ -4,11 +4,14 @@
 folder (recursively, plain or .gz/.zst) an element whose ref is ``f."<path relative to the folder>"``.
 A glob (``'exports/**/*.csv'``) or a single file works too.
 
-Listing is cheap: DuckDB's CSV sniffer looks at the start of each CSV, Parquet row counts come from
-the footer (exact), and nothing is read in full. A file that cannot be parsed is still listed, with
-its error. Reads are DuckDB-native (``read_csv``/``read_parquet``/``read_json``), so DuckDB does its
-own pushdown and parallel parsing. ``count`` counts a file's rows without DuckDB's readers (the
-Parquet footers, pyarrow's CSV parser), so that a reader that skips rows is caught.
+Listing is cheap: ``hydra.messycsv`` detects each CSV's dialect and structure from samples
+(``csv_files``), Parquet row counts come from the footer (exact), and nothing is read in full. A file
+that cannot be parsed is still listed, with its error. Reads are DuckDB-native
+(``read_csv``/``read_parquet``/``read_json``), so DuckDB does its own pushdown and parallel parsing,
+except for a CSV DuckDB would not read exactly: that one is read record by record, every line loaded,
+rejected (the ``rejects`` table) or counted as skipped, and ``accounting`` proves it after a whole read.
+A compressed CSV keeps DuckDB's sniffer and reader, and ``count`` counts its rows with pyarrow's
+parser, so that a reader that skips rows is caught.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from hydra.core.errors import HydraError, one_line
 from hydra.core.model import Column, Element
 from hydra.core.sqltext import q, sql_string
 from hydra.heads.base import Head, HeadError, Option, Qual
+from hydra.heads.files import csv_files
 
 # extension -> element kind; compressed variants add .gz / .zst / .zstd
 FORMATS = {
@@ -53,6 +57,7 @@ class FilesHead(Head):
         Option("LENIENT", bool, help="read CSV rows that do not fit the sniffed layout as far as they "
                                      "can be, instead of failing (RECONCILE then counts what was skipped)"),
         Option("WORKERS", int, help="files sniffed at once while listing (default: twice the cores, at most 8)"),
+        *csv_files.ATTACH_OPTIONS,
     )
     path_parts = True
 
@@ -65,7 +70,12 @@ class FilesHead(Head):
     def __init__(self, name, uri, options=None):
         super().__init__(name, uri.removeprefix("file://"), options)
         self.lenient = self.option("LENIENT", False)
+        self.csv = csv_files.CsvFiles(self.options)  # checks the CSV options: a bad one fails ATTACH
         self._con = None
+
+    @classmethod
+    def refresh_options(cls, stored: dict[str, str], given: dict[str, str]) -> dict[str, str]:
+        return csv_files.merge_refresh(stored, given)
 
     # -- life cycle -----------------------------------------------------------------------------
 
@@ -136,11 +146,13 @@ class FilesHead(Head):
                 ).fetchone()[0]
                 element.row_count_exact = True
                 element.columns = self._columns(cur, element)
+            elif kind == "csv" and not compression:
+                self.csv.describe(element, element.parts[0])
+                element.row_count = _estimate_rows(path, stat.st_size, True)
             elif kind == "csv":
                 sniffed = sniff_csv(cur, path, self._csv_options())
                 element.columns = sniffed.columns
                 element.error = sniffed.warning
-                element.row_count = None if compression else _estimate_rows(path, stat.st_size, True)
             else:
                 element.columns = self._columns(cur, element)
                 if kind == "jsonl" and not compression:
@@ -154,6 +166,9 @@ class FilesHead(Head):
         return [Column(name, type_, nullable=(null != "NO")) for name, type_, null, *_ in rows]
 
     def schema(self, element: Element) -> list[Column]:
+        if self._messy(element):
+            self.csv.describe(element, element.parts[0])
+            return element.columns
         return self._columns(self._con.cursor(), element)
 
     # -- data -----------------------------------------------------------------------------------
@@ -165,15 +180,31 @@ class FilesHead(Head):
         path = sql_string(element.path)
         if element.kind == "parquet":
             return f"read_parquet({path})"
+        if self._messy(element):
+            return self.csv.scan_sql(element.path, element.parts[0])
         if element.kind == "csv":
             return f"read_csv({path}{self._csv_options()})"
         if element.kind == "jsonl":
             return f"read_json({path}, format='newline_delimited')"
         return f"read_json({path})"
 
+    @staticmethod
+    def _messy(element: Element) -> bool:
+        """Read through hydra.messycsv: an uncompressed CSV."""
+        return element.kind == "csv" and file_format(element.path)[1] is None
+
     def reads_every_row(self, element: Element) -> bool:
-        # DuckDB's strict CSV reader fails on a row it cannot read; ignore_errors (LENIENT) drops it
-        return not (self.lenient and element.kind == "csv")
+        # DuckDB's strict CSV reader fails on a row it cannot read; ignore_errors (LENIENT) drops it;
+        # hydra.messycsv loads or rejects every line, and ``accounting`` proves it
+        return not (self.lenient and element.kind == "csv") or self._messy(element)
+
+    def accounting(self, element: Element, rows: int) -> dict | None:
+        if not self._messy(element):
+            return None
+        return self.csv.accounting(element.path, element.parts[0], rows)
+
+    def fall_back(self, element: Element) -> bool:
+        return self._messy(element) and self.csv.fall_back(element.path, element.parts[0])
 
     def count(self, element: Element) -> tuple[int, str] | None:
         """Rows counted without DuckDB's readers: the Parquet footers (written by the producer),
@@ -183,7 +214,7 @@ class FilesHead(Head):
             import pyarrow.parquet as pq
 
             return pq.ParquetFile(element.path).metadata.num_rows, "the Parquet footer, read by pyarrow"
-        if element.kind == "csv":
+        if element.kind == "csv" and not self._messy(element):  # messy ones: see ``accounting``
             return self._count_csv(element)
         if element.kind == "jsonl":
             return _count_lines(element.path), "non-blank lines"
@@ -242,6 +273,8 @@ class FilesHead(Head):
 
         if self._con is None:
             raise HydraError(f"source {self.name} is not open")
+        if self._messy(element):
+            return self.csv.reader(element.path, element.parts[0], columns, limit)
         select = ", ".join(q(c) for c in columns) if columns else "*"
         sql = f"SELECT {select} FROM {self.scan_sql(element)}"
         if quals:

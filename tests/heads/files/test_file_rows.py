@@ -1,6 +1,10 @@
 """A file read that yields fewer rows than the file holds fails; RECONCILE counts a file's rows
 outside the reader the copy used; an element listed with an error is not extracted unless it was
-attached in a way that reads it (issue 10, items 2 and 3)."""
+attached in a way that reads it (issue 10, items 2 and 3).
+
+Since issue 17 an uncompressed CSV is read by hydra.messycsv, which loads or rejects every line
+(tests/files/test_files_head_csv.py); a compressed one keeps DuckDB's sniffer and its LENIENT
+reader, so these tests use compressed files."""
 
 from __future__ import annotations
 
@@ -14,14 +18,15 @@ import pytest
 from hydra.heads.files.head import FilesHead
 
 LATIN1 = b"id,name,city\n1,M\xfcller,K\xf6ln\n2,Caf\xe9,Paris\n3,\xd1and\xfa,S\xe3o Paulo\n"
+GZ_LATIN1 = gzip.compress(LATIN1)
 
 
 def test_the_issues_latin1_file_is_not_reported_extracted(tmp_path, hydra_cmd):
     (tmp_path / "l").mkdir()
-    (tmp_path / "l" / "latin1.csv").write_bytes(LATIN1)
-    run = subprocess.run([*hydra_cmd, ":memory:", "-c", "ATTACH 'l/latin1.csv' AS l (LENIENT true)",
-                          "-c", 'SELECT count(*) FROM l."latin1.csv"', "-c", 'SELECT * FROM l."latin1.csv"',
-                          "-c", "EXTRACT l.\"latin1.csv\" TO 'l/out'", "-c", "RECONCILE LAST"],
+    (tmp_path / "l" / "latin1.csv.gz").write_bytes(GZ_LATIN1)
+    run = subprocess.run([*hydra_cmd, ":memory:", "-c", "ATTACH 'l/latin1.csv.gz' AS l (LENIENT true)",
+                          "-c", 'SELECT count(*) FROM l."latin1.csv.gz"', "-c", 'SELECT * FROM l."latin1.csv.gz"',
+                          "-c", "EXTRACT l.\"latin1.csv.gz\" TO 'l/out'", "-c", "RECONCILE LAST"],
                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert run.returncode == 1
     assert "0 done" in run.stderr and "1 failed" in run.stderr
@@ -31,18 +36,18 @@ def test_the_issues_latin1_file_is_not_reported_extracted(tmp_path, hydra_cmd):
 
 
 def test_profile_fails_a_file_read_short(ws, tmp_path):
-    (tmp_path / "latin1.csv").write_bytes(LATIN1)
-    ws.execute(f"ATTACH '{tmp_path / 'latin1.csv'}' AS l (LENIENT true)")
-    result = ws.execute('PROFILE l."latin1.csv"')
+    (tmp_path / "latin1.csv.gz").write_bytes(GZ_LATIN1)
+    ws.execute(f"ATTACH '{tmp_path / 'latin1.csv.gz'}' AS l (LENIENT true)")
+    result = ws.execute('PROFILE l."latin1.csv.gz"')
     assert result.rows[0][3] == "failed" and "yields 0 rows but it holds 3" in result.rows[0][5]
 
 
 def test_reconcile_counts_the_source_file_without_the_copys_reader(ws, tmp_path, monkeypatch):
     """An extraction made without the check (as an earlier Hydra did) does not reconcile green."""
-    (tmp_path / "latin1.csv").write_bytes(LATIN1)
+    (tmp_path / "latin1.csv.gz").write_bytes(GZ_LATIN1)
     monkeypatch.setattr(FilesHead, "reads_every_row", lambda self, element: True, raising=False)
-    ws.execute(f"ATTACH '{tmp_path / 'latin1.csv'}' AS l (LENIENT true)")
-    assert ws.execute(f"EXTRACT l.\"latin1.csv\" TO '{tmp_path / 'out'}'").rows[0][1:3] == ("done", 0)
+    ws.execute(f"ATTACH '{tmp_path / 'latin1.csv.gz'}' AS l (LENIENT true)")
+    assert ws.execute(f"EXTRACT l.\"latin1.csv.gz\" TO '{tmp_path / 'out'}'").rows[0][1:3] == ("done", 0)
     result = ws.execute("RECONCILE LAST")
     assert result.rows[0][1] == "fail" and result.failure
     row_count = ws.execute("SELECT source_value, target_value, detail FROM reconciliations "
@@ -79,10 +84,10 @@ def test_the_independent_count_agrees_with_duckdb_on_awkward_files(ws, tmp_path,
     head.open()
     try:
         for element in head.enumerate():
-            if lenient and element.kind == "csv" and element.path.endswith(("crlf_quoted_newline.csv",
-                                                                                "doubled_quotes_blank_line.csv")):
-                continue  # DuckDB's lenient reader refuses quoted newlines (null_padding)
             counted = head.count(element)
+            if element.kind == "csv" and not element.path.endswith(".gz"):
+                assert counted is None  # hydra.messycsv: its accounting proves every line (below)
+                continue
             read = len(con.execute(f"SELECT * FROM {head.scan_sql(element)}").fetchall())
             assert counted is not None and counted[0] == read, element.path
     finally:
@@ -92,38 +97,39 @@ def test_the_independent_count_agrees_with_duckdb_on_awkward_files(ws, tmp_path,
     ws.execute(f"EXTRACT f.* TO '{out}'")
     result = ws.execute("RECONCILE LAST")
     failed = [r for r in result.rows if r[1] == "fail"]
-    expected_failures = 2 if lenient else 0  # the two files DuckDB's lenient reader refuses
-    assert len(failed) == expected_failures, failed
+    assert not failed  # the two files DuckDB's lenient reader refuses read through hydra.messycsv
+    lines = ws.query("SELECT count(*) FROM reconciliations WHERE check_name = 'lines' AND status = 'pass'")
+    assert lines == [(len(AWKWARD),)]
 
 
 def ragged_csv(path, rows=199) -> None:
     random.seed(1)
     lines = ["id,a,b"] + [",".join([str(i)] + ["x"] * random.choice([1, 2, 3])) for i in range(1, rows + 1)]
-    path.write_text("\n".join(lines) + "\n")
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
 
 
 def test_an_element_listed_with_an_error_is_not_extracted(ws, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    ragged_csv(data / "ragged.csv")
+    ragged_csv(data / "ragged.csv.gz")
     (data / "fine.csv").write_text("id\n1\n")
     ws.execute(f"ATTACH '{data}' AS f")
-    error = ws.execute("SELECT error FROM elements WHERE name = 'ragged.csv'").rows[0][0]
+    error = ws.execute("SELECT error FROM elements WHERE name = 'ragged.csv.gz'").rows[0][0]
     assert error and "LENIENT" in error
     result = ws.execute(f"EXTRACT f.* TO '{tmp_path / 'out'}'")
     outcome = {r[0]: r[1:] for r in result.rows}
     assert outcome['f."fine.csv"'][0] == "done"
-    assert outcome['f."ragged.csv"'][0] == "failed" and outcome['f."ragged.csv"'][5] == f"not extracted: {error}"
-    assert ws.execute("SELECT status, error FROM transfers WHERE ref = 'f.\"ragged.csv\"'").rows == [
+    assert outcome['f."ragged.csv.gz"'][0] == "failed" and outcome['f."ragged.csv.gz"'][5] == f"not extracted: {error}"
+    assert ws.execute("SELECT status, error FROM transfers WHERE ref = 'f.\"ragged.csv.gz\"'").rows == [
         ("failed", f"not extracted: {error}")]
-    assert not (tmp_path / "out" / "f" / "ragged.csv").exists()
+    assert not (tmp_path / "out" / "f" / "ragged.csv.gz").exists()
     assert result.failure
 
 
 def test_attached_leniently_the_same_file_is_read_in_full(ws, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    ragged_csv(data / "ragged.csv")
+    ragged_csv(data / "ragged.csv.gz")
     ws.execute(f"ATTACH '{data}' AS f (LENIENT true)")
     assert ws.execute("SELECT error FROM elements").rows == [(None,)]
     result = ws.execute(f"EXTRACT f.* TO '{tmp_path / 'out'}'")
