@@ -213,6 +213,7 @@ class Workspace:
             accepted = ", ".join(sorted(allowed - {"TYPE"})) or "none"
             raise StatementError(f"unknown option {unknown[0]} for a {cls.kind} source; accepted: {accepted}")
         head = cls(name, secrets.expand(uri), {k: secrets.expand(v) for k, v in options.items()})
+        head.work_folder = self.work_folder  # where a head may put a temporary download
         stored_uri = cls.redact(uri)
         stored_options = {k: secrets.redact_uri(v) for k, v in options.items() if k not in cls.secret_options}
         stored_options["TYPE"] = cls.kind
@@ -221,10 +222,11 @@ class Workspace:
         if old_head is not None:
             old_head.close()
         self._heads[name] = head
-        note = None
+        note = getattr(head, "attach_note", None)  # a head's one line about what it listed
         if secrets.MASK in stored_uri and secrets.MASK not in uri:
-            note = ("the password is not stored: write it as ${ENV_VAR} so that a reopened "
-                    "workspace can reconnect")
+            note = "; ".join(filter(None, (note, (
+                "the password is not stored: write it as ${ENV_VAR} so that a reopened "
+                "workspace can reconnect"))))
         count = self.query("SELECT element_count FROM sources WHERE name = ?", [name])[0][0]
         return count, note
 
@@ -383,6 +385,7 @@ class Workspace:
             options.pop("TYPE", None)
             cls = head_class(row["kind"])
             head = cls(row["name"], secrets.expand(uri), {k: secrets.expand(v) for k, v in options.items()})
+            head.work_folder = self.work_folder
             try:
                 head.open()
             except HydraError:
@@ -393,6 +396,11 @@ class Workspace:
                 raise HeadError(f"{name}: {_masked(one_line(err), head)}") from None
             self._heads[row["name"]] = head
             return head
+
+    @property
+    def work_folder(self) -> str:
+        """The workspace file's folder (the system's temporary folder for ``:memory:``)."""
+        return os.path.dirname(self.path) if self.path != MEMORY else tempfile.gettempdir()
 
     # -- elements -------------------------------------------------------------------------------
 

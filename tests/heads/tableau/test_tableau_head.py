@@ -1,0 +1,312 @@
+"""The tableau head end to end through the workspace: ATTACH over REST (the simulation of
+``fakes.tableau.rest``), over the repository (the real PostgreSQL, loaded from the data
+dictionary), and both; SELECT, EXTRACT and RECONCILE of extract tables, view data and
+repository tables; every bad input as one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from hydra.errors import HydraError
+
+pytest_plugins = ["fakes.tableau.fixtures"]
+SECRET_ENV = "HYDRA_TEST_TAB_PAT"
+ORDERS = 'tab."default/datasources/Orders"."Extract.Extract"'
+
+
+@pytest.fixture
+def pat(monkeypatch, tableau_estate):
+    monkeypatch.setenv(SECRET_ENV, tableau_estate.token_secret)
+    return tableau_estate.token_secret
+
+
+@pytest.fixture
+def work(tmp_path):
+    """A workspace file in a folder of its own: the head downloads into that folder."""
+    from hydra.workspace import Workspace
+
+    folder = tmp_path / "work"
+    folder.mkdir()
+    ws = Workspace.open(str(folder / "ws.duckdb"))
+    ws.folder = folder
+    yield ws
+    ws.close()
+
+
+def leftovers(ws) -> list[str]:
+    return sorted(p.name for p in ws.folder.iterdir() if not p.name.startswith("ws.duckdb"))
+
+
+def rest_attach(ws, server, site="*", extra=""):
+    return ws.execute(f"ATTACH 'tableau+{server.url}' AS tab (SITE '{site}', TOKEN_NAME 'hydra', "
+                      f"TOKEN_ENV '{SECRET_ENV}'{extra})")
+
+
+def catalog(ws, kinds=("extract", "view data")) -> dict[str, tuple]:
+    marks = ", ".join(f"'{k}'" for k in kinds)
+    return {ref: (kind, rows, error) for ref, kind, rows, error in ws.query(
+        f"SELECT ref, kind, row_count, error FROM elements WHERE kind IN ({marks})")}
+
+
+def sign_ins(server) -> int:
+    return sum(1 for r in server.log if r.path == "/auth/signin")
+
+
+# --- REST ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.simulated
+def test_rest_attach_lists_extract_tables_views_and_fills_the_tables(work, tableau_server,
+                                                                     tableau_estate, pat):
+    """Simulates Tableau Server's REST API over two sites. Every extract table of every
+    package is an element with its Hyper columns and exact row count; the .tde is listed with
+    its reason; every view's data is an element; the tables are filled via 'rest'; the walk
+    signs in once per site, sends only GETs after each sign-in, and leaves no file behind."""
+    e = tableau_estate
+    result = rest_attach(work, tableau_server)
+    found = catalog(work)
+    assert found[ORDERS] == ("extract", 40, None)
+    assert found['tab."finance/datasources/Ledger"."Extract.Ledger"'] == ("extract", 25, None)
+    assert found['tab."finance/datasources/Ledger"."Reference.Accounts"'] == ("extract", 6, None)
+    assert found['tab."default/workbooks/Regional Sales"."Extract.Extract"'] == ("extract", 12, None)
+    assert found['tab."finance/workbooks/Quarterly Close"."Extract.Ledger"'][1] == 10
+    kind, rows, error = found['tab."finance/datasources/Legacy Budget"."Budget.tde"']
+    assert rows is None and error.startswith("Budget.tde is a legacy .tde extract")
+    views = [r for r, (k, _, _) in found.items() if k == "view data"]
+    assert len(views) == len(e.views())
+    assert 'tab."default/views/Regional Sales"."Overview"' in views
+    assert len(found) == 7 + len(e.views())
+    assert result.message == f"attached tab: {len(found)} elements"
+    types = dict(work.query(f"SELECT name, type FROM columns WHERE ref = '{ORDERS}'"))
+    assert types["amount"] == "DECIMAL(18,2)" and types["paid_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert work.query("SELECT source_type FROM columns WHERE ref = ? AND name = 'location'",
+                      [ORDERS]) == [("TABLEAU.TABGEOGRAPHY",)]
+    counts = dict(work.query("SELECT via || ':' || count(*), 1 FROM tableau_connections "
+                             "GROUP BY via"))
+    assert counts == {f"rest:{len(e.connections())}": 1}
+    assert work.query("SELECT site, via FROM tableau_sites ORDER BY site") == [
+        ("", "rest"), ("finance", "rest")]
+    assert sign_ins(tableau_server) == 2
+    assert {(r.method, r.path) for r in tableau_server.log if r.method != "GET"} == {
+        ("POST", "/auth/signin"), ("POST", "/auth/signout")}
+    assert leftovers(work) == []
+
+
+@pytest.mark.simulated
+def test_rest_select_an_extract_and_a_views_data(work, tableau_server, pat):
+    """Simulates the REST API. An extract table reads as Hyper holds it (the package is
+    downloaded and removed after); a view's summary data reads as its CSV; closing the
+    workspace signs out."""
+    rest_attach(work, tableau_server)
+    rows = work.execute(f"SELECT count(*), sum(amount), count(region), min(order_date) "
+                        f"FROM {ORDERS}").rows
+    # order_id g = 1..40: amount = g * 10.25, region NULL when g % 5 = 0
+    assert [tuple(r) for r in rows] == [(40, pytest.approx(10.25 * 820), 32,
+                                         __import__("datetime").date(2024, 1, 2))]
+    data = work.execute('SELECT "Region", sum("Sales") FROM '
+                        'tab."finance/views/Quarterly Close"."Close" GROUP BY 1 ORDER BY 1').rows
+    assert [r[0] for r in data] == ["East", "North", "South"]
+    assert work.query("SELECT type FROM columns WHERE ref = ? AND name = 'Sales'",
+                      ['tab."finance/views/Quarterly Close"."Close"']) in ([], [("BIGINT",)])
+    assert leftovers(work) == []
+    work.close()
+    assert tableau_server.log[-1].path == "/auth/signout"
+    assert {(r.method, r.path) for r in tableau_server.log if r.method != "GET"} == {
+        ("POST", "/auth/signin"), ("POST", "/auth/signout")}
+
+
+@pytest.mark.simulated
+def test_rest_extract_and_reconcile_extract_tables(work, tableau_server, pat, tmp_path):
+    """Simulates the REST API. EXTRACT of every extract table to Parquet, then RECONCILE: the
+    figures Hyper computed on a fresh download agree with the files written."""
+    import duckdb
+
+    rest_attach(work, tableau_server, "")
+    work.execute("MARK tab.\"default/*\".\"Extract.*\"")
+    out = tmp_path / "out"
+    result = work.execute(f"EXTRACT MARKED TO '{out}'")
+    assert {r[1] for r in result.rows} == {"done"}, result.rows
+    check = work.execute("RECONCILE LAST")
+    assert check.message.endswith("all passed"), check.rows
+    names = {r[0] for r in work.query(
+        "SELECT check_name FROM reconciliations WHERE ref = ? AND status = 'pass'", [ORDERS])}
+    assert {"row_count", "sum(amount)", "null_count(region)", "max(paid_at)"} <= names
+    files = list(out.glob("tab/default/datasources/Orders/Extract.Extract/*.parquet"))
+    assert duckdb.connect().execute(f"SELECT count(*) FROM read_parquet({[str(f) for f in files]})"
+                      ).fetchone() == (40,)
+    assert leftovers(work) == []
+
+
+@pytest.mark.simulated
+def test_rest_user_and_password_on_one_site(work, tableau_server, tableau_estate, monkeypatch):
+    """Simulates the REST API: USER/PASSWORD_ENV on SITE 'finance' fills that site only."""
+    monkeypatch.setenv("HYDRA_TEST_TAB_PW", tableau_estate.password)
+    work.execute(f"ATTACH 'tableau+{tableau_server.url}' AS tab (SITE 'finance', USER 'admin', "
+                 "PASSWORD_ENV 'HYDRA_TEST_TAB_PW')")
+    assert work.query("SELECT DISTINCT site FROM tableau_workbooks") == [("finance",)]
+    assert sign_ins(tableau_server) == 1
+    assert all(ref.startswith('tab."finance/') for ref in catalog(work))
+
+
+@pytest.mark.simulated
+def test_rest_token_expired_mid_walk_signs_in_again_once(work, tableau_server, pat):
+    """Simulates a token that expires mid-walk (401002, after 10 requests): one fresh sign-in,
+    the request repeated, and the ATTACH completes; a token that expires between two reads
+    is renewed the same way."""
+    tableau_server.token_budget = 10  # every session's token dies after 10 requests
+    rest_attach(work, tableau_server, "")
+    statuses = [r.status for r in tableau_server.log]
+    assert statuses.count(401) == 1 and sign_ins(tableau_server) == 2
+    tableau_server.token_budget = None
+    assert work.execute(f"SELECT count(*) FROM {ORDERS}").rows[0][0] == 40  # signs in
+    tableau_server.expire_tokens(after=0)
+    assert work.execute(f"SELECT count(*) FROM {ORDERS}").rows[0][0] == 40
+    assert [r.status for r in tableau_server.log].count(401) == 2
+    assert sign_ins(tableau_server) == 4
+
+
+@pytest.mark.simulated
+def test_rest_token_refused_again_fails_cleanly(work, tableau_server, tableau_estate, pat):
+    """Simulates a token that expires mid-walk and a server that refuses the fresh one too:
+    the ATTACH fails with one line without the secret, and leaves nothing in the workspace."""
+    sign_in = tableau_server.sign_in
+
+    def and_refuse_the_next(body):
+        answer = sign_in(body)
+        tableau_server.token_budget = 0  # later sessions are refused at their first request
+        return answer
+
+    tableau_server.token_budget = 5
+    tableau_server.sign_in = and_refuse_the_next
+    with pytest.raises(HydraError) as caught:
+        rest_attach(work, tableau_server, "")
+    text = str(caught.value)
+    assert "\n" not in text and tableau_estate.token_secret not in text
+    assert text.startswith("tab: Tableau session on ") and "expired while reading" in text
+    assert "refused again after a fresh sign-in" in text
+    assert sign_ins(tableau_server) == 2
+    assert work.query("SELECT count(*) FROM sources") == [(0,)]
+    assert leftovers(work) == []
+
+
+@pytest.mark.simulated
+def test_rest_bad_inputs_are_one_line_without_secrets(work, tableau_server, tableau_estate,
+                                                      monkeypatch):
+    """Simulates the REST API: a wrong token, an unknown site, an unset variable, and a
+    server that is not there (a closed port) are each one line naming what to fix."""
+    import socket
+
+    monkeypatch.setenv(SECRET_ENV, "wrong-secret-123")
+    with pytest.raises(HydraError) as wrong:
+        rest_attach(work, tableau_server, "")
+    assert str(wrong.value) == (
+        f"tab: Tableau refused the sign-in of token 'hydra' to {tableau_server.url} (Default "
+        "site) (401001): wrong, expired or revoked credentials, or no such site")
+    monkeypatch.setenv(SECRET_ENV, tableau_estate.token_secret)
+    with pytest.raises(HydraError) as unknown:
+        rest_attach(work, tableau_server, "marketing")
+    assert str(unknown.value) == (
+        f"tab: Tableau site 'marketing' does not exist on {tableau_server.url} or token 'hydra' "
+        "is not a member (sites it reaches: '', 'finance')")
+    monkeypatch.delenv(SECRET_ENV)
+    with pytest.raises(HydraError, match=f"^tab: environment variable {SECRET_ENV} \\(named by "
+                                         "TOKEN_ENV\\) is not set$"):
+        rest_attach(work, tableau_server, "")
+    monkeypatch.setenv(SECRET_ENV, tableau_estate.token_secret)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(HydraError) as gone:
+        work.execute(f"ATTACH 'tableau+http://127.0.0.1:{port}' AS tab (TOKEN_NAME 'hydra', "
+                     f"TOKEN_ENV '{SECRET_ENV}')")
+    assert str(gone.value) == (f"tab: cannot reach Tableau Server at http://127.0.0.1:{port}: "
+                               "connection refused")
+    with pytest.raises(HydraError, match="^tab: Tableau REST needs TOKEN_NAME with TOKEN_ENV"):
+        work.execute(f"ATTACH 'tableau+{tableau_server.url}' AS tab")
+    assert work.query("SELECT count(*) FROM sources") == [(0,)]
+
+
+# --- the repository ------------------------------------------------------------------------------
+
+
+def repo_uri(repository, role: str) -> str:
+    return "tableau+" + repository.url(role)
+
+
+def test_repository_readonly_fills_the_tables_and_extracts(work, tableau_repository,
+                                                           tableau_estate, tmp_path):
+    """The repository on the real PostgreSQL as its 'readonly' user: every table and view is
+    an element, none unreadable; the tables are filled via 'repository' (connections with
+    their dbname); repository tables EXTRACT and RECONCILE through the SQL head."""
+    repo = tableau_repository
+    result = work.execute(f"ATTACH '{repo_uri(repo, repo.readonly_role)}' AS tab")
+    assert "\nnote:" not in result.message
+    refs = {ref: error for ref, error in work.query(
+        "SELECT ref, error FROM elements WHERE source = 'tab'")}
+    assert "tab.public.workbooks" in refs and "tab.public._workbooks" in refs
+    assert not any(refs.values())
+    rows = work.query("SELECT owner_name, dbclass, server, dbname, via FROM tableau_connections "
+                      "WHERE dbclass = 'postgres' ORDER BY owner_name")
+    assert ("Orders", "postgres", "db.client.local", "crm", "repository") in rows
+    assert len(work.query("SELECT * FROM tableau_connections")) == len(tableau_estate.connections())
+    assert work.query("SELECT count(*) FROM tableau_events WHERE event_type = 'Login'") == [(2,)]
+    work.execute("MARK tab.public.workbooks, tab.public.data_connections")
+    done = work.execute(f"EXTRACT MARKED TO '{tmp_path / 'out'}'")
+    assert {r[1] for r in done.rows} == {"done"}
+    assert work.execute("RECONCILE LAST").message.endswith("all passed")
+
+
+def test_repository_tableau_user_lists_the_unreadable_with_the_reason(work, tableau_repository):
+    """The 'tableau' user reads only the _* views: the ATTACH succeeds, says so in one line, and
+    each base table is listed with the reason in elements.error."""
+    repo = tableau_repository
+    result = work.execute(f"ATTACH '{repo_uri(repo, repo.tableau_role)}' AS tab")
+    head, note = result.message.split("\nnote: ")
+    assert "\n" not in note
+    assert note.startswith(f"repository user '{repo.tableau_role}' cannot read ")
+    errors = dict(work.query("SELECT name, error FROM elements WHERE source = 'tab'"))
+    assert errors["_workbooks"] is None
+    assert errors["workbooks"].startswith("permission denied: the repository's 'tableau' user")
+    assert work.query("SELECT DISTINCT via FROM tableau_workbooks") == [("repository",)]
+    assert work.execute("SELECT count(*) FROM tab.public._workbooks").rows[0][0] == 12
+    with pytest.raises(HydraError, match="permission denied"):
+        work.execute("SELECT count(*) FROM tab.public.workbooks")
+
+
+def test_repository_not_enabled_says_how_to_enable_it(work):
+    """Nothing listens on the port (repository access is off): one line naming the tsm
+    command, without the password."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(HydraError) as caught:
+        work.execute(f"ATTACH 'tableau+postgresql://readonly:Sekr3t-pw@127.0.0.1:{port}/"
+                     "workgroup' AS tab")
+    text = str(caught.value)
+    assert text.startswith(f"tab: cannot connect to the Tableau repository at 127.0.0.1:{port}: "
+                           "connection refused; repository access is off")
+    assert "tsm data-access repository-access enable" in text
+    assert "Sekr3t" not in text and "\n" not in text
+
+
+@pytest.mark.simulated
+def test_both_paths_rest_completed_from_the_repository(work, tableau_server, tableau_repository,
+                                                       tableau_estate, pat):
+    """Simulates the REST API, with the repository on the real PostgreSQL: content rows come
+    from REST completed by the repository (dbname, repository ids), history from the
+    repository; with SITE 'finance' the repository's other site is left out."""
+    repo = tableau_repository
+    rest_attach(work, tableau_server, "finance", f", REPOSITORY '{repo.readonly_url}'")
+    rows = work.query("SELECT owner_name, dbname, repository_id IS NOT NULL, via "
+                      "FROM tableau_connections WHERE dbclass = 'snowflake'")
+    assert rows == [("Ledger", "FINANCE", True, "rest+repository")]
+    assert work.query("SELECT DISTINCT site, via FROM tableau_extract_refreshes") == [
+        ("finance", "repository")]
+    assert work.query("SELECT DISTINCT site FROM tableau_events") == [("finance",)]
+    kinds = dict(work.query("SELECT kind, count(*) FROM elements GROUP BY kind"))
+    assert kinds["extract"] == 5 and kinds["table"] > 100
+    assert work.execute("SELECT count(*) FROM tab.public.sites").rows[0][0] == 2
+    assert work.execute('SELECT count(*) FROM tab."finance/datasources/Ledger".'
+                        '"Reference.Accounts"').rows[0][0] == 6
