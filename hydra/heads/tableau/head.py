@@ -27,7 +27,6 @@ Read-only: only GETs after a sign-in, a sign-out at close; repository sessions a
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import threading

@@ -75,7 +75,8 @@ def test_rest_attach_lists_extract_tables_views_and_fills_the_tables(work, table
     assert found[ORDERS] == ("extract", 40, None)
     assert found['tab."finance/datasources/Ledger"."Extract.Ledger"'] == ("extract", 25, None)
     assert found['tab."finance/datasources/Ledger"."Reference.Accounts"'] == ("extract", 6, None)
-    assert found['tab."default/workbooks/Regional Sales"."Extract.Extract"'] == ("extract", 12, None)
+    regional = 'tab."default/workbooks/Regional Sales"."Extract.Extract"'
+    assert found[regional] == ("extract", 12, None)
     assert found['tab."finance/workbooks/Quarterly Close"."Extract.Ledger"'][1] == 10
     kind, rows, error = found['tab."finance/datasources/Legacy Budget"."Budget.tde"']
     assert rows is None and error.startswith("Budget.tde is a legacy .tde extract")
@@ -102,8 +103,8 @@ def test_rest_attach_lists_extract_tables_views_and_fills_the_tables(work, table
 @pytest.mark.simulated
 def test_rest_select_an_extract_and_a_views_data(work, tableau_server, pat):
     """Simulates the REST API. An extract table reads as Hyper holds it (the package is
-    downloaded and removed after); a view's summary data reads as its CSV; closing the
-    workspace signs out."""
+    downloaded and removed after); a view's summary data reads as its CSV; PROFILE takes
+    Hyper's own figures; closing the workspace signs out."""
     rest_attach(work, tableau_server)
     rows = work.execute(f"SELECT count(*), sum(amount), count(region), min(order_date) "
                         f"FROM {ORDERS}").rows
@@ -115,6 +116,10 @@ def test_rest_select_an_extract_and_a_views_data(work, tableau_server, pat):
     assert [r[0] for r in data] == ["East", "North", "South"]
     assert work.query("SELECT type FROM columns WHERE ref = ? AND name = 'Sales'",
                       ['tab."finance/views/Quarterly Close"."Close"']) in ([], [("BIGINT",)])
+    work.execute(f"PROFILE {ORDERS}")
+    assert work.query("SELECT DISTINCT method FROM stats WHERE ref = ?", [ORDERS]) == [
+        ("hyper aggregate query on the downloaded extract",)]
+    assert work.query("SELECT row_count FROM stats WHERE ref = ? LIMIT 1", [ORDERS]) == [(40,)]
     assert leftovers(work) == []
     work.close()
     assert tableau_server.log[-1].path == "/auth/signout"
@@ -343,7 +348,8 @@ _BIG = textwrap.dedent("""
     reconcile = ws.execute("RECONCILE LAST")
     peak = status("VmHWM:")
     checks = ws.query("SELECT check_name, source_value, target_value, status FROM reconciliations")
-    left = sorted(p.name for p in folder.iterdir() if p.name not in ("out", "ws.duckdb", "ws.duckdb.wal"))
+    left = sorted(p.name for p in folder.iterdir()
+                  if p.name not in ("out", "ws.duckdb", "ws.duckdb.wal"))
     ws.close()
     print(json.dumps({"extract": [list(r) for r in extract.rows], "reconcile": reconcile.message,
                       "checks": checks, "growth_kb": peak - before, "left": left}, default=str))
@@ -384,3 +390,25 @@ def test_million_row_extract_to_parquet_and_reconcile_in_bounded_memory(
     # at 3M, most of it EXTRACT's own buffers (bench_extract_memory: 570 MiB for 4 GiB); the
     # reader's own bound (a stream, not the table whole) is test_tableau_protocol's million test
     assert result["growth_kb"] < 200 * 1024, result["growth_kb"]
+
+
+@pytest.mark.simulated
+def test_a_download_shows_its_size_first_at_a_terminal(work, tableau_server, pat, monkeypatch):
+    """Simulates the REST API. At a terminal, each download is announced with its size
+    before it starts (scripts and pipes get no such line)."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    rest_attach(work, tableau_server, "", ", EXTRACTS false")
+    assert not any(kind == "extract" for kind, _, _ in catalog(work).values())
+    work.execute("DETACH tab")
+    screen = Terminal()
+    monkeypatch.setattr("sys.stderr", screen)
+    rest_attach(work, tableau_server, "")
+    size = tableau_server.content_path(
+        next(d for d in tableau_server.estate.datasources if d.name == "Orders"), True
+    ).stat().st_size
+    assert f"tab: downloading Orders.tdsx ({size / 1024:.1f} KB)\n" in screen.getvalue()
