@@ -224,6 +224,11 @@ class TableauHead(Head):
                 rest_rows = self.rest.inventory(each)
             except HeadError as err:
                 raise self._error(err) from None
+            except Exception as err:  # noqa: BLE001 - a TSC error outside a call(): one line
+                from .rest import _tsc_reason
+
+                raise self._error(TableauError(
+                    f"Tableau REST at {self.rest_spec.server}: {_tsc_reason(err)}")) from None
         from .merge import merge
 
         self._inventory = merge(rest_rows, repository_rows)

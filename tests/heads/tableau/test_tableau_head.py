@@ -64,13 +64,21 @@ def sign_ins(server) -> int:
 
 @pytest.mark.simulated
 def test_rest_attach_lists_extract_tables_views_and_fills_the_tables(work, tableau_server,
-                                                                     tableau_estate, pat):
-    """Simulates Tableau Server's REST API over two sites. Every extract table of every
-    package is an element with its Hyper columns and exact row count; the .tde is listed with
-    its reason; every view's data is an element; the tables are filled via 'rest'; the walk
-    signs in once per site, sends only GETs after each sign-in, and leaves no file behind."""
+                                                                     tableau_estate, pat,
+                                                                     monkeypatch):
+    """Simulates Tableau Server's REST API over two sites, in pages of 3. Every extract table
+    of every package is an element with its Hyper columns and exact row count; the .tde is
+    listed with its reason; every view's data is an element; the tables are filled via
+    'rest'; the walk signs in once per site, sends only GETs after each sign-in, and leaves no
+    file behind."""
     e = tableau_estate
+    monkeypatch.setattr("hydra.heads.tableau.rest.PAGE_SIZE", 3)  # 7 and 5 workbooks a site
     result = rest_attach(work, tableau_server)
+    assert work.query("SELECT site, count(*) FROM tableau_workbooks GROUP BY 1 ORDER BY 1") == [
+        ("", 5), ("finance", 7)]
+    pages = {r.query.get("pageNumber", ["1"])[0] for r in tableau_server.log
+             if r.path.endswith("/workbooks")}
+    assert pages == {"1", "2", "3"}
     found = catalog(work)
     assert found[ORDERS] == ("extract", 40, None)
     assert found['tab."finance/datasources/Ledger"."Extract.Ledger"'] == ("extract", 25, None)
@@ -412,3 +420,30 @@ def test_a_download_shows_its_size_first_at_a_terminal(work, tableau_server, pat
         next(d for d in tableau_server.estate.datasources if d.name == "Orders"), True
     ).stat().st_size
     assert f"tab: downloading Orders.tdsx ({size / 1024:.1f} KB)\n" in screen.getvalue()
+
+
+@pytest.mark.simulated
+def test_a_reopened_workspace_reads_from_the_catalog_and_refresh_walks_again(
+        tmp_path, tableau_server, tableau_repository, pat):
+    """Simulates the REST API, with the repository on the real PostgreSQL: after the workspace
+    is closed and opened again, extract tables, view data and repository tables read from what
+    the catalog kept; REFRESH walks the server again."""
+    from hydra.workspace import Workspace
+
+    path = str(tmp_path / "ws.duckdb")
+    ws = Workspace.open(path)
+    rest_attach(ws, tableau_server, "", f", REPOSITORY '{tableau_repository.readonly_url}'")
+    before = ws.query("SELECT count(*) FROM elements")
+    ws.close()
+    ws = Workspace.open(path)
+    try:
+        assert ws.execute(f"SELECT count(*) FROM {ORDERS}").rows[0][0] == 40
+        assert ws.execute('SELECT count(*) FROM tab."default/views/Pipeline"."Pipeline"'
+                          ).rows[0][0] == 6
+        assert ws.execute("SELECT count(*) FROM tab.public.views").rows[0][0] > 0
+        signed = sign_ins(tableau_server)
+        ws.execute("REFRESH tab")
+        assert sign_ins(tableau_server) == signed + 1
+        assert ws.query("SELECT count(*) FROM elements") == before
+    finally:
+        ws.close()
