@@ -81,7 +81,10 @@ class TableauHead(Head):
         else:
             raise HeadError(f"{name}: a Tableau URI is tableau+https://server or "
                             "tableau+postgresql://user@server:8060/workgroup")
-        self.repository_url = _repository_url(repository) if repository else None
+        try:
+            self.repository_url = _repository_url(repository) if repository else None
+        except HeadError as err:
+            raise HeadError(f"{name}: {err}") from None
         self.extracts = parse_bool(self.options.get("EXTRACTS"), default=True)
         self.repository = None  # the SQL head over the repository (composition), once open
         self.rest = None
@@ -518,6 +521,8 @@ def _repository_url(url: str) -> str:
     filled in when not written."""
     from sqlalchemy.engine import make_url
 
+    from hydra.secrets import MASK
+
     if url.lower().startswith("tableau+"):
         url = url[len("tableau+"):]
     try:
@@ -525,6 +530,9 @@ def _repository_url(url: str) -> str:
     except Exception:  # noqa: BLE001
         raise HeadError("REPOSITORY must be a URL: postgresql://readonly:${PW}@server:8060/"
                         "workgroup") from None
+    if parsed.password == MASK:
+        raise HeadError("the repository's password was not stored: DETACH and ATTACH again "
+                        "with it written as ${ENV_VAR} in REPOSITORY")
     if parsed.get_backend_name() not in ("postgresql", "postgres"):
         raise HeadError("the Tableau repository is PostgreSQL: REPOSITORY 'postgresql://…'")
     parsed = parsed.set(port=parsed.port or REPOSITORY_PORT,

@@ -447,3 +447,30 @@ def test_a_reopened_workspace_reads_from_the_catalog_and_refresh_walks_again(
         assert ws.query("SELECT count(*) FROM elements") == before
     finally:
         ws.close()
+
+
+@pytest.mark.simulated
+def test_no_secret_reaches_the_workspace(tmp_path, tableau_server, tableau_repository,
+                                         tableau_estate, pat):
+    """Simulates the REST API, with the repository on the real PostgreSQL (trust: any password
+    passes): the token's secret and the repository's literal password are in no table of the
+    workspace nor in its file; reopened, the source says how to give the password."""
+    from hydra.workspace import Workspace
+
+    password = "Repo-Sekr3t-77"
+    url = tableau_repository.readonly_url.replace("@", f":{password}@", 1)
+    path = tmp_path / "ws.duckdb"
+    ws = Workspace.open(str(path))
+    rest_attach(ws, tableau_server, "", f", REPOSITORY '{url}'")
+    stored = ws.query("SELECT uri, options::VARCHAR FROM sources")
+    ws.close()
+    assert password not in str(stored) and "***" in str(stored)
+    data = path.read_bytes()
+    assert password.encode() not in data and tableau_estate.token_secret.encode() not in data
+    ws = Workspace.open(str(path))
+    try:
+        with pytest.raises(HydraError, match=r"^tab: the repository's password was not "
+                                             r"stored.*\$\{ENV_VAR\}"):
+            ws.execute("SELECT count(*) FROM tab.public.sites")
+    finally:
+        ws.close()
