@@ -4,52 +4,40 @@
         (SITE 'finance' | '*', TOKEN_NAME 'hydra', TOKEN_ENV 'TAB_PAT'
          | USER 'admin', PASSWORD_ENV 'TAB_PW',
          [REPOSITORY 'postgresql://readonly:${TAB_REPO_PW}@tableau.client.com:8060/workgroup',]
-         [EXTRACTS false,] [VERIFY false])
+         [EXTRACTS false,] [VERIFY false,] [TIMEOUT 60])
     ATTACH 'tableau+postgresql://readonly:${TAB_REPO_PW}@tableau.client.com:8060/workgroup' AS tab
 
-Elements:
+A head made of two inner heads, each element read by the one that owns it (``owner``):
 
-* the repository's tables and views (``tab.public.workbooks``), read through the SQL head, which
-  this head holds (composition: ``self.repository``) and delegates to for those elements only.
-  Relations the repository user may not read are listed with the reason in ``elements.error``,
-  and ATTACH says in one line how many there are;
-* every table of every ``.hyper`` extract of a published datasource or a workbook
-  (``tab."finance/datasources/Ledger"."Extract.Ledger"``): ATTACH downloads each package once
-  to read its tables' columns and row counts (``EXTRACTS false`` skips that), a read downloads
-  it again; each download is streamed to a file in the workspace's folder (its size is shown
-  first) and removed when done. Hyper computes PROFILE/RECONCILE figures itself. A legacy
-  ``.tde`` is listed with the reason it cannot be read in ``elements.error``;
-* every view's summary data as CSV (``tab."default/views/Regional Sales".Overview``).
+* the repository (``workgroup``, PostgreSQL) is the SQL head itself (``self.repository``): its
+  tables and views are elements (``tab.public.workbooks``) read, split and reconciled by it. The
+  relations the repository user may not read (the ``tableau`` user reads only the ``_*`` views)
+  are listed with the reason in ``elements.error``, and ATTACH says in one line how many;
+* the published content is ``rest_head.RestHead`` (``self.rest``): every table of every extract
+  (``tab."finance/datasources/Ledger"."Extract.Ledger"``) and every view's summary data
+  (``tab."default/views/Regional Sales".Overview``).
 
-Virtual tables (``tableau_*``): from REST, the repository, or both (``merge``).
-Read-only: only GETs after a sign-in, a sign-out at close; repository sessions are read-only.
+The virtual tables (``tableau_*``) come from either path, or both (``merge``). Read-only: only
+GETs after a sign-in, a sign-out at close; repository sessions are read-only transactions.
 """
 
 from __future__ import annotations
 
-import sys
-import tempfile
-import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from hydra.heads.base import Aggregates, Column, Element, Head, HeadError, parse_bool
 
-from . import content
-from .content import CONTENT_KINDS, EXTRACT_KIND, VIEW_DATA_KIND, ContentRef
+from .content import CONTENT_KINDS
 from .errors import TableauConnectionError, TableauError
 from .rows import TABLES, Row
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from .rest import SiteSession
-
 REPOSITORY_PORT, REPOSITORY_DATABASE = 8060, "workgroup"
 REST_OPTIONS = ("SITE", "TOKEN_NAME", "TOKEN_ENV", "USER", "PASSWORD_ENV", "VERIFY", "TIMEOUT",
                 "EXTRACTS")
 SQL_OPTIONS = ("BULK", "BATCH_ROWS")  # passed through to the repository's SQL head
-KINDS = (("datasource", "tableau_datasources"), ("workbook", "tableau_workbooks"))
 
 
 class TableauHead(Head):
@@ -85,19 +73,12 @@ class TableauHead(Head):
             self.repository_url = _repository_url(repository) if repository else None
         except HeadError as err:
             raise HeadError(f"{name}: {err}") from None
-        self.extracts = parse_bool(self.options.get("EXTRACTS"), default=True)
-        self.repository = None  # the SQL head over the repository (composition), once open
-        self.rest = None
+        self.repository = None  # the SQL head over the repository, once open
+        self.rest = None  # the RestHead over the published content, once open
         self.attach_note: str | None = None  # one line the workspace shows after ATTACH
         self._repository_mode: str | None = None
         self._unreadable: dict[tuple[str, ...], str] = {}
-        self._inventory: dict[str, list[Row]] | None = None
-        self._live: SiteSession | None = None  # the one signed-in session reads use
-        self._lock = threading.Lock()
-        self._hyper = None  # a running Hyper process (context manager), shared by reads
-        self._process = None  # … and the process itself
-        self._hyper_lock = threading.Lock()
-        self._open_files: set[Any] = set()  # packages and extracts a read has not closed yet
+        self._repository_rows: dict[str, list[Row]] | None = None
 
     def _rest_spec(self, server: str):
         from .rest import RestSpec
@@ -114,38 +95,25 @@ class TableauHead(Head):
                         opts.get("TOKEN_ENV"), opts.get("USER"), opts.get("PASSWORD_ENV"),
                         parse_bool(opts.get("VERIFY"), default=True), timeout)
 
-    @staticmethod
-    def redact(uri: str) -> str:
-        from hydra.secrets import redact_uri
-
-        return redact_uri(uri)
-
     # -- life cycle -----------------------------------------------------------------------------
 
     def open(self) -> None:
-        from .rest import TableauRest
+        from .rest_head import RestHead
 
         self.close()  # REFRESH opens the same head again
         if self.repository_url:
             self._open_repository()
         if self.rest_spec is not None:
-            self.rest = TableauRest(self.rest_spec, self.name)
+            self.rest = RestHead(self.name, self.rest_spec,
+                                 parse_bool(self.options.get("EXTRACTS"), default=True),
+                                 self.work_folder)
+            self.rest.open()
 
     def close(self) -> None:
-        with self._lock:
-            if self._live is not None:
-                self._live.sign_out()
-                self._live = None
-        for opened in list(self._open_files):
-            opened.close()
-        self._open_files.clear()
-        with self._hyper_lock:
-            if self._hyper is not None:
-                self._hyper.__exit__(None, None, None)
-                self._hyper = None
-        if self.repository is not None:
-            self.repository.close()
-            self.repository = None
+        for inner in (self.rest, self.repository):
+            if inner is not None:
+                inner.close()
+        self.rest = self.repository = None
 
     def _open_repository(self) -> None:
         from sqlalchemy.engine import make_url
@@ -167,7 +135,7 @@ class TableauHead(Head):
         except Exception as err:  # noqa: BLE001 - a driver error, made one line
             inner.close()
             raise self._error(TableauError(f"cannot list the repository's relations: "
-                                           f"{self._clean(err)}")) from None
+                                           f"{self.clean(str(err))}")) from None
         self._repository_mode = access_mode(relations)
         if self._repository_mode is None:
             inner.close()
@@ -184,16 +152,17 @@ class TableauHead(Head):
 
     # -- errors -------------------------------------------------------------------------------
 
-    def _clean(self, err: BaseException | str) -> str:
+    def clean(self, message: str) -> str:
+        """One line, the URIs' secrets masked."""
         from hydra.errors import one_line
         from hydra.secrets import mask_secrets, uri_secrets
 
-        text = one_line(err) if isinstance(err, BaseException) else str(err)
-        return mask_secrets(text, uri_secrets(self.uri) + uri_secrets(self.repository_url or ""))
+        secrets = uri_secrets(self.uri) + uri_secrets(self.repository_url or "")
+        return mask_secrets(one_line(Exception(message)), secrets)
 
     def _error(self, err: HeadError) -> HeadError:
-        """The same error, its one line masked and starting with the source's name."""
-        text = self._clean(str(err))
+        """The same error, masked, its one line starting with the source's name."""
+        text = self.clean(str(err))
         prefix = f"{self.name}: "
         return type(err)(text if text.startswith(prefix) else prefix + text)
 
@@ -201,319 +170,88 @@ class TableauHead(Head):
 
     def enumerate(self) -> Iterable[Element]:
         elements: list[Element] = []
-        repository_rows = None
+        self._repository_rows = None
         if self.repository is not None:
             from .repository import inventory
 
-            for el in self.repository.enumerate():
+            for el in self.call(self.repository, "enumerate"):
                 reason = self._unreadable.get(tuple(el.parts))
                 if reason:
                     el.error, el.note = reason, None
                 elements.append(el)
             try:
                 with self.repository.engine.connect() as conn:
-                    repository_rows = inventory(conn, self.name, self._repository_mode)
+                    self._repository_rows = inventory(conn, self.name, self._repository_mode)
             except Exception as err:  # noqa: BLE001
                 raise self._error(TableauError(f"cannot read the repository's inventory: "
-                                               f"{self._clean(err)}")) from None
-        rest_rows = None
+                                               f"{self.clean(str(err))}")) from None
         if self.rest is not None:
-            names = content.UniqueNames()
-
-            def each(session, part):
-                elements.extend(self._content_elements(session, part, names))
-
-            try:
-                rest_rows = self.rest.inventory(each)
-            except HeadError as err:
-                raise self._error(err) from None
-            except Exception as err:  # noqa: BLE001 - a TSC error outside a call(): one line
-                from .rest import _tsc_reason
-
-                raise self._error(TableauError(
-                    f"Tableau REST at {self.rest_spec.server}: {_tsc_reason(err)}")) from None
-        from .merge import merge
-
-        self._inventory = merge(rest_rows, repository_rows)
+            elements.extend(self.call(self.rest, "enumerate"))
         return elements
 
     def head_tables(self) -> Mapping[str, Iterable[Mapping[str, Any]]]:
-        return dict(self._inventory or {})
+        from .merge import merge
 
-    def _content_elements(self, session: SiteSession, part: dict[str, list[Row]],
-                          names: content.UniqueNames) -> list[Element]:
-        """The site's extract tables (each package downloaded once) and views' summary data."""
-        site = session.site
-        label = content.site_label(site)
-        unique = {r[f"{kind}_id"]: names((label, kind), r[f"{kind}_name"], r[f"{kind}_id"])
-                  for kind, table in KINDS for r in part[table]}
-        out: list[Element] = []
-        if self.extracts:
-            for kind, table in KINDS:
-                for r in part[table]:
-                    if r["has_extract"]:
-                        parts = (f"{label}/{kind}s/{unique[r[f'{kind}_id']]}",)
-                        out.extend(self._package_elements(session, kind, r, parts))
-        for r in part["tableau_views"]:
-            workbook = unique.get(r["workbook_id"]) or r["workbook_name"] or r["workbook_id"]
-            ref = ContentRef(site, "view", r["view_id"])
-            out.append(Element((f"{label}/views/{workbook}", r["view_name"]), VIEW_DATA_KIND,
-                               ref.path, modified_at=r["updated_at"]))
-        return out
+        rest_rows = self.rest.head_tables() if self.rest is not None else None
+        return merge(rest_rows, self._repository_rows) or {}
 
-    def _package_elements(self, session: SiteSession, kind: str, r: Row,
-                          parts: tuple[str, ...]) -> list[Element]:
-        from .extracts import HyperExtract, LegacyExtractError
+    # -- delegation: each element to the inner head that owns it ------------------------------
 
-        luid = r[f"{kind}_id"]
-        try:
-            package = self._download(session, kind, luid)
-        except TableauConnectionError:
-            raise
-        except TableauError as err:  # e.g. no permission to download: listed, not fatal
-            ref = ContentRef(session.site, kind, luid)
-            return [Element((*parts, "content"), EXTRACT_KIND, ref.path, error=str(err))]
-        out = []
-        with package:
-            size = package.path.stat().st_size
-            members = package.members
-            for member in members:
-                ref = ContentRef(session.site, kind, luid, member)
-                stem = Path(member).name
-                if member.lower().endswith(".tde"):
-                    try:
-                        package.hyper(member)
-                    except LegacyExtractError as err:
-                        out.append(Element((*parts, stem), EXTRACT_KIND, ref.path,
-                                           size_bytes=size, error=str(err)))
-                    continue
-                try:
-                    with HyperExtract(package.hyper(member), package.folder,
-                                      self._hyper_process()) as hyper:
-                        tables = hyper.tables()
-                except TableauError as err:
-                    out.append(Element((*parts, stem), EXTRACT_KIND, ref.path, size_bytes=size,
-                                       error=str(err)))
-                    continue
-                for t in tables:
-                    last = f"{t.schema}.{t.name}"
-                    if len(members) > 1:  # tables of two extracts may share a name
-                        last = f"{stem}:{last}"
-                    out.append(Element(
-                        (*parts, last), EXTRACT_KIND,
-                        ContentRef(session.site, kind, luid, member, t.schema, t.name).path,
-                        row_count=t.row_count, row_count_exact=True, size_bytes=size,
-                        modified_at=r["updated_at"],
-                        columns=[Column(c.name, c.type, c.hyper_type, c.nullable, c.note)
-                                 for c in t.columns]))
-        return out
-
-    def schema(self, element: Element) -> list[Column]:
-        if element.kind == VIEW_DATA_KIND:
-            table = self._view_table(element, None)
-            return [Column(f.name, content.arrow_to_duckdb(f.type), "csv", True)
-                    for f in table.schema]
-        if element.kind == EXTRACT_KIND:
-            with self._extract(element) as (hyper, table):
-                return [Column(c.name, c.type, c.hyper_type, c.nullable, c.note)
-                        for c in table.columns]
-        return self._repository().schema(element)
-
-    # -- content: downloads, Hyper ----------------------------------------------------------
-
-    def _folder(self) -> Path:
-        return Path(self.work_folder or tempfile.gettempdir())
-
-    def _say(self, line: str) -> None:
-        """Progress for a person at a terminal (scripts and pipes get none), on stderr."""
-        if sys.stderr.isatty():
-            print(line, file=sys.stderr, flush=True)
-
-    def _download(self, session: SiteSession, kind: str, luid: str):
-        from .extracts import open_download
-
-        def on_size(size: int | None, file_name: str) -> None:
-            self._say(f"{self.name}: downloading {file_name} ({_size(size)})")
-
-        return open_download(session, kind, luid, self._folder(), on_size)
-
-    def _hyper_process(self):
-        from .extracts import hyper_process
-
-        with self._hyper_lock:
-            if self._hyper is None:
-                started = hyper_process()
-                self._process = started.__enter__()
-                self._hyper = started
-            return self._process
-
-    def _session(self, site: str) -> SiteSession:
-        """The signed-in session of ``site`` (caller holds ``_lock``): one at a time, since a
-        personal access token holds one session; a read on another site signs in there."""
-        from .rest import SiteSession
-
-        if self.rest is None:
-            raise HeadError(f"{self.name}: Tableau content is read through REST: ATTACH "
-                            "'tableau+https://server' (…, REPOSITORY '…') to read it")
-        if self._live is not None and self._live.site == site:
-            return self._live
-        if self._live is not None:
-            self._live.sign_out()
-            self._live = None
-        self._live = SiteSession(self.rest_spec, site, self.name).sign_in()
-        return self._live
-
-    def _extract(self, element: Element):
-        """A context: the element's package downloaded, its .hyper open; (extract, table)."""
-        from contextlib import contextmanager
-
-        from .extracts import HyperExtract
-
-        ref = self._content_ref(element)
-
-        @contextmanager
-        def opened():
-            package = self._fetch(ref)
-            hyper = None
-            try:
-                try:
-                    hyper = HyperExtract(package.hyper(ref.member), package.folder,
-                                         self._hyper_process())
-                    table = hyper.table(ref.schema, ref.table)
-                except HeadError as err:
-                    raise self._error(err) from None
-                yield hyper, table
-            finally:
-                if hyper is not None:
-                    hyper.close()
-                package.close()
-
-        return opened()
-
-    def _fetch(self, ref: ContentRef):
-        try:
-            with self._lock:
-                return self._download(self._session(ref.site), ref.kind, ref.luid)
-        except HeadError as err:
-            raise self._error(err) from None
-
-    def _content_ref(self, element: Element) -> ContentRef:
-        if element.error:
-            raise HeadError(f"{self.name}: {element.error}")
-        try:
-            return ContentRef.parse(element.path or "")
-        except ValueError as err:
-            raise HeadError(f"{self.name}: {err}") from None
-
-    def _view_table(self, element: Element, columns: list[Column] | None):
-        ref = self._content_ref(element)
-        try:
-            with self._lock:
-                data = self._session(ref.site).view_data(ref.luid)
-        except HeadError as err:
-            raise self._error(err) from None
-        try:
-            return content.read_csv(data, columns)
-        except Exception as err:  # noqa: BLE001 - pyarrow's CSV errors, one line
-            raise HeadError(f"{self.name}: the summary data of view {element.name} cannot be "
-                            f"read as its columns: {self._clean(err)}") from None
-
-    # -- data -----------------------------------------------------------------------------------
-
-    def _repository(self):
+    def owner(self, element: Element) -> Head:
+        """The REST head for extract tables and view data, the SQL head for the repository's
+        relations (told apart by ``kind``, which the catalog keeps)."""
+        if element.kind in CONTENT_KINDS:
+            if self.rest is None:
+                raise HeadError(f"{self.name}: Tableau content is read through REST: ATTACH "
+                                "'tableau+https://server' (…, REPOSITORY '…') to read it")
+            return self.rest
         if self.repository is None:
             raise HeadError(f"{self.name}: the repository is not attached: give REPOSITORY "
                             "'postgresql://readonly:${PW}@server:8060/workgroup'")
+        if element.error:
+            raise HeadError(f"{self.name}: {element.error}")
         return self.repository
 
+    def call(self, inner: Head, method: str, *args: Any) -> Any:
+        try:
+            return getattr(inner, method)(*args)
+        except HeadError as err:
+            raise self._error(err) from None
+
+    def on(self, element: Element, method: str, *args: Any) -> Any:
+        try:
+            inner = self.owner(element)
+        except HeadError as err:
+            raise self._error(err) from None
+        return self.call(inner, method, element, *args)
+
+    def schema(self, element: Element) -> list[Column]:
+        return self.on(element, "schema")
+
     def scan_sql(self, element: Element) -> str | None:
-        return None if element.kind in CONTENT_KINDS else self._repository().scan_sql(element)
+        return self.on(element, "scan_sql")
 
     def can_filter(self, element: Element, predicate) -> bool:
-        if element.kind in CONTENT_KINDS:
+        try:
+            return self.on(element, "can_filter", predicate)
+        except HeadError:
             return False
-        return self._repository().can_filter(element, predicate)
-
-    def split(self, element: Element, parts: int):
-        if element.kind in CONTENT_KINDS:
-            return None
-        return self._repository().split(element, parts)
 
     def read(self, element: Element, columns=None, predicates=None, limit=None
              ) -> pa.RecordBatchReader:
-        if element.kind == VIEW_DATA_KIND:
-            table = self._view_table(element, element.columns)
-            if columns is not None:
-                table = table.select(columns)
-            if limit is not None:
-                table = table.slice(0, limit)
-            return table.to_reader()
-        if element.kind == EXTRACT_KIND:
-            return self._read_extract(element, columns, limit)
-        if element.error:
-            raise HeadError(f"{self.name}: {element.error}")
-        return self._repository().read(element, columns, predicates, limit)
+        return self.on(element, "read", columns, predicates, limit)
 
-    def _read_extract(self, element: Element, columns, limit) -> pa.RecordBatchReader:
-        """Download, open, and stream the table; the files go when the stream ends, or at
-        ``close()`` for a stream dropped half-read."""
-        import pyarrow as pa
-
-        opened = self._extract(element)
-        hyper, table = opened.__enter__()
-        closer = _Closer(opened)
-        self._open_files.add(closer)
-        try:
-            reader = hyper.read(table, columns, limit=limit)
-        except HeadError as err:
-            closer.close()
-            raise self._error(err) from None
-
-        def batches():
-            try:
-                yield from reader
-            finally:
-                closer.close()
-                self._open_files.discard(closer)
-
-        return pa.RecordBatchReader.from_batches(reader.schema, batches())
+    def split(self, element: Element, parts: int):
+        return self.on(element, "split", parts)
 
     def aggregates(self, element: Element, columns: list[Column]) -> Aggregates | None:
-        if element.kind == VIEW_DATA_KIND:
-            return None
-        if element.kind != EXTRACT_KIND:
-            return self._repository().aggregates(element, columns)
-        with self._extract(element) as (hyper, table):
-            try:
-                figures = hyper.figures(table, [c.name for c in columns])
-            except HeadError as err:
-                raise self._error(err) from None
-        return Aggregates(figures.row_count, figures.columns,
-                          "hyper aggregate query on the downloaded extract",
-                          figures.distinct_approximate)
+        return self.on(element, "aggregates", columns)
 
     def count(self, element: Element) -> tuple[int, str] | None:
-        if element.kind == VIEW_DATA_KIND:
-            return None
-        if element.kind != EXTRACT_KIND:
-            return self._repository().count(element)
-        with self._extract(element) as (hyper, table):
-            return table.row_count, "hyper count(*) on the downloaded extract"
+        return self.on(element, "count")
 
-
-class _Closer:
-    """A read's open files, closable once (the stream's end or the head's ``close()``)."""
-
-    def __init__(self, context):
-        self._context, self._done = context, False
-
-    def close(self) -> None:
-        if not self._done:
-            self._done = True
-            try:
-                self._context.__exit__(None, None, None)
-            except Exception:  # noqa: BLE001 - closing must not hide a more useful error
-                pass
+    def reads_every_row(self, element: Element) -> bool:
+        return self.on(element, "reads_every_row")
 
 
 def _repository_url(url: str) -> str:
@@ -538,13 +276,3 @@ def _repository_url(url: str) -> str:
     parsed = parsed.set(port=parsed.port or REPOSITORY_PORT,
                         database=parsed.database or REPOSITORY_DATABASE)
     return parsed.render_as_string(hide_password=False)
-
-
-def _size(size: int | None) -> str:
-    if size is None:
-        return "size not given"
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return ""
