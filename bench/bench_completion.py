@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-n", "--runs", type=int, default=20)
     args = p.parse_args(argv)
 
-    from hydra.repl_completion import CatalogCache, HydraCompleter
-    from hydra.workspace import Workspace
+    from hydra.shell.repl.completion import CatalogCache, HydraCompleter
+    from hydra.statements.workspace import Workspace
 
     ws = Workspace.open(":memory:")
     started = time.perf_counter()

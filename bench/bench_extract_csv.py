@@ -54,7 +54,7 @@ def time_duckdb(path: str) -> tuple[float, float]:
 
 
 def time_hydra(folder: str, out: str, options: str = "") -> tuple[float, float, int]:
-    from hydra.workspace import Workspace
+    from hydra.statements.workspace import Workspace
 
     ws = Workspace.open(":memory:")
     ws.execute(f"ATTACH '{folder}' AS f")

@@ -19,7 +19,8 @@ import sys
 import time
 from importlib.metadata import EntryPoint
 
-from hydra.heads.base import Column, Element, Head
+from hydra.core.model import Column, Element
+from hydra.heads.base import Head
 
 ROW_BYTES = 8 + 4 + 110 + 8 + 8  # Arrow: id, string offset + text, double, timestamp
 
@@ -73,10 +74,10 @@ def compare_copy(args) -> int:
     """DuckDB COPY over the head's reader vs Hydra's path (DuckDB query → Arrow → pyarrow writer)."""
     import duckdb
 
-    import hydra.heads
-    from hydra.workspace import Workspace
+    import hydra.heads.registry
+    from hydra.statements.workspace import Workspace
 
-    hydra.heads._entry_points()["stream"] = EntryPoint(name="stream", value="__main__:StreamHead", group="hydra.heads")
+    hydra.heads.registry._entry_points()["stream"] = EntryPoint(name="stream", value="__main__:StreamHead", group="hydra.heads")
     head = StreamHead("gen", "stream://generated", {"ROWS": str(args.rows)})
     head.open()
     element = next(head.enumerate())
@@ -112,10 +113,10 @@ def main() -> int:
     if args.compare_copy:
         return compare_copy(args)
 
-    import hydra.heads
-    from hydra.workspace import Workspace
+    import hydra.heads.registry
+    from hydra.statements.workspace import Workspace
 
-    hydra.heads._entry_points()["stream"] = EntryPoint(name="stream", value="__main__:StreamHead", group="hydra.heads")
+    hydra.heads.registry._entry_points()["stream"] = EntryPoint(name="stream", value="__main__:StreamHead", group="hydra.heads")
     shutil.rmtree(args.out, ignore_errors=True)
     ws = Workspace.open(":memory:")
     ws.execute(f"ATTACH 'stream://generated' AS gen (TYPE stream, ROWS {args.rows})")

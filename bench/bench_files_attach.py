@@ -17,7 +17,7 @@ import time
 
 import duckdb
 
-from hydra.workspace import Workspace
+from hydra.statements.workspace import Workspace
 
 
 def make_files(folder: str, count: int) -> list[str]:

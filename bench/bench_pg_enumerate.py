@@ -78,7 +78,7 @@ def main() -> None:
 
     import psycopg
 
-    from hydra.heads.sql import SqlHead
+    from hydra.heads.sql.head import SqlHead
 
     def baseline():
         with psycopg.connect(url) as con:

@@ -40,8 +40,8 @@ def build_workspace(folder: str, elements: int = 5000, transfers: int = 50) -> s
     profiled, extracted and reconciled; returns its path. Runs statements as the shell does."""
     import io
 
-    from hydra.session import Session
-    from hydra.workspace import Workspace
+    from hydra.shell.session import Session
+    from hydra.statements.workspace import Workspace
 
     data = os.path.join(folder, "data")
     make_files(data, elements)
@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--transfers", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    from hydra.workspace import Workspace
+    from hydra.statements.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()

@@ -8,7 +8,7 @@ times, in one run and against the same server, alternating the two listings:
 
 * ``bare``: boto3 ``list_objects_v2`` pages of 1,000 keys, touching every key (the baseline);
 * ``hydra``: ``S3Head.list_objects()`` — the same pages as the Arrow ``s3_objects`` table
-  (``hydra.aws.list_objects_table``: presigned page URLs parsed with ElementTree into columns);
+  (``hydra.heads.aws.list_objects_table``: presigned page URLs parsed with ElementTree into columns);
 * ``hydra-boto``: the same table built from boto3's parsed pages (``fast=False``, the fallback);
 * ``plan``: ``S3Head.enumerate()`` on top of a listing (elements from keys, no reads);
 * ``attach``: ``ATTACH 's3://bucket' AS lake`` through a workspace, rows inserted into DuckDB.
@@ -138,9 +138,9 @@ def main() -> None:
     try:
         print(f"setup: {args.objects:,} objects in {ready.get(timeout=600):.1f} s (moto backend, child process)")
 
-        from hydra import aws
-        from hydra.heads.s3 import S3Head
-        from hydra.workspace import Workspace
+        from hydra.heads import aws
+        from hydra.heads.s3.head import S3Head
+        from hydra.statements.workspace import Workspace
 
         client = aws.client("s3")  # the same client settings Hydra uses
 

@@ -133,7 +133,7 @@ def timed(fn):
 def run_shape(shape: str, n: int, threads: int, repeat: int, out_root: str) -> dict:
     """Times of one shape, ``repeat`` times over: ATTACH, PROFILE and EXTRACT, each compared with
     the mean of the baseline fetches just before and just after it (the machine may be busy)."""
-    from hydra.workspace import Workspace
+    from hydra.statements.workspace import Workspace
 
     out = os.path.join(out_root, shape)
 

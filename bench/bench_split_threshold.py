@@ -24,8 +24,8 @@ from bench_pg_extract import MAKE  # noqa: E402
 
 
 def timed(url: str, workers: int, split: bool) -> float:
-    from hydra.outbound import extract
-    from hydra.workspace import Workspace
+    from hydra.transfer import extract
+    from hydra.statements.workspace import Workspace
 
     saved = extract.RANGE_MIN_BYTES, extract.RANGE_MIN_ROWS
     extract.RANGE_MIN_BYTES = extract.RANGE_MIN_ROWS = 1 if split else 1 << 62

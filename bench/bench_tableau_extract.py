@@ -43,7 +43,7 @@ RUN = textwrap.dedent("""
                 return int(line.split()[1])
 
     if method == "hydra":
-        from hydra.workspace import Workspace
+        from hydra.statements.workspace import Workspace
         ws = Workspace.open(str(folder / "ws.duckdb"))
         ws.execute(f"ATTACH 'tableau+{arg}' AS tab (SITE '', TOKEN_NAME 'hydra', "
                    "TOKEN_ENV 'BENCH_TAB_PAT')")

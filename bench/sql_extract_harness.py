@@ -60,7 +60,7 @@ def run_split_read(url: str, workers: int, bulk: str, out: str) -> dict:
     import pyarrow.compute  # noqa: F401
     import pyarrow.parquet  # noqa: F401
 
-    from hydra.heads.sql import SqlHead
+    from hydra.heads.sql.head import SqlHead
 
     head = SqlHead("bench", url, {"BULK": bulk})
     head.open()
@@ -82,7 +82,7 @@ def run_extract(url: str, workers: int, out: str) -> dict:
     """The workspace's MARK + EXTRACT statements, timed after ATTACH."""
     import duckdb
 
-    from hydra.workspace import Workspace
+    from hydra.statements.workspace import Workspace
 
     ws = Workspace.open(":memory:")
     ws.execute(f"ATTACH '{url}' AS b")

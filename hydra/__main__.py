@@ -1,3 +1,3 @@
-from hydra.cli import main
+from hydra.shell.cli import main
 
 raise SystemExit(main())

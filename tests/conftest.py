@@ -3,14 +3,12 @@ server on 127.0.0.1 over real HTTP (no in-process patching)."""
 
 from __future__ import annotations
 
-import os
 import socket
 import uuid
 
 import pytest
 
-PG_URL = os.environ.get("HYDRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
-MYSQL_URL = os.environ.get("HYDRA_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306")
+from support.services import MYSQL_URL, PG_URL
 
 
 def _free_port() -> int:
@@ -51,7 +49,7 @@ def ctrl_c_once_done(hydra_cmd):
 @pytest.fixture
 def ws():
     """A fresh in-memory workspace."""
-    from hydra.workspace import Workspace
+    from hydra.statements.workspace import Workspace
 
     workspace = Workspace.open(":memory:")
     yield workspace
@@ -117,7 +115,7 @@ def aws_env(moto_server, monkeypatch):
 def split_small_elements(monkeypatch):
     """EXTRACT splits elements into key ranges only when each range has enough to read; tests of
     the parallel ranges use small tables, so they lower that bar to one row."""
-    from hydra.outbound import extract
+    from hydra.transfer import extract
 
     monkeypatch.setattr(extract, "RANGE_MIN_BYTES", 1)
     monkeypatch.setattr(extract, "RANGE_MIN_ROWS", 1)

@@ -26,11 +26,10 @@ model head.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
 
-from hydra.errors import HydraError
+from hydra.core.errors import HydraError
+from hydra.core.model import Aggregates, Column, Element  # noqa: F401 - part of the contract a head reads
 
 if TYPE_CHECKING:  # imported for type hints only; pyarrow and sqlglot are heavy at start-up
     import pyarrow as pa
@@ -43,60 +42,6 @@ class HeadError(HydraError):
 
 class HeadConnectionError(HeadError):
     """The source could not be reached or refused the credentials."""
-
-
-@dataclass
-class Column:
-    """One column of an element, as the ``columns`` virtual table shows it."""
-
-    name: str
-    type: str  # the DuckDB type Hydra reads it as, e.g. 'DECIMAL(18,2)', 'VARCHAR'
-    source_type: str | None = None  # the type as the source names it, e.g. 'numeric(18,2)'
-    nullable: bool | None = None
-    note: str | None = None  # say here when a conversion is lossy (e.g. 'money read as DECIMAL')
-
-
-@dataclass
-class Element:
-    """One data element of a source: a table, a view, a file, a dataset, a Notes view…
-
-    ``parts`` are the identifiers after the source name in the element's ref, so an element
-    ``("public", "orders")`` of source ``crm`` has the ref ``crm.public.orders``, and a file
-    ``("sub dir/cities.csv",)`` of source ``f`` has the ref ``f."sub dir/cities.csv"``.
-
-    A reopened workspace rebuilds elements from the catalog (``elements``/``columns``), so a head
-    must be able to read an element from these fields alone: keep what you need in ``path``.
-    """
-
-    parts: tuple[str, ...]
-    kind: str  # 'table', 'view', 'materialized view', 'csv', 'parquet', 'json', 'dataset', …
-    path: str | None = None  # the element's address in the source's own terms
-    row_count: int | None = None
-    row_count_exact: bool = False  # True when row_count is exact (Parquet metadata), not estimated
-    size_bytes: int | None = None
-    modified_at: datetime | None = None
-    columns: list[Column] | None = None  # None when unknown until read
-    key: list[str] | None = None  # a primary/unique key, used to split big reads and to bisect
-    error: str | None = None  # the element is listed but could not be read or parsed
-    note: str | None = None  # what a read may not show as the source holds it (hidden rows, columns…)
-
-    @property
-    def name(self) -> str:
-        return self.parts[-1]
-
-
-@dataclass
-class Aggregates:
-    """Figures a source computes about one element (``PROFILE``/``RECONCILE``).
-
-    ``columns`` maps a column name to a dict with any of ``null_count``, ``distinct_count``,
-    ``min_value``, ``max_value``, ``sum_value``, ``mean_value`` (min/max as text).
-    """
-
-    row_count: int
-    columns: dict[str, dict[str, Any]]
-    method: str  # how they were computed, e.g. 'postgresql aggregate query'
-    distinct_approximate: bool = False
 
 
 class Head:
@@ -119,7 +64,7 @@ class Head:
     #: keeps their folders in the target layout; otherwise each part is one folder name
     path_parts: ClassVar[bool] = False
     #: how many small elements PROFILE and EXTRACT may read at once, whole and in batches
-    #: (``hydra/outbound/small.py``): reading a small object from a store is mostly waiting on a
+    #: (``hydra/transfer/small.py``): reading a small object from a store is mostly waiting on a
     #: request, and such reads can be many; 0 (the default) reads elements one per worker, as a
     #: database wants (each read is a connection and a query to it)
     small_reads: ClassVar[int] = 0
@@ -146,24 +91,18 @@ class Head:
     @staticmethod
     def redact(uri: str) -> str:
         """The URI as it may be stored and shown: passwords masked. Override for odd URI shapes."""
-        from hydra.secrets import redact_uri
+        from hydra.core.secrets import redact_uri
 
         return redact_uri(uri)
 
     @classmethod
     def table_ddl(cls, table: str) -> str:
         """The DDL of one of this head's tables: ``tables/<table>.sql`` beside the head's module
-        (read with importlib.resources, so it works from a wheel or a zip), else Hydra's own
-        ``virtual_tables/<table>.sql`` for the heads whose tables predate this rule."""
+        (read with importlib.resources, so it works from a wheel or a zip)."""
         from importlib import resources
 
         package = sys.modules[cls.__module__].__package__ or cls.__module__
-        try:
-            return (resources.files(package) / "tables" / f"{table}.sql").read_text(encoding="utf-8")
-        except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
-            from hydra.workspace import ddl_folder
-
-            return (ddl_folder() / f"{table}.sql").read_text(encoding="utf-8")
+        return (resources.files(package) / "tables" / f"{table}.sql").read_text(encoding="utf-8")
 
     # -- life cycle -----------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ with its reason, or a counted skipped line — never lose one silently.
     reader = CsvReader(path, dialect)           # iterate: pa.RecordBatch; reader.rejects; reader.accounting
     options = duckdb_options(path, dialect)     # DuckDB read_csv options when its native reader is exact
 
-Self-contained on purpose (it imports nothing of Hydra but ``hydra.errors``): the files head wires it
+Self-contained on purpose (it imports nothing of Hydra but ``hydra.core.errors``): the files head wires it
 in (ATTACH options, the ``rejects`` table, PROFILE/EXTRACT/RECONCILE accounting).
 """
 

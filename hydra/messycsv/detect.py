@@ -26,7 +26,7 @@ import os
 import re
 from collections import Counter
 
-from hydra.errors import HydraError
+from hydra.core.errors import HydraError
 from hydra.messycsv.dialect import DOUBLE, VARCHAR, ColumnSpec, Dialect
 from hydra.messycsv.encoding import detect_encoding
 from hydra.messycsv.lines import iter_blocks

@@ -12,7 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from hydra.errors import HydraError, one_line
+from hydra.core.errors import HydraError, one_line
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
 

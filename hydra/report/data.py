@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 
-from hydra.errors import HydraError, StatementError, one_line
+from hydra.core.errors import HydraError, StatementError, one_line
 
 MANIFEST = "_manifest.json"
 RUNS_FOLDER = "_hydra_runs"
@@ -204,7 +204,7 @@ class ManifestReader:
     def _read_s3(self, root: str, folder: str, name: str) -> dict | None:
         from pyarrow import fs as pafs
 
-        from hydra.outbound.targets import open_target
+        from hydra.transfer.targets import open_target
 
         target = self._targets.get(root)
         if target is None:

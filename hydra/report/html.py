@@ -14,7 +14,7 @@ import importlib
 from importlib import resources
 
 import hydra
-from hydra.errors import HydraError
+from hydra.core.errors import HydraError
 from hydra.report import charts, fmt
 from hydra.report.model import FAIL, OK, WARN, Chart, Facts, Report, Table, Text
 

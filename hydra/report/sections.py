@@ -157,7 +157,7 @@ def _check_line(check: dict) -> str:
 
 
 def estate(data: Data) -> Section:
-    from hydra.secrets import redact_uri
+    from hydra.core.secrets import redact_uri
 
     sources = data.rows(
         "SELECT s.name, s.kind, s.uri, s.status, s.error, s.scanned_at, count(e.ref) AS elements, "
@@ -373,7 +373,7 @@ def _under(t: dict) -> str:
 
 
 def _masked(statement: str | None) -> str | None:
-    from hydra.secrets import mask_sql
+    from hydra.core.secrets import mask_sql
 
     if not statement:
         return None
@@ -531,7 +531,7 @@ def run_facts(data: Data) -> Section:
 def _writer(anonymous: bool) -> list[tuple[str, str]]:
     if anonymous:
         return []
-    from hydra.statement_log import who
+    from hydra.catalog.statement_log import who
 
     user, host = who()
     return [("Report written by", f"{user or '?'}@{host or '?'}")]
@@ -541,8 +541,8 @@ def _statements_in_scope(data: Data, statements: list[dict]) -> tuple[list[dict]
     """With SOURCES, only the statements that name no other source (by the tokens of their text)."""
     if data.sources is None:
         return statements, 0
-    from hydra.errors import HydraError
-    from hydra.statements import tokenize
+    from hydra.core.errors import HydraError
+    from hydra.core.statement import tokenize
 
     chosen = {name.lower() for name in data.sources}
     known = {name.lower() for (name,) in data.con.execute("SELECT name FROM sources").fetchall()}

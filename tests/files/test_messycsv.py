@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from hydra.errors import HydraError
+from hydra.core.errors import HydraError
 from hydra.messycsv import (AccountingError, ColumnSpec, CsvReader, Dialect, count_lines, detect, duckdb_options,
                             fast_accounting, read, read_csv_sql)
 from hydra.messycsv import fastpath, lines as lines_module

@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 import hydra
-from hydra.session import Session, StatementFailed
-from hydra.workspace import Workspace
+from hydra.shell.session import Session, StatementFailed
+from hydra.statements.workspace import Workspace
 
 
 def logged(ws) -> list[tuple]:

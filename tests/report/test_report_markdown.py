@@ -56,7 +56,7 @@ def test_every_file_with_the_sha256_its_manifest_records(demo, markdown):
 def test_markdown_needs_no_extra_and_html_says_which_to_install(demo, tmp_path):
     """Simulates a base install (``pip install -e .``): matplotlib and Jinja2 cannot be imported."""
     blocked = ("import sys; sys.modules['matplotlib'] = None; sys.modules['jinja2'] = None; "
-               "from hydra.cli import main; sys.exit(main(sys.argv[1:]))")
+               "from hydra.shell.cli import main; sys.exit(main(sys.argv[1:]))")
     workspace = str(demo / "demo.duckdb")
     written = subprocess.run([sys.executable, "-c", blocked, "--read-only", workspace, "-c",
                               f"REPORT TO '{tmp_path / 'r.md'}'"], capture_output=True, text=True, timeout=120)

@@ -12,9 +12,9 @@ from getpass import getuser
 import pytest
 from report.markdown_render import render_markdown
 
-from hydra.errors import HydraError
-from hydra.session import Session, StatementFailed
-from hydra.workspace import Workspace
+from hydra.core.errors import HydraError
+from hydra.shell.session import Session, StatementFailed
+from hydra.statements.workspace import Workspace
 
 
 def write_csv(folder, name: str, rows: int, start: int = 1) -> None:

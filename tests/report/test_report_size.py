@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from report.chromium_page import open_page
 
-from hydra.workspace import Workspace
+from hydra.statements.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_report.py"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Protocol
 
-from hydra.errors import HydraError
+from hydra.core.errors import HydraError
 
 SDK_HINT = ("the SAP NW RFC SDK is not installed: download it from the SAP Support Portal"
             " (support.sap.com, needs an S-user) and set SAPNWRFC_HOME to its directory")

@@ -118,7 +118,7 @@ class TableauHead(Head):
     def _open_repository(self) -> None:
         from sqlalchemy.engine import make_url
 
-        from hydra.heads.sql import SqlHead
+        from hydra.heads.sql.head import SqlHead
 
         from .repository import access_mode, connect_error, relation_access
 
@@ -154,8 +154,8 @@ class TableauHead(Head):
 
     def clean(self, message: str) -> str:
         """One line, the URIs' secrets masked."""
-        from hydra.errors import one_line
-        from hydra.secrets import mask_secrets, uri_secrets
+        from hydra.core.errors import one_line
+        from hydra.core.secrets import mask_secrets, uri_secrets
 
         secrets = uri_secrets(self.uri) + uri_secrets(self.repository_url or "")
         return mask_secrets(one_line(Exception(message)), secrets)
@@ -259,7 +259,7 @@ def _repository_url(url: str) -> str:
     filled in when not written."""
     from sqlalchemy.engine import make_url
 
-    from hydra.secrets import MASK
+    from hydra.core.secrets import MASK
 
     if url.lower().startswith("tableau+"):
         url = url[len("tableau+"):]

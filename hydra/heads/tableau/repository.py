@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from hydra.errors import one_line
+from hydra.core.errors import one_line
 
 from .errors import ENABLE_REPOSITORY, TableauConnectionError, TableauError
 from .rows import Row, empty_inventory, row, utc

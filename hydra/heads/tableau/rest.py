@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hydra.errors import one_line
+from hydra.core.errors import one_line
 
 from .errors import TableauConnectionError, TableauError
 from .rows import Row, duration, empty_inventory, row

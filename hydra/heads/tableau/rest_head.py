@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from hydra.errors import one_line
+from hydra.core.errors import one_line
 from hydra.heads.base import Aggregates, Column, Element, Head, HeadError
 
 from . import content

@@ -17,7 +17,7 @@ import pytest
 
 from fakes.sap import Field, install
 from fakes.sap.demo import TYPES_FIELDS, TYPES_ROWS, demo_system
-from hydra.errors import HydraError
+from hydra.core.errors import HydraError
 from hydra.heads.sap import abap, catalog, convert, reader, rfc
 from hydra.heads.sap.catalog import SapField
 from hydra.heads.sap.rfc import SapError

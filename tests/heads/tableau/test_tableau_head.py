@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hydra.errors import HydraError
+from hydra.core.errors import HydraError
 
 pytest_plugins = ["fakes.tableau.fixtures"]
 SECRET_ENV = "HYDRA_TEST_TAB_PAT"
@@ -30,7 +30,7 @@ def pat(monkeypatch, tableau_estate):
 @pytest.fixture
 def work(tmp_path):
     """A workspace file in a folder of its own: the head downloads into that folder."""
-    from hydra.workspace import Workspace
+    from hydra.statements.workspace import Workspace
 
     folder = tmp_path / "work"
     folder.mkdir()
@@ -337,7 +337,7 @@ def test_both_paths_rest_completed_from_the_repository(work, tableau_server, tab
 _BIG = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from hydra.workspace import Workspace
+    from hydra.statements.workspace import Workspace
 
     url, folder, secret_env = sys.argv[1:4]
     folder = Path(folder)
@@ -428,7 +428,7 @@ def test_a_reopened_workspace_reads_from_the_catalog_and_refresh_walks_again(
     """Simulates the REST API, with the repository on the real PostgreSQL: after the workspace
     is closed and opened again, extract tables, view data and repository tables read from what
     the catalog kept; REFRESH walks the server again."""
-    from hydra.workspace import Workspace
+    from hydra.statements.workspace import Workspace
 
     path = str(tmp_path / "ws.duckdb")
     ws = Workspace.open(path)
@@ -455,7 +455,7 @@ def test_no_secret_reaches_the_workspace(tmp_path, tableau_server, tableau_repos
     """Simulates the REST API, with the repository on the real PostgreSQL (trust: any password
     passes): the token's secret and the repository's literal password are in no table of the
     workspace nor in its file; reopened, the source says how to give the password."""
-    from hydra.workspace import Workspace
+    from hydra.statements.workspace import Workspace
 
     password = "Repo-Sekr3t-77"
     url = tableau_repository.readonly_url.replace("@", f":{password}@", 1)

@@ -1,0 +1,152 @@
+"""Reading an element: the one path every read takes, for a query and for a transfer alike.
+
+A head either names a DuckDB-native scan (``read_csv('…')``) or streams Arrow record batches,
+which are registered on a connection as a view under a fresh name. Either way the caller gets a
+DuckDB table expression. A query's refs are rewritten into such expressions (``rewrite``); a
+transfer asks for one element at a time (``scan_element``), with a filter whose conjuncts are
+offered to the head. A filter is always re-applied in DuckDB; only key-range predicates a head
+accepted are exact (``Scan.exact``), which lets EXTRACT skip DuckDB for the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from hydra.catalog.workspace import masked
+from hydra.core.errors import HydraError, StatementError, one_line
+from hydra.core.model import Element
+from hydra.core.refs import ref_text
+from hydra.heads.base import HeadError
+
+
+@dataclass
+class Scan:
+    """A table expression on a connection, and what to release afterwards."""
+
+    expr: str
+    con: object
+    views: list[str] = field(default_factory=list)
+    pushed: list[str] = field(default_factory=list)  # predicates handed to the head (SQL)
+    native: bool = False
+    reader: object = None  # the head's Arrow reader behind the view, for an Arrow-reader head
+    exact: bool = False  # the head applies every predicate asked for: DuckDB need not filter again
+
+    def close(self) -> None:
+        for view in self.views:
+            try:
+                self.con.unregister(view)
+            except Exception:  # noqa: BLE001 - the connection may already be closed
+                pass
+        self.views = []
+        self.reader = None  # the last reference: the head's transfer stops (psql exits) now
+
+
+def table_expr(ws, source: str, element: Element, columns=None, predicates=None, limit=None,
+               con: duckdb.DuckDBPyConnection | None = None) -> tuple[str, str | None]:
+    """A DuckDB table expression that reads one element, and the name of the Arrow view it
+    registered on ``con`` (to ``unregister`` after the statement), or None for native scans."""
+    native = ws.head(source).scan_sql(element)
+    if native is not None:
+        check_readable(source, element)
+        return native, None
+    view = register(ws, reader(ws, source, element, columns, predicates, limit), con)
+    return view, view
+
+
+def register(ws, batches_reader, con: duckdb.DuckDBPyConnection | None = None) -> str:
+    """Register an Arrow reader as a view on ``con`` under a fresh name; the name.
+
+    DuckDB reports a reader that fails mid-stream as a multi-line "Invalid Input Error:
+    reading the stream … Python exception: Traceback", so the view remembers the head's own
+    error for ``stream_failure`` to give back instead."""
+    import pyarrow as pa
+
+    view = f"__hydra_scan_{next(ws.view_ids)}"
+    failures = ws.stream_failures
+
+    def batches():
+        try:
+            yield from batches_reader
+        except Exception as err:
+            failures[view] = str(err) if isinstance(err, HydraError) else one_line(err)
+            raise
+
+    (con or ws.con).register(view, pa.RecordBatchReader.from_batches(batches_reader.schema, batches()))
+    return view
+
+
+def stream_failure(ws, views) -> HydraError | None:
+    """The error the reader behind one of ``views`` failed with while DuckDB read it, if any."""
+    found = [ws.stream_failures.pop(view) for view in views if view in ws.stream_failures]
+    return HeadError(found[0]) if found else None
+
+
+def reader(ws, source: str, element: Element, columns=None, predicates=None, limit=None):
+    """The head's Arrow record batch reader over one element (for heads without a native scan)."""
+    check_readable(source, element)
+    head = ws.head(source)
+    try:
+        return head.read(element, columns, predicates or [], limit)
+    except HydraError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
+        raise HeadError(f"{ref_text(source, element.parts)}: {masked(one_line(err), head)}") from None
+
+
+def check_readable(source: str, element: Element) -> None:
+    if element.error and element.columns is None:
+        raise HeadError(f"{ref_text(source, element.parts)} cannot be read: {element.error}")
+
+
+def scan_query(ws, query: str, con) -> Scan:
+    """A scan of a query (``EXTRACT (SELECT …)``): its refs rewritten, as a subquery."""
+    from hydra.core.statement import split_statements
+    from hydra.read.rewrite import rewrite
+
+    statements = split_statements(query)
+    if len(statements) != 1:
+        raise StatementError("EXTRACT (query) takes exactly one query")
+    text, views = rewrite(ws, statements[0], con)
+    return Scan(f"({text})", con, views)
+
+
+def scan_element(ws, source: str, element: Element, con, filter_: str | None = None,
+                 extra: list[str] | None = None, columns: list[str] | None = None) -> Scan:
+    """A scan of one element on ``con``. ``extra`` predicates (SQL text, e.g. key ranges) and
+    ``filter_`` (a mark's predicate) are offered to an Arrow-reader head; callers re-apply both."""
+    head = ws.head(source)
+    native = head.scan_sql(element)
+    if native is not None:
+        return Scan(native, con, native=True)
+    conjuncts = parse_conjuncts(filter_)
+    for text in extra or ():
+        conjuncts.extend(parse_conjuncts(text))
+    pushed = []
+    for conjunct in conjuncts:
+        try:
+            if head.can_filter(element, conjunct):
+                pushed.append(conjunct)
+        except Exception:  # noqa: BLE001 - a head that cannot judge a predicate does not get it
+            continue
+    arrow = reader(ws, source, element, columns, pushed, None)
+    view = register(ws, arrow, con)
+    # only key ranges count as exact: a user's filter may compare differently at the source
+    # (collations, case-insensitive equality), so DuckDB applies it again
+    exact = not filter_ and len(pushed) == len(conjuncts)
+    return Scan(view, con, [view], [p.sql(dialect="duckdb") for p in pushed], reader=arrow, exact=exact)
+
+
+def parse_conjuncts(predicate: str | None):
+    """A predicate as a list of sqlglot conjuncts (DuckDB dialect)."""
+    if not predicate:
+        return []
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(predicate, read="duckdb")
+    except sqlglot.errors.ParseError as err:
+        raise StatementError(f"cannot read the filter {predicate!r}: {str(err).splitlines()[0]}") from None
+    return list(tree.flatten()) if isinstance(tree, exp.And) else [tree]

@@ -1,0 +1,171 @@
+"""SqlHead against the machine's real MariaDB: awkward identifiers, MySQL types (unsigned, enum, zero
+dates), pushdown, split, aggregates, read-only sessions, wrong password."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pymysql
+import pytest
+import sqlglot
+
+from hydra.heads.base import HeadConnectionError
+from hydra.heads.sql.head import SqlHead
+from support.sql_estates import MYSQL_SETUP as SETUP
+
+
+def _connect(url):
+    name = url.rsplit("/", 1)[1]
+    return pymysql.connect(host="127.0.0.1", port=3306, user="root", database=name, autocommit=True)
+
+
+@pytest.fixture
+def my(mysql_database):
+    con = _connect(mysql_database)
+    with con.cursor() as cur:
+        for stmt in SETUP:
+            cur.execute(stmt)
+    con.close()
+    return mysql_database
+
+
+@pytest.fixture(params=["auto", "cursor"])
+def head(my, request):
+    h = SqlHead("shop", my, {"BULK": request.param})
+    h.open()
+    yield h
+    h.close()
+
+
+def elements(head):
+    return {e.parts: e for e in head.enumerate()}
+
+
+def pred(text):
+    return sqlglot.parse_one(text, read="duckdb")
+
+
+def rows(reader):
+    return reader.read_all().to_pylist()
+
+
+def test_enumerate(head, my):
+    db = my.rsplit("/", 1)[1]
+    els = elements(head)
+    assert {p[0] for p in els} == {db}  # the URL's database only
+    lines = els[(db, 'Order "Lines"')]
+    assert lines.kind == "table" and lines.key == ["id"]
+    assert els[(db, "Big Orders")].kind == "view"
+    types = {c.name: (c.type, c.source_type, c.note) for c in lines.columns}
+    assert types["id"][:2] == ("UINTEGER", "int(10) unsigned")
+    assert types["big"][0] == "UBIGINT" and types["tiny"][0] == "TINYINT"
+    assert types["flag"][:2] == ("VARCHAR", "enum('a','b c')")
+    assert types["day"][0] == "DATE" and "zero dates" in types["day"][2]
+    assert types["amount"][0] == "DECIMAL(12,2)" and types["dur"][0] == "INTERVAL"
+    assert types["uid"][0] == "UUID" and types["bin"][0] == "BLOB"
+    assert [c.name for c in els[(db, "select")].columns] == ["Ünïcödé", "Mixed Case", "from", "a`b"]
+
+
+def test_read_types_zero_dates_unsigned(head, my):
+    db = my.rsplit("/", 1)[1]
+    got = sorted(rows(head.read(elements(head)[(db, 'Order "Lines"')])), key=lambda r: r["id"])
+    assert len(got) == 4
+    r1, r2, r3, r4 = got
+    assert r1["big"] == 18446744073709551615 and r1["tiny"] == -128 and r1["amount"] == Decimal("10.50")
+    assert r1["created"] == dt.datetime(2024, 1, 2, 3, 4, 5, 123456) and r1["day"] == dt.date(2024, 1, 2)
+    assert r1["flag"] == "b c" and r1["bin"] == b"\x00\xff" and r1["doc"] == '{"a": 1}'
+    assert r1["ts"] == dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    assert r1["uid"] == uuid.UUID("8c5e2b1a-3f4d-4e6a-9b7c-1d2e3f4a5b6c")
+    assert r1["yr"] == 2024 and r1["bits"] == 10
+    d = r1["dur"]
+    assert (d.months, d.days, d.nanoseconds) == (0, 0, -3723 * 1_000_000_000)  # a duration: '-01:02:03'
+    assert r2["created"] is None and r2["day"] is None  # zero dates → NULL
+    assert r2["note"] == 'tab\there, "quote", \\ back\nslash' and r2["bin"] == b""
+    assert r2["dur"].nanoseconds == (838 * 3600 + 59 * 60 + 59) * 1_000_000_000 and r2["ratio"] is None
+    assert all(v is None for k, v in r3.items() if k != "id")
+    assert r4["note"] == "NULL" and r4["tiny"] == 0  # the string 'NULL' is not a NULL
+
+
+def test_awkward_identifiers_pushdown(head, my):
+    db = my.rsplit("/", 1)[1]
+    sel = elements(head)[(db, "select")]
+    assert rows(head.read(sel)) == [{"Ünïcödé": "ä", "Mixed Case": 1, "from": 2, "a`b": 3},
+                                    {"Ünïcödé": "B", "Mixed Case": 2, "from": None, "a`b": None},
+                                    {"Ünïcödé": None, "Mixed Case": 3, "from": 4, "a`b": 5}]
+    p = pred('"Mixed Case" >= 2 AND "a`b" IS NULL')
+    assert head.can_filter(sel, p)
+    assert rows(head.read(sel, ["from"], [p])) == [{"from": None}]
+    # MySQL compares text case-insensitively and pads spaces: string predicates stay in DuckDB
+    assert not head.can_filter(sel, pred("\"Ünïcödé\" = 'b'"))
+    lines = elements(head)[(db, 'Order "Lines"')]
+    assert not head.can_filter(lines, pred("day > DATE '2000-01-01'"))  # zero dates differ
+    assert rows(head.read(lines, ["id"], [pred("amount BETWEEN 50 AND 300"), pred("big > 0")], limit=5)) == [{"id": 4}]
+
+
+def test_split_and_aggregates(head, my):
+    db = my.rsplit("/", 1)[1]
+    nums = elements(head)[(db, "numbers")]
+    ranges = head.split(nums, 3)
+    seen = [r["n"] for preds in ranges for r in rows(head.read(nums, ["n"], preds))]
+    assert sorted(seen) == list(range(1, 501))
+    lines = elements(head)[(db, 'Order "Lines"')]
+    agg = head.aggregates(lines, lines.columns)
+    assert agg.row_count == 4 and agg.method == "mysql aggregate query"
+    a = agg.columns
+    assert a["amount"]["sum_value"] == Decimal("360.49") and a["amount"]["null_count"] == 1
+    assert a["big"]["max_value"] == "18446744073709551615"
+    assert a["note"]["min_value"] == "NULL" and a["note"]["distinct_count"] == 3
+    sel = elements(head)[(db, "select")]
+    s = head.aggregates(sel, sel.columns).columns
+    assert s["Ünïcödé"] == {"null_count": 1, "distinct_count": 2, "min_value": "B", "max_value": "ä"}
+    assert s["a`b"]["sum_value"] == 8
+
+
+def test_sessions_read_only(head, my):
+    with head.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT @@session.tx_read_only, @@session.time_zone").one() == (1, "+00:00")
+        with pytest.raises(Exception, match="READ ONLY"):
+            conn.exec_driver_sql("INSERT INTO numbers VALUES (1000, 'x')")
+    con = _connect(my)
+    with con.cursor() as cur:
+        cur.execute("SELECT count(*) FROM numbers")
+        assert cur.fetchone()[0] == 500
+    con.close()
+
+
+def test_wrong_password_one_line(my):
+    con = _connect(my)
+    user = f"hydra_u_{uuid.uuid4().hex[:6]}"
+    with con.cursor() as cur:
+        cur.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'right-pass-123'")
+        cur.execute(f"CREATE USER '{user}'@'localhost' IDENTIFIED BY 'right-pass-123'")
+    try:
+        db = my.rsplit("/", 1)[1]
+        h = SqlHead("shop", f"mysql+pymysql://{user}:wrong-pass-456@127.0.0.1:3306/{db}")
+        with pytest.raises(HeadConnectionError) as info:
+            h.open()
+        msg = str(info.value)
+        assert "\n" not in msg and "wrong-pass-456" not in msg and "Access denied" in msg
+        ok = SqlHead("shop", f"mysql://{user}:right-pass-123@127.0.0.1:3306/")
+        ok.open()
+        ok.close()
+    finally:
+        with con.cursor() as cur:
+            cur.execute(f"DROP USER '{user}'@'%'")
+            cur.execute(f"DROP USER '{user}'@'localhost'")
+        con.close()
+
+
+def test_geometry_reads_as_wkt(head, my):
+    con = _connect(my)
+    with con.cursor() as cur:
+        cur.execute("CREATE TABLE places (id INT PRIMARY KEY, p POINT, `where` POLYGON)")
+        cur.execute("INSERT INTO places VALUES (1, POINT(1, 2), NULL), (2, NULL, ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))'))")
+    con.close()
+    db = my.rsplit("/", 1)[1]
+    el = elements(head)[(db, "places")]
+    assert {c.name: c.note for c in el.columns}["p"] == "point read as WKT text"
+    assert rows(head.read(el)) == [{"id": 1, "p": "POINT(1 2)", "where": None},
+                                   {"id": 2, "p": None, "where": "POLYGON((0 0,1 0,1 1,0 0))"}]
