@@ -68,7 +68,7 @@ class Workspace(Selection):
             con = connect(path, read_only=read_only)
         except duckdb.IOException as err:
             if "lock" not in str(err).lower():
-                raise HydraError(f"cannot open workspace {path}: {one_line(err)}") from None
+                raise HydraError(f"cannot open workspace {path}: {one_line(err)}") from err
             holder = _lock_holder(str(err))
             if not read_only:
                 raise WorkspaceLockedError(
@@ -76,10 +76,10 @@ class Workspace(Selection):
                     f"open a read-only snapshot with: hydra --read-only {path}") from None
             return cls._open_snapshot(path)
         except duckdb.Error as err:
-            raise HydraError(f"cannot open workspace {path}: {one_line(err)}") from None
+            raise HydraError(f"cannot open workspace {path}: {one_line(err)}") from err
         workspace = cls(con, path, read_only)
         if not read_only:
-            workspace._create_tables(CORE_TABLES)
+            workspace.create_tables(CORE_TABLES)
             workspace._add_columns()
             workspace.close_dead_runs()
         return workspace
@@ -92,7 +92,7 @@ class Workspace(Selection):
         con = connect(copy, read_only=True)
         return cls(con, copy, read_only=True, snapshot_of=path)
 
-    def _create_tables(self, tables: Iterable[str], head: type[Head] | None = None) -> None:
+    def create_tables(self, tables: Iterable[str], head: type[Head] | None = None) -> None:
         """Create missing virtual tables from their DDL files (one file per table): the core
         tables from ``virtual_tables/``, a head's tables from its own package."""
         existing = {name for (name,) in self.con.execute(
@@ -216,12 +216,12 @@ class Workspace(Selection):
             raise
         except ModuleNotFoundError as err:
             head.close()
-            raise missing_driver(name, err) from None
+            raise missing_driver(name, err) from err
         except Exception as err:  # noqa: BLE001 - driver errors become one clear line
             head.close()
-            raise HeadError(f"{name}: {masked(one_line(err), head)}") from None
+            raise HeadError(f"{name}: {masked(one_line(err), head)}") from err
         if head.tables:
-            self._create_tables(head.tables, type(head))
+            self.create_tables(head.tables, type(head))
         scanned = now()
         with self._lock:
             self.con.execute("BEGIN TRANSACTION")
@@ -359,9 +359,9 @@ class Workspace(Selection):
             except HydraError:
                 raise
             except ModuleNotFoundError as err:
-                raise missing_driver(name, err) from None
-            except Exception as err:  # noqa: BLE001
-                raise HeadError(f"{name}: {masked(one_line(err), head)}") from None
+                raise missing_driver(name, err) from err
+            except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
+                raise HeadError(f"{name}: {masked(one_line(err), head)}") from err
             self._heads[row["name"]] = head
             return head
 

@@ -9,24 +9,9 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from functools import cache
 
 from hydra.core.errors import StatementError
-
-
-@cache
-def _keywords() -> frozenset[str]:
-    from sqlglot.dialects.duckdb import DuckDB
-
-    return frozenset(k.upper() for k in DuckDB.Tokenizer.KEYWORDS)
-
-
-def quote_ident(name: str) -> str:
-    """An identifier as DuckDB SQL, quoted only when it must be (case, spaces, keywords…)."""
-    plain = name.isidentifier() and name.isascii() and name == name.lower()
-    if plain and name.upper() not in _keywords():
-        return name
-    return '"' + name.replace('"', '""') + '"'
+from hydra.core.sqltext import quote_ident
 
 
 def ref_text(source: str, parts: tuple[str, ...] | list[str]) -> str:

@@ -243,7 +243,7 @@ def s3_filesystem(profile: str | None = None, region: str | None = None,
     args.update(kwargs)
     try:
         return pafs.S3FileSystem(**args)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - pyarrow's error becomes one clear line
         raise HeadConnectionError(error_line(exc, "S3 filesystem")) from None
 
 

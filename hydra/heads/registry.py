@@ -38,7 +38,7 @@ def all_heads() -> list[type[Head]]:
     for kind in kinds():
         try:
             heads.append(head_class(kind))
-        except Exception:  # a broken third-party head must not break the others
+        except Exception:  # noqa: BLE001 - a broken third-party head must not break the others
             continue
     return heads
 

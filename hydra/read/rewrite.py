@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import duckdb
 
 from hydra.core.errors import HydraError, ReadOnlyError, StatementError, one_line
-from hydra.core.refs import quote_ident, written_names
-from hydra.read.scan import stream_failure, table_expr
-from hydra.core.statement import Result, Statement
+from hydra.core.refs import written_names
+from hydra.core.sqltext import quote_ident
+from hydra.core.statement import Result, Statement, split_statements
+from hydra.read.scan import Scan, stream_failure, table_expr
 
 WRITES = ("Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "TruncateTable", "Comment")
 # nodes that make the table below them a write target whatever the statement (CREATE INDEX … ON t)
@@ -323,3 +324,15 @@ def _limit(select) -> int | None:
             return None
         skip = int(offset.expression.this)
     return int(value.this) + skip
+
+
+# -- a query as a scan ---------------------------------------------------------------------------
+
+
+def scan_query(ws, query: str, con) -> Scan:
+    """A scan of a query (``EXTRACT (SELECT …)``): its refs rewritten, as a subquery."""
+    statements = split_statements(query)
+    if len(statements) != 1:
+        raise StatementError("EXTRACT (query) takes exactly one query")
+    text, views = rewrite(ws, statements[0], con)
+    return Scan(f"({text})", con, views)

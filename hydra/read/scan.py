@@ -2,9 +2,8 @@
 
 A head either names a DuckDB-native scan (``read_csv('…')``) or streams Arrow record batches,
 which are registered on a connection as a view under a fresh name. Either way the caller gets a
-DuckDB table expression. A query's refs are rewritten into such expressions (``rewrite``); a
-transfer asks for one element at a time (``scan_element``), with a filter whose conjuncts are
-offered to the head. A filter is always re-applied in DuckDB; only key-range predicates a head
+DuckDB table expression: for each ref of a query (``rewrite``), or for one element of a transfer
+(``scan_element``, with a filter whose conjuncts are offered to the head). A filter is always re-applied in DuckDB; only key-range predicates a head
 accepted are exact (``Scan.exact``), which lets EXTRACT skip DuckDB for the data.
 """
 
@@ -92,24 +91,12 @@ def reader(ws, source: str, element: Element, columns=None, predicates=None, lim
     except HydraError:
         raise
     except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
-        raise HeadError(f"{ref_text(source, element.parts)}: {masked(one_line(err), head)}") from None
+        raise HeadError(f"{ref_text(source, element.parts)}: {masked(one_line(err), head)}") from err
 
 
 def check_readable(source: str, element: Element) -> None:
     if element.error and element.columns is None:
         raise HeadError(f"{ref_text(source, element.parts)} cannot be read: {element.error}")
-
-
-def scan_query(ws, query: str, con) -> Scan:
-    """A scan of a query (``EXTRACT (SELECT …)``): its refs rewritten, as a subquery."""
-    from hydra.core.statement import split_statements
-    from hydra.read.rewrite import rewrite
-
-    statements = split_statements(query)
-    if len(statements) != 1:
-        raise StatementError("EXTRACT (query) takes exactly one query")
-    text, views = rewrite(ws, statements[0], con)
-    return Scan(f"({text})", con, views)
 
 
 def scan_element(ws, source: str, element: Element, con, filter_: str | None = None,

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from hydra.core.errors import HydraError
-from hydra.shell.output import FORMATS, unescape_separator
 from hydra.core.statement import Result
+from hydra.shell.output import FORMATS, unescape_separator
 
 
 class Quit(Exception):

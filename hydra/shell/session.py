@@ -13,9 +13,9 @@ from typing import Callable, TextIO
 
 from hydra.catalog import statement_log
 from hydra.core.errors import HydraError
+from hydra.core.statement import Statement, split_statements
 from hydra.shell.dot_commands import DOT_COMMANDS, Quit
 from hydra.shell.output import write_result
-from hydra.core.statement import Statement, split_statements
 
 
 class StatementFailed(HydraError):
@@ -118,7 +118,7 @@ class Session:
             self.catalog_ready = True
             from hydra.catalog.tables import CORE_TABLES
 
-            self.ws._create_tables(CORE_TABLES)
+            self.ws.create_tables(CORE_TABLES)
 
     # -- running --------------------------------------------------------------------------------
 
@@ -207,7 +207,7 @@ class Session:
                 if sources and any(_first_part(name).lower() in sources
                                    for name in con.get_table_names(query, qualified=True)):
                     return None
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - whatever DuckDB cannot tell, the normal path decides
             return None
         return Statement(_without_trailing_semicolon(query), [], line=1)
 

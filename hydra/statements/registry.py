@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 # modules whose @statement registrations are loaded on first use (kept light at import time)
-STATEMENT_MODULES = ("hydra.statements.catalog", "hydra.transfer", "hydra.statements.report")
+STATEMENT_MODULES = ("hydra.statements.catalog", "hydra.statements.transfer", "hydra.statements.report")
 
 
 @dataclass

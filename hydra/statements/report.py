@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from hydra.core.errors import StatementError
-from hydra.statements.tokens import Cursor
 from hydra.core.statement import Result
 from hydra.statements.registry import statement
+from hydra.statements.tokens import Cursor
 
 SYNTAX = "REPORT TO '<file.html | file.md>' [(TITLE '…', SOURCES 'a,b', RUN 'all'|'last'|'<run id>', ANONYMOUS true)]"
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from hydra.core.model import Element
 from hydra.core.refs import ref_text
-from hydra.read.scan import Scan, scan_element, scan_query
+from hydra.core.sqltext import q, sql_string  # noqa: F401 - the transfer modules quote through common
+from hydra.read.rewrite import scan_query
+from hydra.read.scan import Scan, scan_element
 
 NESTED = ("STRUCT", "MAP", "UNION")
 NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -24,15 +26,6 @@ NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "U
 INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
            "UBIGINT", "UHUGEINT", "INT", "INT2", "INT4", "INT8")
 QUERY_SOURCE = "query"
-
-
-def q(name: str) -> str:
-    """An identifier, always quoted (column names come from anywhere)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_string(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def is_nested(type_: str) -> bool:

@@ -24,20 +24,16 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from hydra.core.errors import HydraError, StatementError, one_line
+from hydra.core.statement import Result
 from hydra.heads.base import parse_bool
 from hydra.transfer import direct, small
-from hydra.transfer.common import CHECKSUM_MOD, QUERY_SOURCE, Item, checksum_sql, is_nested, is_numeric, items_for, open_scan, q, query_label, row_hash_sql, where_sql
+from hydra.transfer.common import (CHECKSUM_MOD, QUERY_SOURCE, Item, checksum_sql, is_nested, is_numeric, items_for,
+                                   open_scan, q, query_label, row_hash_sql, where_sql)
 from hydra.transfer.layout import plan_folders
 from hydra.transfer.progress import Display
 from hydra.transfer.targets import TargetError, error_line, open_target
-from hydra.transfer.writers import HASH, LINE, ElementSink, Progress, check_format, json_line_value
-from hydra.statements.tokens import Cursor
-from hydra.core.statement import Result
-from hydra.statements.registry import statement
+from hydra.transfer.writers import HASH, LINE, ElementSink, Progress, check_format, json_line_value, not_for_parquet
 
-SYNTAX = ("EXTRACT <MARKED | ref | glob[, …] | (query)> TO '<folder | s3://bucket/prefix>' "
-          "[(FORMAT parquet|csv|jsonl, COMPRESSION zstd|snappy|gzip|none, ROWS_PER_FILE n, "
-          "PARTITION_BY 'column', WORKERS n, OVERWRITE true, NAME 'label')]")
 OPTIONS = ("FORMAT", "COMPRESSION", "ROWS_PER_FILE", "PARTITION_BY", "WORKERS", "OVERWRITE", "NAME")
 BATCH_BYTES = 64 << 20  # aim for Arrow batches of about this size
 RECORD_BATCH = 500  # ended elements per update of transfers …
@@ -100,47 +96,6 @@ def parse_options(raw: dict[str, str]) -> Options:
     return options
 
 
-def parse(stmt):
-    """(selections or None, query or None, target, options)."""
-    tokens = stmt.tokens
-    if len(tokens) < 2:
-        raise StatementError(f"EXTRACT: expected what to extract; syntax: {SYNTAX}")
-    query = None
-    if tokens[1].token_type.name == "L_PAREN":
-        depth, end = 0, None
-        for i in range(1, len(tokens)):
-            kind = tokens[i].token_type.name
-            depth += kind == "L_PAREN"
-            depth -= kind == "R_PAREN"
-            if depth == 0:
-                end = i
-                break
-        if end is None:
-            raise StatementError("EXTRACT: the query's parenthesis is not closed")
-        query = stmt.text[tokens[1].end + 1: tokens[end].start].strip()
-        if not query:
-            raise StatementError("EXTRACT: the query is empty")
-        to_at = end + 1
-        selections = None
-    else:
-        to_at = next((i for i, t in enumerate(tokens) if i and t.text.upper() == "TO"
-                      and t.token_type.name not in ("IDENTIFIER", "STRING")), None)
-        if to_at is None:
-            raise StatementError(f"EXTRACT: expected TO '<folder or s3://…>'; syntax: {SYNTAX}")
-        from hydra.core.refs import parse_selection
-
-        if to_at == 1:
-            raise StatementError(f"EXTRACT: expected MARKED, a ref or a glob; syntax: {SYNTAX}")
-        selections = parse_selection(tokens[1:to_at], stmt.text)
-    cur = Cursor(stmt)
-    cur.i = to_at
-    cur.expect("TO")
-    target = cur.string("the target folder or s3:// prefix")
-    options = parse_options(cur.options())
-    cur.done()
-    return selections, query, target, options
-
-
 @dataclass
 class Job:
     """One element of a run."""
@@ -183,10 +138,8 @@ class Job:
     progress: Progress = field(default_factory=Progress)
 
 
-@statement("EXTRACT", syntax=SYNTAX,
-           help="Copy marked elements, a selection or a query to a folder or S3, with manifests")
-def extract(ws, stmt) -> Result:
-    selections, query, target_uri, options = parse(stmt)
+def extract(ws, text: str, selections, query: str | None, target_uri: str, options: Options) -> Result:
+    """EXTRACT of a selection (None: the marked elements) or of a query, as the statement ``text`` says."""
     if query is not None:
         label = options.name or query_label(query)
         items = [Item(QUERY_SOURCE, label, query=query, label=label)]
@@ -196,7 +149,7 @@ def extract(ws, stmt) -> Result:
             return Result(message="nothing to extract: no element is marked" if selections is None
                           else "nothing to extract")
     target = open_target(target_uri)
-    return Run(ws, stmt.text, target, items, options).run()
+    return Run(ws, text, target, items, options).run()
 
 
 class Run:
@@ -576,8 +529,8 @@ class Run:
     def _commit(self, job: Job) -> None:
         """Write the manifest of an element whose every range is written, and commit it (a
         worker thread; a failure fails the element)."""
-        from hydra.transfer.manifest import element_manifest
         from hydra.core.clock import now
+        from hydra.transfer.manifest import element_manifest
 
         job.finished_at = now()
         job.seconds = time.perf_counter() - job.started
@@ -786,13 +739,6 @@ def _small_checksums(con, tables: list) -> tuple[list[tuple[str, str]], dict[int
     finally:
         con.unregister(view)
     return columns, {number: int(value) for number, value in rows}
-
-
-def not_for_parquet(type_: str) -> bool:
-    """Types pyarrow cannot write to Parquet: written as DuckDB's text, read back with a cast."""
-    t = type_.upper()
-    return (t in ("INTERVAL", "BIT", "BIGNUM", "VARINT") or t.startswith("UNION")
-            or t in ("TIME WITH TIME ZONE", "TIMETZ"))
 
 
 def _batch_rows(columns: list[tuple[str, str]]) -> int:

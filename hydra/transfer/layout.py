@@ -28,8 +28,8 @@ from __future__ import annotations
 import hashlib
 import string
 
-from hydra.transfer.common import QUERY_SOURCE, Item
 from hydra.core.refs import ref_text
+from hydra.transfer.common import QUERY_SOURCE, Item
 
 KEPT = frozenset(string.ascii_letters + string.digits + "._-")
 DISAMBIGUATOR = "~"

@@ -78,7 +78,7 @@ TEXT_IN_PARQUET = "Parquet cannot store this type: written as DuckDB's text, rea
 def format_note(fmt: str, type_: str) -> str | None:
     """What the target format does to a column of this DuckDB type, when it cannot hold it as is."""
     from hydra.transfer.common import is_float
-    from hydra.transfer.extract import not_for_parquet
+    from hydra.transfer.writers import not_for_parquet
 
     t = type_.upper().strip()
     if fmt == "parquet" and (t == "DATE" or t.startswith("TIMESTAMP")):

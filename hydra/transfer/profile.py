@@ -15,12 +15,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from hydra.core.errors import HydraError, one_line
+from hydra.core.statement import Result
 from hydra.transfer import small
 from hydra.transfer.common import Item, items_for, open_scan, q
 from hydra.transfer.figures import run_aggregates, run_aggregates_by
-from hydra.statements.tokens import Cursor
-from hydra.core.statement import Result
-from hydra.statements.registry import statement
 
 EXACT_DISTINCT_UP_TO = 1_000_000  # estimated rows; above this, distinct counts are approximate
 # figures are stored every STORE_BATCH elements or STORE_SECONDS, whichever comes first (one
@@ -35,27 +33,8 @@ def describe(con, expr: str) -> list[tuple[str, str]]:
     return [(name, str(type_)) for name, type_ in zip(rel.columns, rel.types)]
 
 
-def parse_selection_options(stmt):
-    """``<selection> [(OPTION value, …)]`` → (selections, options)."""
-    from hydra.statements.catalog import leading_selection
-
-    selections, options_at = leading_selection(stmt, "L_PAREN")
-    options = {}
-    if options_at is not None:
-        cur = Cursor(stmt)
-        cur.i = options_at
-        options = cur.options()
-        cur.done()
-    return selections, options
-
-
-@statement(
-    "PROFILE",
-    syntax="PROFILE <ref | glob | MARKED>[, …] [(DISTINCT exact|approx, WORKERS n)]",
-    help="Compute exact row counts and per-column statistics at the source into stats",
-)
-def profile(ws, stmt) -> Result:
-    selections, options = parse_selection_options(stmt)
+def profile(ws, selections, options: dict[str, str]) -> Result:
+    """PROFILE of a selection (None: the marked elements) with its options."""
     distinct_option = (options.pop("DISTINCT", "") or "").lower() or None
     workers = options.pop("WORKERS", None)
     if options:
@@ -96,7 +75,7 @@ def profile(ws, stmt) -> Result:
             return item, profile_item(ws, item, distinct_option, con), None, time.perf_counter() - started
         except HydraError as err:
             return item, None, str(err), time.perf_counter() - started
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - one element's failure is reported, the others go on
             return item, None, one_line(err), time.perf_counter() - started
         finally:
             cursors.put(con)
@@ -190,7 +169,7 @@ def profile_small(ws, items: list[Item], distinct_option: str | None, con, pool)
                 try:
                     yield one.thing, profile_item(ws, one.thing, distinct_option, con), None, \
                         time.perf_counter() - started
-                except Exception as err:  # noqa: BLE001
+                except Exception as err:  # noqa: BLE001 - one element's failure is reported, the others go on
                     yield one.thing, None, str(err) if isinstance(err, HydraError) else one_line(err), \
                         time.perf_counter() - started
         for group in small.same_columns(batch, distinct_of):

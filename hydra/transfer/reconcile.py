@@ -25,30 +25,18 @@ import time
 import uuid
 
 from hydra.core.errors import HydraError, StatementError, one_line
+from hydra.core.refs import ref_text
+from hydra.core.statement import Result
 from hydra.transfer.bisect import bisect
 from hydra.transfer.common import QUERY_SOURCE, Item, is_float, items_for, open_scan, q, sql_string, where_sql
 from hydra.transfer.figures import judge, run_aggregates
 from hydra.transfer.targets import open_target
 from hydra.transfer.writers import json_line_read_type
-from hydra.core.refs import parse_selection, ref_text
-from hydra.core.statement import Result
-from hydra.statements.registry import statement
 
 
-
-@statement(
-    "RECONCILE",
-    syntax="RECONCILE <LAST | MARKED | ref | glob[, …]>",
-    help="Compare extracted elements at the target with the source: counts, aggregates, checksums",
-)
-def reconcile(ws, stmt) -> Result:
-    tokens = stmt.tokens[1:]
-    if not tokens:
-        raise StatementError("RECONCILE: expected LAST, MARKED, a ref or a glob")
-    if len(tokens) == 1 and tokens[0].text.upper() == "LAST":
-        entries = last_run(ws)
-    else:
-        entries = latest_transfers(ws, items_for(ws, parse_selection(tokens, stmt.text)))
+def reconcile(ws, selections, last: bool = False) -> Result:
+    """RECONCILE of the last run, or of a selection's latest transfers (None: the marked elements)."""
+    entries = last_run(ws) if last else latest_transfers(ws, items_for(ws, selections))
     from hydra.core.clock import now
 
     run_id = "R" + now().strftime("%Y%m%dT%H%M%S%f")[:-3] + "-" + uuid.uuid4().hex[:6]

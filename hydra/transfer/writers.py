@@ -262,3 +262,10 @@ def check_format(fmt: str, compression: str | None) -> tuple[str, str]:
     if compression not in COMPRESSIONS[fmt]:
         raise HydraError(f"EXTRACT: COMPRESSION for {fmt} is one of {', '.join(COMPRESSIONS[fmt])}")
     return fmt, compression
+
+
+def not_for_parquet(type_: str) -> bool:
+    """Types pyarrow cannot write to Parquet: written as DuckDB's text, read back with a cast."""
+    t = type_.upper()
+    return (t in ("INTERVAL", "BIT", "BIGNUM", "VARINT") or t.startswith("UNION")
+            or t in ("TIME WITH TIME ZONE", "TIMETZ"))

@@ -71,9 +71,9 @@ def test_every_virtual_table_column_is_commented(ws):
     tables = sorted(p.stem for p in ddl_folder().glob("*.sql"))
     head_tables = {t: cls for cls in all_heads() for t in cls.tables}  # from each head's own package
     assert set(CORE_TABLES) <= set(tables) and {"s3_objects", "rds_instances"} <= set(head_tables)
-    ws._create_tables(tables)
+    ws.create_tables(tables)
     for cls in set(head_tables.values()):  # head tables too (normally created when such a head attaches)
-        ws._create_tables(cls.tables, cls)
+        ws.create_tables(cls.tables, cls)
     created = {t for (t,) in ws.query(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT internal")}
     assert created == set(tables) | set(head_tables)  # one file per table, named after it

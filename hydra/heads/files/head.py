@@ -22,6 +22,7 @@ from typing import Iterable
 
 from hydra.core.errors import HydraError, one_line
 from hydra.core.model import Column, Element
+from hydra.core.sqltext import q, sql_string
 from hydra.heads.base import Head, HeadError, parse_bool
 
 # extension -> element kind; compressed variants add .gz / .zst / .zstd
@@ -43,11 +44,6 @@ def file_format(path: str) -> tuple[str, str | None] | None:
         stem, ext = os.path.splitext(stem)
     kind = FORMATS.get(ext)
     return (kind, compression) if kind else None
-
-
-def sql_string(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 class FilesHead(Head):
@@ -190,11 +186,10 @@ class FilesHead(Head):
         return None
 
     def _count_csv(self, element: Element) -> tuple[int, str] | None:
+        import duckdb
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.csv as pacsv
-
-        import duckdb
 
         cur = self._con.cursor()
         try:
@@ -238,15 +233,11 @@ class FilesHead(Head):
         """Arrow stream of the element, for callers that want batches rather than a DuckDB scan."""
         if self._con is None:
             raise HydraError(f"source {self.name} is not open")
-        select = ", ".join(_quote(c) for c in columns) if columns else "*"
+        select = ", ".join(q(c) for c in columns) if columns else "*"
         sql = f"SELECT {select} FROM {self.scan_sql(element)}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return self._con.cursor().sql(sql).to_arrow_reader()
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _count_lines(path: str) -> int:

@@ -289,7 +289,7 @@ class RdsHead(Head):
             inner.open()
         except HeadError as exc:
             raise type(exc)(self._clean(str(exc))) from None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
             raise HeadConnectionError(self._clean(f"{self.name}: {exc}")) from None
         if token_args is not None:
             # IAM tokens expire after 15 minutes: every new pooled connection gets a fresh one
@@ -314,7 +314,7 @@ class RdsHead(Head):
 
         try:
             return self._rds.generate_db_auth_token(**args)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - boto3's error becomes one clear line
             raise HeadConnectionError(aws.error_line(exc, "RDS IAM auth token")) from None
 
     def _secret(self, secret_id: str) -> tuple[str | None, str]:
@@ -336,7 +336,7 @@ class RdsHead(Head):
             if code in ("AccessDeniedException", "AccessDenied"):
                 raise HeadConnectionError(f"access denied to secret '{secret_id}'") from None
             raise HeadConnectionError(aws.error_line(exc, f"secret '{secret_id}'")) from None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - boto3's error becomes one clear line
             raise HeadConnectionError(aws.error_line(exc, f"secret '{secret_id}'")) from None
         text = value.get("SecretString")
         try:

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
-from hydra.heads.s3 import formats
 from hydra.core.model import Column, Element
 from hydra.heads.base import Head, HeadConnectionError, HeadError, parse_bool
+from hydra.heads.s3 import formats
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -263,7 +263,7 @@ class S3Head(Head):
             return list_objects_table(self._client, self.bucket, self.prefix)
         except HeadError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - boto3's error becomes one clear line
             raise HeadConnectionError(aws.error_line(exc, f"listing s3://{self.bucket}")) from None
 
     def _take_listing(self, consumer: str) -> pa.Table:
@@ -346,7 +346,7 @@ class S3Head(Head):
         try:
             response = self._client.get_object(**kwargs)
             body = response["Body"].read()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - boto3's error becomes one clear line
             raise HeadError(aws.error_line(exc, f"s3://{bucket}/{key}")) from None
         etag = (response.get("ETag") or "").strip('"') or None
         whole = (response.get("ContentRange") or "").rpartition("/")[2]  # 'bytes 0-99/1234'
@@ -391,7 +391,7 @@ class S3Head(Head):
         try:
             infos = self.filesystem().get_file_info(
                 pafs.FileSelector(base, recursive=True, allow_not_found=True))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - pyarrow's error becomes one clear line
             raise HeadError(f"{element.path}: {_first_line(exc)}") from None
         cut = len(base) + 1
         by_rel = {info.path[cut:]: info for info in infos if info.type == pafs.FileType.File}
@@ -607,7 +607,7 @@ class S3Head(Head):
                 batches = (formats.convert(batch, source.casts) for batch in batches)
         except HeadError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - pyarrow's error becomes one clear line
             raise HeadError(f"{element.path}: {_first_line(exc)}") from None
         return pa.RecordBatchReader.from_batches(schema, _batches(batches, limit, element.path))
 
@@ -802,7 +802,7 @@ def _batches(batches, limit: int | None, path) -> Iterator:
                 break
     except HeadError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - boto3's error becomes one clear line
         raise HeadError(f"{path}: {_first_line(exc)}") from None
 
 

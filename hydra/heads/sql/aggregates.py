@@ -175,7 +175,7 @@ def _failing_figure(head: SqlHead, element: Element, cols: list[Column], err: Ex
                     try:
                         with conn.begin_nested():  # a failed figure must not end the transaction
                             conn.exec_driver_sql(f"SELECT {expr} FROM {table}").scalar()
-                    except Exception as figure:  # noqa: BLE001
+                    except Exception as figure:  # noqa: BLE001 - each figure is tried alone, to name the one that fails
                         return f"column {col.name}: {head._clean(figure)}"
     except Exception:  # noqa: BLE001 - cannot narrow it down: the first error says enough
         pass

@@ -7,8 +7,8 @@ element must be described again, e.g. after a workspace was reopened).
 
 from __future__ import annotations
 
-from hydra.heads.sql import types as sql_types
 from hydra.core.model import Column, Element
+from hydra.heads.sql import types as sql_types
 
 PG_SYSTEM = ("pg_catalog", "information_schema")
 MYSQL_SYSTEM = ("mysql", "information_schema", "performance_schema", "sys")

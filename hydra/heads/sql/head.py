@@ -35,8 +35,8 @@ import threading
 from typing import TYPE_CHECKING, Any, Iterable
 
 from hydra.core.model import Aggregates, Column, Element
-from hydra.heads.base import Head, HeadConnectionError, HeadError, parse_bool
 from hydra.core.refs import ref_text
+from hydra.heads.base import Head, HeadConnectionError, HeadError, parse_bool
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -171,7 +171,7 @@ class SqlHead(Head):
             uri = f"{backend}+{_DEFAULT_DRIVER[low][0]}:{rest}"
         try:
             url = make_url(uri)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - any error of SQLAlchemy's URL parser means: not a database URL
             raise HeadError(f"{self.name}: not a database URL: {self._clean(err)}") from None
         if url.get_backend_name() == "mssql" and url.get_driver_name() == "pyodbc":
             if not any(k.lower() == "applicationintent" for k in url.query):
@@ -256,7 +256,7 @@ class SqlHead(Head):
                 return cat.enumerate_generic(self.engine, conn, self.schemas, self.system, only)
         except HeadError:
             raise
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
             raise HeadError(f"{self.name}: cannot read the catalog: {self._clean(err)}") from None
 
     def enumerate(self) -> Iterable[Element]:
@@ -320,7 +320,7 @@ class SqlHead(Head):
             try:
                 with self.engine.connect() as conn:
                     known = bool(conn.exec_driver_sql(sql, {"t": table}).scalar())
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
                 raise HeadError(f"{self.name}: cannot read the catalog: {self._clean(err)}") from None
             with self._lock:
                 self._parents[parts] = known
@@ -377,7 +377,7 @@ class SqlHead(Head):
                 return None
         try:
             return pred.sql(dialect=self.dialect)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a predicate the dialect cannot render is not pushed down
             return None
 
     def _filterable(self, column: Column, node, predicate) -> bool:
@@ -515,7 +515,7 @@ class SqlHead(Head):
                 if hasattr(cur, "arraysize"):
                     cur.arraysize = batch_rows
             cur.execute(sql)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
             raw.close()
             raise HeadError(f"{ref_text(self.name, element.parts)}: {self._clean(err)}") from None
         ref = ref_text(self.name, element.parts)
@@ -525,7 +525,7 @@ class SqlHead(Head):
                 while True:
                     try:
                         rows = cur.fetchmany(batch_rows)
-                    except Exception as err:  # noqa: BLE001
+                    except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
                         raise HeadError(f"{ref}: {self._clean(err)}") from None
                     if not rows:
                         break
@@ -540,18 +540,18 @@ class SqlHead(Head):
                         if arr.type != field.type:
                             try:
                                 arr = arr.cast(field.type)
-                            except Exception as err:  # noqa: BLE001
+                            except Exception as err:  # noqa: BLE001 - a value the column's type cannot hold: named with its column
                                 raise HeadError(f"{ref}: column {c.name!r} ({c.source_type}) cannot be read as {c.type}: {_one_line(str(err))}") from None
                         arrays.append(arr)
                     yield pa.record_batch(arrays, schema=schema)
             finally:
                 try:
                     cur.close()
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - closing after the read: nothing left to report
                     pass
                 try:
                     raw.rollback()
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - closing after the read: nothing left to report
                     pass
                 raw.close()
 
@@ -589,7 +589,7 @@ class SqlHead(Head):
         try:
             with self.engine.connect() as conn:
                 lo, hi = conn.exec_driver_sql(f"SELECT {bounds} FROM {self.table_sql(element)}").one()
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
             raise HeadError(f"{self.name}: cannot split {'.'.join(element.parts)}: {self._clean(err)}") from None
         if lo is None:
             return None

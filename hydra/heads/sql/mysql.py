@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hydra.core.model import Column, Element
-from hydra.heads.base import HeadError
 from hydra.core.refs import ref_text
+from hydra.heads.base import HeadError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -47,7 +47,7 @@ def usable(head: SqlHead) -> bool:
         return False
     try:
         url = head.engine.url
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - an unusable URL: the generic path says why
         return False
     return set(url.query) <= _SIMPLE_QUERY and url.get_driver_name() in ("pymysql", "mysqldb")
 
@@ -227,7 +227,7 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
         if "Empty CSV file" not in str(err):
             raise HeadError(f"{ref}: {failure(err)}") from None
         reader = None
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
         raise HeadError(f"{ref}: {failure(err)}") from None
 
     from hydra.heads.sql.postgres import _cleanup, stream_batches

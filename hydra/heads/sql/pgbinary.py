@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hydra.core.model import Column
-from hydra.heads.base import HeadError
 from hydra.core.refs import ref_text
+from hydra.heads.base import HeadError
 
 if TYPE_CHECKING:
     from hydra.heads.sql.head import SqlHead
@@ -424,7 +424,7 @@ def read(head: SqlHead, element, columns=None, predicates=None, limit=None, tran
     'psycopg' (psycopg's ``Copy.read()`` on a pooled connection, when psql is not installed)."""
     import pyarrow as pa
 
-    from hydra.heads.sql.postgres import _CopyStream, _cleanup, _client_command, start_client
+    from hydra.heads.sql.postgres import _cleanup, _client_command, _CopyStream, start_client
 
     cols = head._columns(element, columns)
     plans = plan(head, cols)
@@ -444,7 +444,7 @@ def read(head: SqlHead, element, columns=None, predicates=None, limit=None, tran
             raw = head.engine.raw_connection()
             cm = raw.driver_connection.cursor().copy(sql)
             stream = _CopyStream(cm.__enter__())
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - COPY could not start: one line, the connection released
             _cleanup(None, raw, cm, failed=True)
             raise HeadError(f"{ref}: {head._clean(err)}") from None
 
@@ -453,7 +453,7 @@ def read(head: SqlHead, element, columns=None, predicates=None, limit=None, tran
         try:
             yield from decoder.batches(stream)
             failed = False
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - a failure mid-stream: one line, in the client's own words
             stderr = _cleanup(proc, raw, cm, failed=True)
             raise HeadError(f"{ref}: {head._clean(stderr or str(err))}") from None
         finally:

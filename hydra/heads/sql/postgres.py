@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hydra.core.model import Column, Element
-from hydra.heads.base import HeadError
 from hydra.core.refs import ref_text
+from hydra.heads.base import HeadError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -46,7 +46,7 @@ PIPE_BYTES = 1 << 20  # the client pipe's size (Linux's default ceiling for unpr
 def usable(head: SqlHead) -> bool:
     try:
         driver = head.engine.url.get_driver_name()
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - an unusable URL: the generic path says why
         return False
     return driver == "psycopg" or (head.bulk == "client" and shutil.which("psql") is not None)
 
@@ -338,7 +338,7 @@ def read(head: SqlHead, element: Element, columns=None, predicates=None, limit=N
                 reader = None
             else:
                 raise
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:  # noqa: BLE001 - COPY could not start: one line, the transport released
         message = _failure(head, proc, err)
         _cleanup(proc, raw, cm, failed=True)
         raise HeadError(f"{ref}: {message}") from None
@@ -370,7 +370,7 @@ def stream_batches(head: SqlHead, ref: str, reader, schema, convert, release, ex
             failed = False
         except HeadError:
             raise
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - a failure mid-stream: one line, in the client's own words
             stderr = release(True)
             raise HeadError(f"{ref}: {head._clean(stderr or str(err))}") from None
         finally:
@@ -395,12 +395,12 @@ def _cleanup(proc, raw, cm, failed: bool) -> str:
             proc.kill()
         try:
             proc.wait(timeout=30)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - the client would not exit: kill it
             proc.kill()
         if proc.stderr is not None and not proc.stderr.closed:
             try:
                 text = proc.stderr.read().decode("utf-8", "replace")
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the client's error text is best effort
                 text = ""
             proc._hydra_stderr = text
         text = getattr(proc, "_hydra_stderr", text)
@@ -415,7 +415,7 @@ def _cleanup(proc, raw, cm, failed: bool) -> str:
             if failed:
                 conn.cancel_safe()
             cm.__exit__(None, None, None)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a failed release: the connection is invalidated below
             failed = True
     if raw is not None and not getattr(raw, "_hydra_done", False):
         raw._hydra_done = True
@@ -425,6 +425,6 @@ def _cleanup(proc, raw, cm, failed: bool) -> str:
             try:
                 raw.rollback()
                 raw.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - a connection that cannot roll back is dropped
                 raw.invalidate()
     return text

@@ -178,7 +178,7 @@ def from_sqlalchemy(satype) -> Mapped:
             return Mapped("TIME")
         if isinstance(satype, t.Interval):
             return Mapped("INTERVAL")
-        if isinstance(satype, (t.LargeBinary, t._Binary)):
+        if isinstance(satype, (t.LargeBinary, t._Binary)):  # noqa: SLF001 - SQLAlchemy names no public base
             return Mapped("BLOB")
         if isinstance(satype, (t.String, t.Enum)):
             return Mapped("VARCHAR")

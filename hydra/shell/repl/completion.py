@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from prompt_toolkit.completion import Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
-from hydra.core.refs import quote_ident
+from hydra.core.sqltext import quote_ident
 
 LIMIT = 200  # completions offered at most (a menu of 50,000 helps nobody)
 
@@ -261,7 +261,7 @@ class CatalogCache:
         if self.on_reload is not None:
             try:
                 self.on_reload()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - a failing reload hook must not break completion
                 pass
 
     def reload(self) -> None:
@@ -293,7 +293,7 @@ class CatalogCache:
                     found = self._cursor.execute(
                         "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
                         "AND schema_name = 'main' AND table_name = ? ORDER BY column_index", [name]).fetchall()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - completion offers what it can: a failed lookup offers nothing
                 found = []
         self._columns[key] = found
         return found
@@ -302,7 +302,7 @@ class CatalogCache:
         self.wait(2)
         try:
             self._cursor.close()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - closing at exit: nothing left to report
             pass
 
 

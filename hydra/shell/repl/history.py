@@ -18,6 +18,7 @@ from prompt_toolkit.history import FileHistory
 
 from hydra.core import secrets
 
+
 def history_path(ws) -> str:
     """Where the history of a workspace lives (next to its file)."""
     override = os.environ.get("HYDRA_HISTORY")

@@ -41,9 +41,9 @@ class Shell:
         from prompt_toolkit.lexers import PygmentsLexer
         from pygments.lexers.sql import SqlLexer
 
+        from hydra.shell.interrupt import Interrupter
         from hydra.shell.repl.completion import CatalogCache, HydraCompleter
         from hydra.shell.repl.history import MaskedFileHistory, history_path
-        from hydra.shell.interrupt import Interrupter
 
         self.session = session
         self.ws = session.ws

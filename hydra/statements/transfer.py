@@ -1,0 +1,104 @@
+"""The transfer statements' grammar: PROFILE, EXTRACT and RECONCILE; ``hydra.transfer`` does the work."""
+
+from __future__ import annotations
+
+from hydra.core.errors import StatementError
+from hydra.core.refs import parse_selection
+from hydra.core.statement import Result
+from hydra.statements.registry import statement
+from hydra.statements.selection import leading_selection
+from hydra.statements.tokens import Cursor
+
+EXTRACT_SYNTAX = ("EXTRACT <MARKED | ref | glob[, …] | (query)> TO '<folder | s3://bucket/prefix>' "
+                  "[(FORMAT parquet|csv|jsonl, COMPRESSION zstd|snappy|gzip|none, ROWS_PER_FILE n, "
+                  "PARTITION_BY 'column', WORKERS n, OVERWRITE true, NAME 'label')]")
+
+
+def parse_selection_options(stmt):
+    """``<selection> [(OPTION value, …)]`` → (selections, options)."""
+    selections, options_at = leading_selection(stmt, "L_PAREN")
+    options = {}
+    if options_at is not None:
+        cur = Cursor(stmt)
+        cur.i = options_at
+        options = cur.options()
+        cur.done()
+    return selections, options
+
+
+@statement(
+    "PROFILE",
+    syntax="PROFILE <ref | glob | MARKED>[, …] [(DISTINCT exact|approx, WORKERS n)]",
+    help="Compute exact row counts and per-column statistics at the source into stats",
+)
+def profile(ws, stmt) -> Result:
+    from hydra.transfer.profile import profile as run
+
+    selections, options = parse_selection_options(stmt)
+    return run(ws, selections, options)
+
+
+def parse_extract(stmt):
+    """(selections or None, query or None, target, options)."""
+    tokens = stmt.tokens
+    if len(tokens) < 2:
+        raise StatementError(f"EXTRACT: expected what to extract; syntax: {EXTRACT_SYNTAX}")
+    query = None
+    if tokens[1].token_type.name == "L_PAREN":
+        depth, end = 0, None
+        for i in range(1, len(tokens)):
+            kind = tokens[i].token_type.name
+            depth += kind == "L_PAREN"
+            depth -= kind == "R_PAREN"
+            if depth == 0:
+                end = i
+                break
+        if end is None:
+            raise StatementError("EXTRACT: the query's parenthesis is not closed")
+        query = stmt.text[tokens[1].end + 1: tokens[end].start].strip()
+        if not query:
+            raise StatementError("EXTRACT: the query is empty")
+        to_at = end + 1
+        selections = None
+    else:
+        to_at = next((i for i, t in enumerate(tokens) if i and t.text.upper() == "TO"
+                      and t.token_type.name not in ("IDENTIFIER", "STRING")), None)
+        if to_at is None:
+            raise StatementError(f"EXTRACT: expected TO '<folder or s3://…>'; syntax: {EXTRACT_SYNTAX}")
+        if to_at == 1:
+            raise StatementError(f"EXTRACT: expected MARKED, a ref or a glob; syntax: {EXTRACT_SYNTAX}")
+        selections = parse_selection(tokens[1:to_at], stmt.text)
+    cur = Cursor(stmt)
+    cur.i = to_at
+    cur.expect("TO")
+    target = cur.string("the target folder or s3:// prefix")
+    from hydra.transfer.extract import parse_options
+
+    options = parse_options(cur.options())
+    cur.done()
+    return selections, query, target, options
+
+
+@statement("EXTRACT", syntax=EXTRACT_SYNTAX,
+           help="Copy marked elements, a selection or a query to a folder or S3, with manifests")
+def extract(ws, stmt) -> Result:
+    from hydra.transfer.extract import extract as run
+
+    selections, query, target_uri, options = parse_extract(stmt)
+    return run(ws, stmt.text, selections, query, target_uri, options)
+
+
+@statement(
+    "RECONCILE",
+    syntax="RECONCILE <LAST | MARKED | ref | glob[, …]>",
+    help="Compare extracted elements at the target with the source: counts, aggregates, checksums",
+)
+def reconcile(ws, stmt) -> Result:
+    from hydra.transfer.reconcile import reconcile as run
+
+    tokens = stmt.tokens[1:]
+    if not tokens:
+        raise StatementError("RECONCILE: expected LAST, MARKED, a ref or a glob")
+    if len(tokens) == 1 and tokens[0].text.upper() == "LAST":
+        return run(ws, None, last=True)
+    return run(ws, parse_selection(tokens, stmt.text))
