@@ -182,7 +182,7 @@ class TableauHead(Head):
             try:
                 with self.repository.engine.connect() as conn:
                     self._repository_rows = inventory(conn, self.name, self._repository_mode)
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:  # noqa: BLE001 - a driver error, made one line
                 raise self._error(TableauError(f"cannot read the repository's inventory: "
                                                f"{self.clean(str(err))}")) from None
         if self.rest is not None:
@@ -265,7 +265,7 @@ def _repository_url(url: str) -> str:
         url = url[len("tableau+"):]
     try:
         parsed = make_url(url)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
         raise HeadError("REPOSITORY must be a URL: postgresql://readonly:${PW}@server:8060/"
                         "workgroup") from None
     if parsed.password == MASK:
