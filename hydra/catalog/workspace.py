@@ -178,6 +178,7 @@ class Workspace(Selection):
         except OptionError as err:
             raise StatementError(secrets.mask_secrets(str(err), cls.secret_values(expanded))) from None
         head = cls(name, secrets.expand(uri), expanded)
+        head.work_folder = self.work_folder  # where a head may put a temporary download
         stored_uri = cls.redact(uri)
         secret = {o.name for o in cls.attach_options if o.secret}
         stored_options = {k: secrets.redact_uri(v) for k, v in options.items() if k not in secret}
@@ -187,10 +188,11 @@ class Workspace(Selection):
         if old_head is not None:
             old_head.close()
         self._heads[name] = head
-        note = None
+        note = getattr(head, "attach_note", None)  # a head's one line about what it listed
         if secrets.MASK in stored_uri and secrets.MASK not in uri:
-            note = ("the password is not stored: write it as ${ENV_VAR} so that a reopened "
-                    "workspace can reconnect")
+            note = "; ".join(filter(None, (note, (
+                "the password is not stored: write it as ${ENV_VAR} so that a reopened "
+                "workspace can reconnect"))))
         count = self.query("SELECT element_count FROM sources WHERE name = ?", [name])[0][0]
         return count, note
 
@@ -367,6 +369,11 @@ class Workspace(Selection):
         return bool(self.query(
             "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [table]))
 
+    @property
+    def work_folder(self) -> str:
+        """The workspace file's folder (the system's temporary folder for ``:memory:``)."""
+        return os.path.dirname(self.path) if self.path != MEMORY else tempfile.gettempdir()
+
     def head(self, name: str) -> Head:
         """The open head of a source, re-opening it (secrets from the environment) if needed."""
         with self._lock:
@@ -385,6 +392,7 @@ class Workspace(Selection):
             options.pop("TYPE", None)
             cls = head_class(row["kind"])
             head = cls(row["name"], secrets.expand(uri), {k: secrets.expand(v) for k, v in options.items()})
+            head.work_folder = self.work_folder
             try:
                 head.open()
             except HydraError:

@@ -170,7 +170,42 @@ def _sap(request, tmp_path, monkeypatch) -> Case:
     return Case(head, ("T",), ("U",), wrong.open, secret)
 
 
-CASES = {"files": _files, "sql-postgres": _postgres, "sql-mysql": _mysql, "s3": _s3, "rds": _rds, "sap": _sap}
+def _tableau(request, tmp_path, monkeypatch) -> Case:
+    """The REST simulation of tests/fakes/tableau (two sites), Orders' extract holding t."""
+    from fakes.tableau import hyper
+    from fakes.tableau.estate import ExtractTable, build_estate
+    from fakes.tableau.rest import TableauServer
+
+    from hydra.heads.tableau.head import TableauHead
+
+    estate = build_estate()
+    server = TableauServer(estate, tmp_path / "content")
+    server.start()
+    request.addfinalizer(server.stop)
+    (tmp_path / "src").mkdir()
+    extract = hyper.build_hyper(tmp_path / "src" / "t.hyper",
+                                [ExtractTable("Extract", "t", "pairs", len(ROWS))])
+    server.set_content(estate.datasource("Orders").luid,
+                       hyper.package_for("Orders", tmp_path / "src" / "Orders.tdsx", extract))
+    monkeypatch.setenv("CONTRACT_TAB_PAT", estate.token_secret)
+    options = {"SITE": "*", "TOKEN_NAME": estate.token_name, "TOKEN_ENV": "CONTRACT_TAB_PAT"}
+    head = TableauHead("tab", f"tableau+{server.url}", options)
+    head.work_folder = str(tmp_path)
+    head.open()
+    secret = f"pat-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("CONTRACT_TAB_WRONG", secret)
+    wrong = TableauHead("tab", f"tableau+{server.url}", {**options, "TOKEN_ENV": "CONTRACT_TAB_WRONG"})
+
+    def refused():
+        wrong.open()
+        wrong.enumerate()
+
+    return Case(head, ("default/datasources/Orders", "Extract.t"),
+                ("finance/datasources/Legacy Budget", "Budget.tde"), refused, secret)
+
+
+CASES = {"files": _files, "sql-postgres": _postgres, "sql-mysql": _mysql, "s3": _s3, "rds": _rds, "sap": _sap,
+         "tableau": _tableau}
 KIND_OF = {name: name.split("-", 1)[0] for name in CASES}
 # heads without a case yet, and why (each is a gap to close, not an exemption to keep)
 NO_CASE_YET = {

@@ -1,4 +1,4 @@
-"""The Tableau protocol layer's errors: one line each, never a secret (see hydra/errors.py)."""
+"""The Tableau protocol layer's errors: one line each, never a secret (see hydra/core/errors.py)."""
 
 from __future__ import annotations
 

@@ -280,7 +280,7 @@ class HyperExtract:
         try:
             self.connection.execute_command(
                 f"COPY ({sql}) TO {escape_string_literal(str(path))} WITH (FORMAT arrowstream)")
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - Hyper's errors carry context on later lines
             self._discard(path)
             raise TableauError(f"Hyper cannot read {table.schema}.{table.name} of "
                                f"{self.path.name}: {_first_line(err)}") from err
@@ -317,7 +317,7 @@ class HyperExtract:
         try:
             values = self.connection.execute_list_query(
                 f"SELECT {', '.join(exprs)} FROM {table.sql_name}")[0]
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - Hyper's errors carry context on later lines
             raise TableauError(f"Hyper cannot compute figures of {table.schema}.{table.name}: "
                                f"{_first_line(err)}") from err
         total = int(values[0])

@@ -230,9 +230,11 @@ class SiteSession:
         for owner_type, owners, endpoint in (("workbook", workbooks, srv.workbooks),
                                              ("datasource", datasources, srv.datasources)):
             for owner in owners:
-                self.call(f"the connections of {owner_type} '{owner.name}'",
-                          lambda e=endpoint, o=owner: e.populate_connections(o))
-                for c in owner.connections:
+                # TSC fetches on first access of .connections: that GET is inside the call
+                connections = self.call(
+                    f"the connections of {owner_type} '{owner.name}'",
+                    lambda e=endpoint, o=owner: (e.populate_connections(o), o.connections)[1])
+                for c in connections:
                     add("tableau_connections", connection_id=c.id, owner_type=owner_type,
                         owner_id=owner.id, owner_name=owner.name, dbclass=c.connection_type,
                         server=c.server_address or None, port=_int(c.server_port),
@@ -392,12 +394,17 @@ class TableauRest:
                 with self.session(site.content_url) as s:
                     yield site, s
 
-    def inventory(self) -> dict[str, list[Row]]:
+    def inventory(self, each: Callable[[SiteSession, dict[str, list[Row]]], None] | None = None
+                  ) -> dict[str, list[Row]]:
+        """Every virtual table's rows over the walk; ``each(session, rows)`` is called for each
+        site while still signed in to it (the head lists the site's content elements there)."""
         out = empty_inventory()
         for site, session in self.walk():
             part = session.inventory(site.name if site else None)
             if site is not None:
                 part["tableau_sites"][0].update(site_name=site.name, state=site.state)
+            if each is not None:
+                each(session, part)
             for table, rows in part.items():
                 out[table].extend(rows)
         return out

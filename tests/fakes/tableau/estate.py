@@ -97,7 +97,7 @@ class ExtractTable:
 
     schema: str
     name: str
-    kind: str  # 'orders' (every type, NULLs), 'ledger', 'accounts', 'sequence'
+    kind: str  # 'orders' (every type, NULLs), 'ledger', 'accounts', 'pairs', 'sequence'
     rows: int
 
 

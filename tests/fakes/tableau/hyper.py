@@ -53,6 +53,10 @@ KINDS: dict[str, list[tuple[str, str, str]]] = {
          "'Payables' WHEN 4 THEN 'Revenue' WHEN 5 THEN 'Expenses' ELSE 'Equity' END"),
         ("is_balance_sheet", "BOOLEAN", "g IN (1, 2, 3, 6)"),
     ],
+    "pairs": [  # the head contract's table t (tests/heads/test_contract.py): id 1..n, v 'v<id>'
+        ("id", "INTEGER NOT NULL", "CAST(g AS INTEGER)"),
+        ("v", "TEXT", "'v' || g"),
+    ],
     "sequence": [  # the big extract: narrow enough to build fast, wide enough in types
         ("id", "BIGINT NOT NULL", "g"),
         ("label", "TEXT", "CASE WHEN g % 7 = 0 THEN NULL ELSE 'item-' || (g % 1000) END"),

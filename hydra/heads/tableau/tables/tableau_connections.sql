@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS tableau_connections (
 );
 COMMENT ON TABLE tableau_connections IS 'Every data connection of every workbook and published datasource: the map of which databases the dashboards depend on';
 COMMENT ON COLUMN tableau_connections.source IS 'Source name given in ATTACH … AS name';
-COMMENT ON COLUMN tableau_connections.via IS 'Which access path filled the row: ''rest'' (the REST API) or ''repository'' (the repository database)';
+COMMENT ON COLUMN tableau_connections.via IS 'Which access path filled the row: ''rest'' (the REST API), ''repository'' (the repository database), or ''rest+repository'' (a REST row completed from the repository row of the same LUID, when both are attached)';
 COMMENT ON COLUMN tableau_connections.site IS 'Content URL of the site ('''' for the Default site)';
 COMMENT ON COLUMN tableau_connections.connection_id IS 'Connection LUID (NULL via the repository''s tableau user)';
 COMMENT ON COLUMN tableau_connections.owner_type IS 'workbook or datasource: what owns the connection';

@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS tableau_datasources (
 );
 COMMENT ON TABLE tableau_datasources IS 'Published datasources of every walked site';
 COMMENT ON COLUMN tableau_datasources.source IS 'Source name given in ATTACH … AS name';
-COMMENT ON COLUMN tableau_datasources.via IS 'Which access path filled the row: ''rest'' (the REST API) or ''repository'' (the repository database)';
+COMMENT ON COLUMN tableau_datasources.via IS 'Which access path filled the row: ''rest'' (the REST API), ''repository'' (the repository database), or ''rest+repository'' (a REST row completed from the repository row of the same LUID, when both are attached)';
 COMMENT ON COLUMN tableau_datasources.site IS 'Content URL of the site ('''' for the Default site)';
 COMMENT ON COLUMN tableau_datasources.datasource_id IS 'Datasource LUID (NULL via the repository''s tableau user)';
 COMMENT ON COLUMN tableau_datasources.datasource_name IS 'Datasource name';

@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS tableau_events (
 );
 COMMENT ON TABLE tableau_events IS 'The repository''s historical events (sign-ins, views accessed, publications, downloads, refreshes…) joined to their types; only when the repository is attached with base-table access';
 COMMENT ON COLUMN tableau_events.source IS 'Source name given in ATTACH … AS name';
-COMMENT ON COLUMN tableau_events.via IS 'Which access path filled the row: ''rest'' (the REST API) or ''repository'' (the repository database)';
+COMMENT ON COLUMN tableau_events.via IS 'Which access path filled the row: ''rest'' (the REST API) or ''repository'' (the repository database, preferred for history when both are attached)';
 COMMENT ON COLUMN tableau_events.site IS 'Content URL of the site ('''' for the Default site)';
 COMMENT ON COLUMN tableau_events.event_id IS 'historical_events.id';
 COMMENT ON COLUMN tableau_events.event_type IS 'Event name: Access View, Publish Workbook, Login, …';

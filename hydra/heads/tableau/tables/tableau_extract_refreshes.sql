@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS tableau_extract_refreshes (
 );
 COMMENT ON TABLE tableau_extract_refreshes IS 'Extract refresh history: one row per refresh job (the repository''s background_jobs, preferred; or REST jobs)';
 COMMENT ON COLUMN tableau_extract_refreshes.source IS 'Source name given in ATTACH … AS name';
-COMMENT ON COLUMN tableau_extract_refreshes.via IS 'Which access path filled the row: ''rest'' (the REST API) or ''repository'' (the repository database)';
+COMMENT ON COLUMN tableau_extract_refreshes.via IS 'Which access path filled the row: ''rest'' (the REST API) or ''repository'' (the repository database, preferred for history when both are attached)';
 COMMENT ON COLUMN tableau_extract_refreshes.site IS 'Content URL of the site ('''' for the Default site)';
 COMMENT ON COLUMN tableau_extract_refreshes.job_id IS 'Job LUID (NULL via the repository''s tableau user)';
 COMMENT ON COLUMN tableau_extract_refreshes.job_type IS 'refresh_extracts (full) or increment_extracts';

@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS tableau_projects (
 );
 COMMENT ON TABLE tableau_projects IS 'Projects of every walked site';
 COMMENT ON COLUMN tableau_projects.source IS 'Source name given in ATTACH … AS name';
-COMMENT ON COLUMN tableau_projects.via IS 'Which access path filled the row: ''rest'' (the REST API) or ''repository'' (the repository database)';
+COMMENT ON COLUMN tableau_projects.via IS 'Which access path filled the row: ''rest'' (the REST API), ''repository'' (the repository database), or ''rest+repository'' (a REST row completed from the repository row of the same LUID, when both are attached)';
 COMMENT ON COLUMN tableau_projects.site IS 'Content URL of the site ('''' for the Default site)';
 COMMENT ON COLUMN tableau_projects.project_id IS 'Project LUID (NULL via the repository''s tableau user)';
 COMMENT ON COLUMN tableau_projects.project_name IS 'Project name';

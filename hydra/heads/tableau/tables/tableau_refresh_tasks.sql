@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS tableau_refresh_tasks (
 );
 COMMENT ON TABLE tableau_refresh_tasks IS 'Scheduled extract refresh tasks: which workbook or datasource refreshes on which schedule';
 COMMENT ON COLUMN tableau_refresh_tasks.source IS 'Source name given in ATTACH … AS name';
-COMMENT ON COLUMN tableau_refresh_tasks.via IS 'Which access path filled the row: ''rest'' (the REST API) or ''repository'' (the repository database)';
+COMMENT ON COLUMN tableau_refresh_tasks.via IS 'Which access path filled the row: ''rest'' (the REST API), ''repository'' (the repository database), or ''rest+repository'' (a REST row completed from the repository row of the same LUID, when both are attached)';
 COMMENT ON COLUMN tableau_refresh_tasks.site IS 'Content URL of the site ('''' for the Default site)';
 COMMENT ON COLUMN tableau_refresh_tasks.task_id IS 'Task LUID (NULL via the repository''s tableau user)';
 COMMENT ON COLUMN tableau_refresh_tasks.target_type IS 'workbook or datasource';

@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS tableau_sites (
 );
 COMMENT ON TABLE tableau_sites IS 'Sites of attached Tableau servers (one sign-in per site with SITE ''*'')';
 COMMENT ON COLUMN tableau_sites.source IS 'Source name given in ATTACH … AS name';
-COMMENT ON COLUMN tableau_sites.via IS 'Which access path filled the row: ''rest'' (the REST API) or ''repository'' (the repository database)';
+COMMENT ON COLUMN tableau_sites.via IS 'Which access path filled the row: ''rest'' (the REST API), ''repository'' (the repository database), or ''rest+repository'' (a REST row completed from the repository row of the same LUID, when both are attached)';
 COMMENT ON COLUMN tableau_sites.site IS 'Content URL of the site ('''' for the Default site)';
 COMMENT ON COLUMN tableau_sites.site_id IS 'Site LUID (the REST API''s site id; NULL via the repository''s tableau user, whose _sites view has none)';
 COMMENT ON COLUMN tableau_sites.site_name IS 'Site name';

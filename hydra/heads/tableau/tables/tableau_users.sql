@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS tableau_users (
 );
 COMMENT ON TABLE tableau_users IS 'Users of every walked site (one row per user and site)';
 COMMENT ON COLUMN tableau_users.source IS 'Source name given in ATTACH … AS name';
-COMMENT ON COLUMN tableau_users.via IS 'Which access path filled the row: ''rest'' (the REST API) or ''repository'' (the repository database)';
+COMMENT ON COLUMN tableau_users.via IS 'Which access path filled the row: ''rest'' (the REST API), ''repository'' (the repository database), or ''rest+repository'' (a REST row completed from the repository row of the same LUID, when both are attached)';
 COMMENT ON COLUMN tableau_users.site IS 'Content URL of the site ('''' for the Default site)';
 COMMENT ON COLUMN tableau_users.user_id IS 'User LUID in this site (NULL via the repository''s tableau user)';
 COMMENT ON COLUMN tableau_users.user_name IS 'User name (sign-in name)';

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS tableau_views (
 );
 COMMENT ON TABLE tableau_views IS 'Views (sheets, dashboards, stories) of every walked workbook';
 COMMENT ON COLUMN tableau_views.source IS 'Source name given in ATTACH … AS name';
-COMMENT ON COLUMN tableau_views.via IS 'Which access path filled the row: ''rest'' (the REST API) or ''repository'' (the repository database)';
+COMMENT ON COLUMN tableau_views.via IS 'Which access path filled the row: ''rest'' (the REST API), ''repository'' (the repository database), or ''rest+repository'' (a REST row completed from the repository row of the same LUID, when both are attached)';
 COMMENT ON COLUMN tableau_views.site IS 'Content URL of the site ('''' for the Default site)';
 COMMENT ON COLUMN tableau_views.view_id IS 'View LUID (NULL via the repository''s tableau user)';
 COMMENT ON COLUMN tableau_views.view_name IS 'View name';

@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS tableau_workbooks (
 );
 COMMENT ON TABLE tableau_workbooks IS 'Workbooks of every walked site';
 COMMENT ON COLUMN tableau_workbooks.source IS 'Source name given in ATTACH … AS name';
-COMMENT ON COLUMN tableau_workbooks.via IS 'Which access path filled the row: ''rest'' (the REST API) or ''repository'' (the repository database)';
+COMMENT ON COLUMN tableau_workbooks.via IS 'Which access path filled the row: ''rest'' (the REST API), ''repository'' (the repository database), or ''rest+repository'' (a REST row completed from the repository row of the same LUID, when both are attached)';
 COMMENT ON COLUMN tableau_workbooks.site IS 'Content URL of the site ('''' for the Default site)';
 COMMENT ON COLUMN tableau_workbooks.workbook_id IS 'Workbook LUID (NULL via the repository''s tableau user)';
 COMMENT ON COLUMN tableau_workbooks.workbook_name IS 'Workbook name';
