@@ -265,7 +265,9 @@ class FilesHead(Head):
         return rows, "pyarrow's CSV parser in the sniffed dialect, values not decoded"
 
     def can_filter(self, element: Element, qual: Qual) -> bool:
-        return True  # read() hands the Quals to DuckDB itself, which applies any of them exactly
+        # read() hands the Quals to DuckDB itself, which applies any of them exactly; a CSV read
+        # record by record (hydra.messycsv) filters nothing, and DuckDB applies them after
+        return not self._messy(element)
 
     def read(self, element, columns=None, quals=None, limit=None):
         """Arrow stream of the element, for callers that want batches rather than a DuckDB scan."""
