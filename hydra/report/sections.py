@@ -472,17 +472,34 @@ def differences(data: Data) -> Section | None:
                    "compared.", [table], FAIL)
 
 
+# the rejects columns the report shows: the record, where it is and why; the run and offsets stay in the table
+REJECT_COLUMNS = {"ref", "line", "raw", "reason", "action"}
+
+
 def rejects(data: Data) -> Section | None:
-    """Lines of delimited files that did not become rows, each with its reason."""
-    found = _generic(data, "rejects", ["source", "ref", "line", "line_number"])
-    if found is None:
+    """Records of delimited files not loaded as they stand, each with its reason."""
+    if not data.has("rejects"):
         return None
-    table, total = found
-    if "action" not in data.columns_of("rejects"):
+    if not REJECT_COLUMNS <= set(data.columns_of("rejects")):  # a table of the user's own, or an older one
+        found = _generic(data, "rejects", ["source", "ref", "line", "line_number"])
+        if found is None:
+            return None
+        table, total = found
         return Section("rejects", "Rejected lines", f"{fmt.plural(total, 'line')} of files did not become rows; "
                        "each is kept with its reason.", [table], WARN)
+    total = data.value(f"SELECT count(*) FROM rejects WHERE {data.in_scope()}", data.scope_params())
+    if not total:
+        return None
     rejected = data.value(f"SELECT count(*) FROM rejects WHERE {data.in_scope()} AND action = 'rejected'",
                           data.scope_params())
+    # five columns, so the table fits A4 paper as well as a screen (ten did not: the print test measures it)
+    rows = data.con.execute(f"SELECT ref, line, action, reason, raw FROM rejects WHERE {data.in_scope()} "
+                            f"ORDER BY source, ref, line LIMIT {GENERIC_LIMIT}", data.scope_params()).fetchall()
+    table = Table([Column("Element", "code"), Column("Line", "count"), Column("Action"), Column("Reason"),
+                   Column("Record", "path")], rows,
+                  note=(f"The first {GENERIC_LIMIT:,} of {total:,} records. " if total > GENERIC_LIMIT else "")
+                  + "SELECT * FROM rejects has each record's byte offset, span and run.",
+                  collapsed=f"All {total:,} records" if min(total, GENERIC_LIMIT) > FOLD_ROWS else None)
     return Section("rejects", "Rejected lines", f"{fmt.plural(total, 'record')} of files were not loaded as they "
                    f"stand: {rejected:,} rejected, {total - rejected:,} loaded after a repair; each is kept with "
                    "its reason.", [table], WARN)
