@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 from hydra.core.model import Element
 from hydra.heads.base import HeadConnectionError, HeadError
 from hydra.heads.composite import CompositeHead
-from hydra.heads.s3.head import ACCOUNT_MAX_OBJECTS, S3Head, buckets_table
+from hydra.heads.s3.common import ACCOUNT_MAX_OBJECTS, ATTACH_OPTIONS, SAMPLE_THREADS, TABLES, buckets_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from hydra.heads.s3.head import S3Head
 
 # Buckets listed and sampled at once. Each samples its elements SAMPLE_THREADS (16) at a time, so
 # at most 64 requests are in flight; a bucket's listing is sequential (one page after another).
@@ -31,17 +33,20 @@ BUCKET_THREADS = 4
 
 
 class S3AccountHead(CompositeHead):
-    """``s3://`` with no bucket; made by ``S3Head`` (the registered ``s3`` kind) for such URIs."""
+    """``s3://`` with no bucket; made by ``S3Head`` (the registered ``s3`` kind) for such URIs,
+    which hands over its own class for the bucket heads (``bucket_head``)."""
 
-    kind = S3Head.kind
+    kind = "s3"
     schemes = ()  # S3Head claims s3:// and hands a URI with no bucket over to this class
-    tables = S3Head.tables
-    attach_options = S3Head.attach_options
-    path_parts = S3Head.path_parts
-    small_reads = S3Head.small_reads
+    tables = TABLES
+    attach_options = ATTACH_OPTIONS
+    path_parts = True
+    small_reads = SAMPLE_THREADS
 
-    def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
+    def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None, *,
+                 bucket_head: type[S3Head]):
         super().__init__(name, uri, options)
+        self._bucket_head_class = bucket_head
         self.profile = self.option("PROFILE") or None
         self.region = self.option("REGION") or None
         self.endpoint = self.option("ENDPOINT") or None
@@ -91,7 +96,7 @@ class S3AccountHead(CompositeHead):
             with self._lock:
                 head = self._heads.get(bucket)
             if head is None:
-                head = S3Head(self.name, f"s3://{bucket}", self._bucket_options(bucket))
+                head = self._bucket_head_class(self.name, f"s3://{bucket}", self._bucket_options(bucket))
                 head.open()
                 with self._lock:
                     self._heads[bucket] = head

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from hydra.core.model import Column, Element
 from hydra.core.quals import to_arrow, to_sql
-from hydra.heads.base import Head, HeadConnectionError, HeadError, Option, Qual
+from hydra.heads.base import Head, HeadConnectionError, HeadError, Qual
 from hydra.heads.s3 import formats
+from hydra.heads.s3.common import ATTACH_OPTIONS, SAMPLE_THREADS, TABLES, buckets_table, is_account_uri
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -45,12 +46,6 @@ _HIVE_SEGMENT = re.compile(r"^[^=/]+=[^/]*$")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DIGITS = re.compile(r"\d+")
 _HEAD_TABLE_COLUMNS = ("bucket", "key", "size", "etag", "last_modified", "storage_class")
-# MAX_OBJECTS when a whole account is attached (s3://): 100 ListObjectsV2 pages per bucket, a
-# few seconds each, so that one bucket of millions of logs does not hold up the rest
-ACCOUNT_MAX_OBJECTS = 100_000
-# Requests in flight at once when ATTACH samples many elements, and when PROFILE or EXTRACT read
-# many small ones (also the client's connection pool). Against moto, 16 did as well as 32.
-SAMPLE_THREADS = 16
 # A file up to this size is read with one GET of the whole object, parsed in memory: on S3 a
 # request costs 20-50 ms of latency, as much as a few MiB of transfer, and a read through
 # pyarrow's S3 filesystem would add a HEAD request (and a footer read for Parquet) to each.
@@ -181,17 +176,8 @@ def dataset_members(objects: Iterable[tuple[str, int, Any]]) -> tuple[str, bool,
 class S3Head(Head):
     kind = "s3"
     schemes = ("s3",)
-    tables = ("s3_objects", "s3_buckets")
-    attach_options = (
-        Option("PROFILE", str, help="the AWS profile to take credentials from"),
-        Option("REGION", str, help="the bucket's region (asked of S3 when not given); with s3:// "
-                                   "the region the bucket list is asked of"),
-        Option("ENDPOINT", str, help="an S3-compatible endpoint URL (MinIO, a VPC endpoint…)"),
-        Option("ANONYMOUS", bool, help="read a public bucket without credentials"),
-        Option("MAX_OBJECTS", int, help="list at most n objects per bucket, 0 for all (default: all "
-                                        f"for one bucket, {ACCOUNT_MAX_OBJECTS:,} per bucket with s3://); "
-                                        "s3_buckets says where a listing was cut"),
-    )
+    tables = TABLES
+    attach_options = ATTACH_OPTIONS
     path_parts = True
     small_reads = SAMPLE_THREADS
 
@@ -202,7 +188,7 @@ class S3Head(Head):
         if cls is S3Head and is_account_uri(uri):
             from hydra.heads.s3.account import S3AccountHead
 
-            return S3AccountHead(name, uri, options)
+            return S3AccountHead(name, uri, options, bucket_head=S3Head)
         return super().__new__(cls)
 
     def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
@@ -656,28 +642,6 @@ class S3Head(Head):
 
 
 # -- listing ----------------------------------------------------------------------------------------
-
-
-def is_account_uri(uri: str) -> bool:
-    """True for ``s3://`` (or ``s3:///``) with no bucket: the whole account."""
-    text = uri.strip()
-    return text.lower().startswith("s3://") and not text[5:].strip("/")
-
-
-_BUCKET_TYPES: dict[str, str] = {
-    "bucket": "string", "prefix": "string", "region": "string", "created": "timestamp",
-    "listable": "bool", "error": "string", "objects_listed": "int64", "truncated": "bool",
-    "cut_after": "string",
-}
-
-
-def buckets_table(rows: list[dict[str, Any]]) -> pa.Table:
-    """``s3_buckets`` rows (see ``tables/s3_buckets.sql``) as an Arrow table."""
-    import pyarrow as pa
-
-    types = {"string": pa.string(), "timestamp": pa.timestamp("us", tz="UTC"), "bool": pa.bool_(),
-             "int64": pa.int64()}
-    return pa.table({name: pa.array([r.get(name) for r in rows], types[t]) for name, t in _BUCKET_TYPES.items()})
 
 
 def list_objects_table(s3_client, bucket: str, prefix: str = "") -> pa.Table:
