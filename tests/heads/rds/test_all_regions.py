@@ -27,6 +27,7 @@ def _create_instance(region: str, engine: str = "postgres") -> str:
     return identifier
 
 
+@pytest.mark.slow  # moto builds an RDS backend per region asked: 24 of them, ~15 s at load 10
 def test_rds_star_lists_instances_in_every_enabled_region(aws_env):
     """Each instance with its region; every region EC2 says is enabled is asked (opt-in regions
     the account has not enabled are not: DescribeRegions AllRegions=false)."""

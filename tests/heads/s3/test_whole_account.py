@@ -46,6 +46,7 @@ def account(aws_env):
     return a, b
 
 
+@pytest.mark.slow  # 7-12 s at a load average of 8-17 on 2 cores (attach, queries, EXTRACT, RECONCILE)
 def test_bare_s3_lists_every_bucket_and_reads_their_elements(account, tmp_path):
     a, b = account
     orders, sales = ref_text("aws", (a, "raw/orders.csv")), ref_text("aws", (b, "sales"))
