@@ -17,7 +17,10 @@ Public API::
     client("s3", profile=…, region=…, endpoint=…, session=…) -> a boto3 client
     resolve_endpoint("s3", endpoint=None, session=None) -> str | None
     bucket_region(bucket, …)                  -> the bucket's region (raises on missing/denied)
+    list_buckets(s3_client)                   -> every bucket the credentials see (name, created, region)
+    list_objects(s3_client, bucket, prefix="", limit=None) -> Listing (table, truncated)
     list_objects_table(s3_client, bucket, prefix="") -> pyarrow.Table of every object (OBJECT_COLUMNS)
+    enabled_regions(session, endpoint=None)   -> the account's enabled regions (ec2 DescribeRegions)
     s3_filesystem(profile=None, region=None, endpoint=None, session=None) -> pyarrow.fs.S3FileSystem
     check_region(region, service)             -> raises HeadConnectionError for an unknown region
     error_line(exc, what)                     -> one clear line for a botocore/boto3 exception
@@ -31,12 +34,14 @@ from __future__ import annotations
 import functools
 import os
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hydra.heads.base import HeadConnectionError
 
 if TYPE_CHECKING:
     import boto3
+    import pyarrow as pa
     from pyarrow import fs as pafs
 
 _TRUE = ("1", "true", "yes", "on")
@@ -205,6 +210,34 @@ def bucket_region(bucket: str, s3_client=None, *, profile: str | None = None,
             or region or s3.meta.region_name or "us-east-1")
 
 
+def list_buckets(s3_client) -> list[dict[str, Any]]:
+    """Every bucket the credentials can see (paginated ``ListBuckets``), as dicts with ``name``,
+    ``created`` and ``region`` (None when S3 did not say: older endpoints and S3-compatible
+    stores leave ``BucketRegion`` out). Raises ``HeadConnectionError`` with one line."""
+    try:
+        if s3_client.can_paginate("list_buckets"):
+            pages = s3_client.get_paginator("list_buckets").paginate()
+        else:  # pragma: no cover - botocore before ListBuckets was paginated (2024)
+            pages = [s3_client.list_buckets()]
+        return [{"name": b["Name"], "created": b.get("CreationDate"), "region": b.get("BucketRegion")}
+                for page in pages for b in page.get("Buckets", ())]
+    except Exception as exc:  # noqa: BLE001 - denied, no credentials, unreachable endpoint, …
+        raise HeadConnectionError(error_line(exc, "listing the S3 buckets")) from None
+
+
+def enabled_regions(session: boto3.Session, endpoint: str | None = None) -> list[str]:
+    """The regions the account has enabled (``ec2:DescribeRegions``, which leaves out opt-in
+    regions not opted into). Raises ``HeadConnectionError`` with one line."""
+    region = session.region_name or "us-east-1"
+    ec2 = client("ec2", region=region, endpoint=endpoint, session=session)
+    try:
+        found = ec2.describe_regions(AllRegions=False)
+    except Exception as exc:  # noqa: BLE001 - denied, no credentials, unreachable endpoint, …
+        raise HeadConnectionError(error_line(exc, "listing the enabled AWS regions")) from None
+    return sorted(r["RegionName"] for r in found.get("Regions", ())
+                  if r.get("OptInStatus") in (None, "opt-in-not-required", "opted-in"))
+
+
 def s3_filesystem(profile: str | None = None, region: str | None = None,
                   endpoint: str | None = None, session: boto3.Session | None = None,
                   anonymous: bool = False, **kwargs: Any) -> pafs.S3FileSystem:
@@ -253,15 +286,35 @@ OBJECT_COLUMNS = ("bucket", "key", "size", "etag", "last_modified", "storage_cla
 _S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 
+@dataclass
+class Listing:
+    """A listing of a bucket (or a prefix of it): its objects and whether it was cut short."""
+
+    table: pa.Table  # OBJECT_COLUMNS, in key order
+    truncated: bool = False  # more objects follow the last one listed (a cap was reached)
+
+    @property
+    def last_key(self) -> str | None:
+        keys = self.table.column("key")
+        return keys[len(keys) - 1].as_py() if len(keys) else None
+
+
 def list_objects_table(s3_client, bucket: str, prefix: str = "", fast: bool = True):
-    """Every object under ``prefix`` as an Arrow table with ``OBJECT_COLUMNS``.
+    """Every object under ``prefix`` as an Arrow table with ``OBJECT_COLUMNS`` (see ``list_objects``)."""
+    return list_objects(s3_client, bucket, prefix, fast).table
+
+
+def list_objects(s3_client, bucket: str, prefix: str = "", fast: bool = True,
+                 limit: int | None = None) -> Listing:
+    """The objects under ``prefix``, at most ``limit`` of them (None or 0: all).
 
     Paginated ``ListObjectsV2`` (1,000 keys per call), no per-object requests. With ``fast`` (the
     default) each page is fetched through a URL presigned by the client and parsed with
     ElementTree into columns, which skips botocore's per-object response parsing (most of the
     client-side cost of a listing); any surprise (an HTTP error, a redirect, an odd body) falls
     back to the client's own ``list_objects_v2`` from that page on, so errors surface exactly as
-    boto3 reports them.
+    boto3 reports them. With a ``limit`` the last page asks for no more keys than are left, so
+    S3's own ``IsTruncated`` says whether the cap cut the listing.
     """
     import pyarrow as pa
 
@@ -272,7 +325,10 @@ def list_objects_table(s3_client, bucket: str, prefix: str = "", fast: bool = Tr
     params: dict[str, Any] = {"Bucket": bucket, "MaxKeys": 1000}
     if prefix:
         params["Prefix"] = prefix
+    listed, truncated = 0, False
     while True:
+        if limit:
+            params["MaxKeys"] = min(1000, limit - listed)
         batch = None
         if fast:
             page = _fast_page(s3_client, params)
@@ -286,11 +342,15 @@ def list_objects_table(s3_client, bucket: str, prefix: str = "", fast: bool = Tr
             page = _boto_page(s3_client, params)
             batch = _page_batch(schema, bucket, page["columns"])
         batches.append(batch)
+        listed += batch.num_rows
         token = page["token"]
         if not token:
             break
+        if limit and listed >= limit:
+            truncated = True
+            break
         params["ContinuationToken"] = token
-    return pa.Table.from_batches(batches, schema=schema)
+    return Listing(pa.Table.from_batches(batches, schema=schema), truncated)
 
 
 def _page_batch(schema, bucket: str, cols: dict[str, list]):

@@ -4,6 +4,9 @@ Two shapes of ``ATTACH``::
 
     ATTACH 'rds://us-east-1' AS aws [(PROFILE 'p', ENDPOINT 'url')];
         -- fills rds_instances (paginated DescribeDBInstances); no elements of its own
+    ATTACH 'rds://*' AS aws;
+        -- the same for every region the account has enabled (ec2 DescribeRegions), each
+        -- instance with its region, REGION_THREADS regions at a time
 
     ATTACH 'rds://us-east-1/<instance-identifier>' AS crm (
         USER 'ro_user', DATABASE 'crm',
@@ -66,6 +69,11 @@ def driver_for(engine: str) -> str | None:
             return driver
     return None
 
+
+# regions asked at once by rds://* (one DescribeDBInstances each, mostly waiting on the network)
+REGION_THREADS = 8
+# the region part of a URI that means every enabled region
+ALL_REGIONS = "*"
 
 # database to connect to when neither DATABASE nor the instance's DBName says
 DEFAULT_DATABASE = {"postgresql": "postgres"}
@@ -169,6 +177,7 @@ class RdsHead(CompositeHead):
         self._rds = None
         self._rows: list[dict[str, Any]] = []
         self._secrets: list[str] = []
+        self.attach_note: str | None = None  # one line the workspace shows after ATTACH
 
     # -- life cycle -------------------------------------------------------------------------------
 
@@ -177,6 +186,9 @@ class RdsHead(CompositeHead):
 
         self.close()  # REFRESH opens the same head again: no second engine left behind
         region, self.identifier = parse_rds_uri(self.uri)
+        if region == ALL_REGIONS:
+            self._open_all_regions()
+            return
         aws.check_region(region, "rds")
         self._session = aws.boto3_session(self.options.get("PROFILE"), region)
         self.region = region or self._session.region_name
@@ -199,29 +211,73 @@ class RdsHead(CompositeHead):
         super().close()
         self._rds = None
 
+    def _open_all_regions(self) -> None:
+        """``rds://*``: the instances of every enabled region, REGION_THREADS regions at a time.
+        A region that cannot be asked is named in ``attach_note``; when none can, its error is
+        raised (no credentials, an unreachable endpoint…)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from hydra.heads import aws
+
+        if self.identifier is not None:
+            raise HeadConnectionError(
+                "rds://*/<instance> is not supported: attach rds://* and take the instance's "
+                "attach_uri from rds_instances")
+        self.region = ALL_REGIONS
+        self._session = aws.boto3_session(self.options.get("PROFILE"))
+        try:
+            regions, fallback = aws.enabled_regions(self._session), None
+        except HeadConnectionError as exc:  # no ec2:DescribeRegions: every region botocore knows
+            partition = self._session.get_partition_for_region(self._session.region_name or "us-east-1")
+            regions = sorted(self._session.get_available_regions("rds", partition_name=partition))
+            fallback = f"{exc}; asked every {partition} region botocore knows instead"
+
+        def one(region: str) -> tuple[str, list[dict[str, Any]] | None, str | None]:
+            try:
+                rds = aws.client("rds", region=region, endpoint=self.options.get("ENDPOINT"),
+                                 session=self._session)
+                return region, [instance_row(db, region) for db in self._describe(rds=rds, region=region)], None
+            except HeadError as exc:
+                return region, None, str(exc)
+
+        with ThreadPoolExecutor(REGION_THREADS, thread_name_prefix="hydra-rds-region") as pool:
+            found = list(pool.map(one, regions))
+        failed = [(region, error) for region, rows, error in found if rows is None]
+        if found and len(failed) == len(found):
+            raise HeadConnectionError(failed[0][1])
+        self._rows = [row for _region, rows, _error in found for row in rows or ()]
+        listed = f"{len(self._rows)} instance{'s' if len(self._rows) != 1 else ''} in {len(regions)} regions"
+        if failed:
+            shown = "; ".join(error for _region, error in failed[:3])
+            more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+            listed += f"; {len(failed)} region{'s' if len(failed) != 1 else ''} could not be asked: {shown}{more}"
+        self.attach_note = f"{listed}; {fallback}" if fallback else listed
+
     @property
     def sql(self):
         """The SQL head of the attached instance (None for a region's catalog)."""
         return self.inner[0] if self.inner else None
 
-    def _describe(self, identifier: str | None = None) -> list[dict[str, Any]]:
-        """DescribeDBInstances, paginated; one clear line for every failure."""
+    def _describe(self, identifier: str | None = None, rds=None, region: str | None = None) -> list[dict[str, Any]]:
+        """DescribeDBInstances (of the attached region, or of ``region`` through ``rds``),
+        paginated; one clear line for every failure."""
         from botocore.exceptions import ClientError
 
         from hydra.heads import aws
 
+        rds, region = (rds, region) if rds is not None else (self._rds, self.region)
         kwargs = {"DBInstanceIdentifier": identifier} if identifier else {}
         try:
-            paginator = self._rds.get_paginator("describe_db_instances")
+            paginator = rds.get_paginator("describe_db_instances")
             return [db for page in paginator.paginate(**kwargs) for db in page.get("DBInstances", ())]
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("DBInstanceNotFound", "DBInstanceNotFoundFault"):
                 raise HeadConnectionError(
-                    f"RDS instance '{identifier}' not found in {self.region}") from None
-            raise HeadConnectionError(aws.error_line(exc, f"RDS in {self.region}")) from None
+                    f"RDS instance '{identifier}' not found in {region}") from None
+            raise HeadConnectionError(aws.error_line(exc, f"RDS in {region}")) from None
         except Exception as exc:  # noqa: BLE001 - no credentials, unreachable endpoint, …
-            raise HeadConnectionError(aws.error_line(exc, f"RDS in {self.region}")) from None
+            raise HeadConnectionError(aws.error_line(exc, f"RDS in {region}")) from None
 
     # -- the instance as a SQL source ------------------------------------------------------------
 
@@ -381,8 +437,9 @@ class RdsHead(CompositeHead):
 
     def owner(self, element: Element) -> Head:
         if not self.inner:
-            raise HeadError(f"{self.name} lists the RDS instances of {self.region}; attach one "
-                            f"instance to read data: ATTACH 'rds://{self.region}/<identifier>' AS …")
+            where = "every enabled region" if self.region == ALL_REGIONS else self.region
+            raise HeadError(f"{self.name} lists the RDS instances of {where}; attach one instance to "
+                            "read data: ATTACH '<its attach_uri in rds_instances>' AS …")
         return self.inner[0]
 
     def own_tables(self) -> Mapping[str, Any]:

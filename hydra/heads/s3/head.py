@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from hydra.core.model import Column, Element
 from hydra.core.quals import to_arrow, to_sql
-from hydra.heads.base import Head, HeadConnectionError, HeadError, Option, Qual
+from hydra.heads.base import Head, HeadConnectionError, HeadError, Qual
 from hydra.heads.s3 import formats
+from hydra.heads.s3.common import ATTACH_OPTIONS, SAMPLE_THREADS, TABLES, buckets_table, is_account_uri
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -45,9 +46,6 @@ _HIVE_SEGMENT = re.compile(r"^[^=/]+=[^/]*$")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DIGITS = re.compile(r"\d+")
 _HEAD_TABLE_COLUMNS = ("bucket", "key", "size", "etag", "last_modified", "storage_class")
-# Requests in flight at once when ATTACH samples many elements, and when PROFILE or EXTRACT read
-# many small ones (also the client's connection pool). Against moto, 16 did as well as 32.
-SAMPLE_THREADS = 16
 # A file up to this size is read with one GET of the whole object, parsed in memory: on S3 a
 # request costs 20-50 ms of latency, as much as a few MiB of transfer, and a read through
 # pyarrow's S3 filesystem would add a HEAD request (and a footer read for Parquet) to each.
@@ -178,15 +176,20 @@ def dataset_members(objects: Iterable[tuple[str, int, Any]]) -> tuple[str, bool,
 class S3Head(Head):
     kind = "s3"
     schemes = ("s3",)
-    tables = ("s3_objects",)
-    attach_options = (
-        Option("PROFILE", str, help="the AWS profile to take credentials from"),
-        Option("REGION", str, help="the bucket's region (asked of S3 when not given)"),
-        Option("ENDPOINT", str, help="an S3-compatible endpoint URL (MinIO, a VPC endpoint…)"),
-        Option("ANONYMOUS", bool, help="read a public bucket without credentials"),
-    )
+    tables = TABLES
+    attach_options = ATTACH_OPTIONS
     path_parts = True
     small_reads = SAMPLE_THREADS
+
+    def __new__(cls, name: str, uri: str, options: Mapping[str, str] | None = None):
+        """``s3://`` with no bucket is the whole account: an ``S3AccountHead``, one S3 head per
+        bucket inside (one registered kind, ``s3``, for both shapes, as ``pathlib.Path`` gives a
+        ``PosixPath``)."""
+        if cls is S3Head and is_account_uri(uri):
+            from hydra.heads.s3.account import S3AccountHead
+
+            return S3AccountHead(name, uri, options, bucket_head=S3Head)
+        return super().__new__(cls)
 
     def __init__(self, name: str, uri: str, options: Mapping[str, str] | None = None):
         super().__init__(name, uri, options)
@@ -194,6 +197,11 @@ class S3Head(Head):
         self.region = self.option("REGION") or None
         self.endpoint = self.option("ENDPOINT") or None
         self.anonymous = self.option("ANONYMOUS", False)
+        self.max_objects = self.option("MAX_OBJECTS", 0)
+        if self.max_objects < 0:
+            raise HeadError(f"MAX_OBJECTS must be 0 (no cap) or more, not {self.max_objects}")
+        self.truncated = False  # the last listing stopped at MAX_OBJECTS with objects left
+        self.attach_note: str | None = None  # one line the workspace shows after ATTACH
         self._session = None
         self._client = None
         self._fs = None
@@ -259,19 +267,26 @@ class S3Head(Head):
     # -- listing ----------------------------------------------------------------------------------
 
     def list_objects(self) -> pa.Table:
-        """Every object under the prefix as an Arrow table (paginated ListObjectsV2)."""
+        """Every object under the prefix, up to MAX_OBJECTS, as an Arrow table (paginated
+        ListObjectsV2); ``truncated`` says whether the cap cut it."""
         from hydra.heads import aws
 
         self._require_open()
         try:
-            return list_objects_table(self._client, self.bucket, self.prefix)
+            listing = aws.list_objects(self._client, self.bucket, self.prefix, limit=self.max_objects or None)
         except HeadError:
             raise
         except Exception as exc:  # noqa: BLE001 - boto3's error becomes one clear line
             raise HeadConnectionError(aws.error_line(exc, f"listing s3://{self.bucket}")) from None
+        self.truncated = listing.truncated
+        self.attach_note = (f"the listing of s3://{self.bucket}/{self.prefix} stopped at MAX_OBJECTS "
+                            f"{self.max_objects:,}, after {listing.last_key!r} (s3_buckets.cut_after)"
+                            if listing.truncated else None)
+        return listing.table
 
-    def _take_listing(self, consumer: str) -> pa.Table:
-        # enumerate() and head_tables() of one scan share one listing; a second call lists again.
+    def take_listing(self, consumer: str) -> pa.Table:
+        """The listing ``consumer`` ('enumerate', 'head_tables') works from: enumerate() and
+        head_tables() of one scan share one listing; a consumer asking twice lists again."""
         if self._listing is None or consumer in self._listing_used:
             self._listing = self.list_objects()
             self._listing_used = set()
@@ -279,7 +294,15 @@ class S3Head(Head):
         return self._listing
 
     def head_tables(self) -> Mapping[str, Any]:
-        return {"s3_objects": self._take_listing("head_tables")}
+        listing = self.take_listing("head_tables")
+        return {"s3_objects": listing, "s3_buckets": buckets_table([self.bucket_row(listing)])}
+
+    def bucket_row(self, listing: pa.Table, created: datetime | None = None) -> dict[str, Any]:
+        """The ``s3_buckets`` row of the attached bucket, from its last listing."""
+        keys = listing.column("key")
+        return {"bucket": self.bucket, "prefix": self.prefix, "region": self.region, "created": created,
+                "listable": True, "error": None, "objects_listed": len(keys), "truncated": self.truncated,
+                "cut_after": keys[len(keys) - 1].as_py() if self.truncated and len(keys) else None}
 
     # -- catalog ----------------------------------------------------------------------------------
 
@@ -288,7 +311,7 @@ class S3Head(Head):
         (``s3_formats``; a ranged GET or two per element, ``SAMPLE_THREADS`` at a time)."""
         from concurrent.futures import ThreadPoolExecutor
 
-        listing = self._take_listing("enumerate")
+        listing = self.take_listing("enumerate")
         keys = listing.column("key").to_pylist()
         sizes = listing.column("size").to_pylist()
         modified = listing.column("last_modified").to_pylist()
@@ -296,6 +319,12 @@ class S3Head(Head):
         cut = len(self.prefix)
         objects = {k[cut:]: (s, e) for k, s, e in zip(keys, sizes, etags)}
         planned = plan_elements((k[cut:], s, m) for k, s, m in zip(keys, sizes, modified))
+        if self.truncated and keys:  # keys come in order: only the element holding the last
+            last = keys[-1][cut:]     # one listed may have more parts past the cut
+            for plan in planned:
+                if plan["kind"] == "dataset" and last in plan["files"]:
+                    plan["note"] = (f"the listing stopped at MAX_OBJECTS {self.max_objects:,} inside this "
+                                    "dataset: its size counts the parts listed (reads list it afresh)")
         with ThreadPoolExecutor(SAMPLE_THREADS, thread_name_prefix="hydra-s3-sample") as pool:
             yield from pool.map(lambda plan: self._describe(plan, objects), planned)
 
@@ -312,7 +341,7 @@ class S3Head(Head):
         else:
             path = f"s3://{self.bucket}/{self.prefix}{name}"
         element = Element(parts=(name,), kind=plan["kind"], path=path, row_count=None,
-                          size_bytes=plan["size"], modified_at=plan["modified"])
+                          size_bytes=plan["size"], modified_at=plan["modified"], note=plan.get("note"))
         try:
             first = min(plan["files"])
             size, etag = objects[first]

@@ -12,13 +12,14 @@ import io
 import json
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from support.s3 import put_all
+from support.s3 import s3_client as _s3
 
 from hydra.statements.workspace import Workspace
 
@@ -52,17 +53,8 @@ def _sales(v: int) -> pa.Table:
     })
 
 
-def _s3():
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client("s3", config=Config(max_pool_connections=16))
-
-
 def _put_all(objects: dict[str, bytes]) -> None:
-    s3 = _s3()
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda kv: s3.put_object(Bucket=BUCKET, Key=kv[0], Body=kv[1]), objects.items()))
+    put_all(BUCKET, objects)
 
 
 @pytest.fixture

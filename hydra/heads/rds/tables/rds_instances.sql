@@ -1,5 +1,5 @@
--- Amazon RDS DB instances of a region (RDS head: ATTACH 'rds://<region>' AS aws), from paginated
--- DescribeDBInstances calls. Any listed instance can itself be attached as a SQL source:
+-- Amazon RDS DB instances of a region (RDS head: ATTACH 'rds://<region>' AS aws), or of every
+-- region the account has enabled (ATTACH 'rds://*' AS aws), from paginated DescribeDBInstances calls. Any listed instance can itself be attached as a SQL source:
 -- ATTACH 'rds://<region>/<identifier>' AS crm (USER 'u', DATABASE 'd', AUTH 'iam').
 CREATE TABLE IF NOT EXISTS rds_instances (
     source                 VARCHAR NOT NULL,
@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS rds_instances (
 );
 COMMENT ON TABLE rds_instances IS 'RDS DB instances of attached rds:// regions (snapshot taken at ATTACH/REFRESH)';
 COMMENT ON COLUMN rds_instances.source IS 'Source name given in ATTACH … AS name';
-COMMENT ON COLUMN rds_instances.region IS 'AWS region of the instance';
+COMMENT ON COLUMN rds_instances.region IS 'AWS region of the instance (with rds://*, the region it was found in)';
 COMMENT ON COLUMN rds_instances.identifier IS 'DB instance identifier (DBInstanceIdentifier)';
 COMMENT ON COLUMN rds_instances.engine IS 'Database engine: postgres, mysql, mariadb, aurora-postgresql, sqlserver-se, oracle-ee, …';
 COMMENT ON COLUMN rds_instances.engine_version IS 'Engine version';
