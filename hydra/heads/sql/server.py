@@ -1,0 +1,406 @@
+"""Whole SQL servers: every database a login reaches, attached as one source (issue 22).
+
+``ATTACH 'postgresql://user@host:5432' AS srv`` (no database in the URL), or any SQL URL with
+``DATABASES '*'`` or ``DATABASES 'sales_*,crm'`` (names and globs):
+
+* PostgreSQL: every database of ``pg_database`` but the templates. A database the login may not
+  connect to (no ``CONNECT`` privilege, ``datallowconn`` false, or the connection fails) is listed in
+  ``databases`` with the reason, and has no elements. A PostgreSQL connection reaches one database
+  only, so each database is a plain ``SqlHead`` of its own (``SqlServerHead.inner``), enumerated on
+  its own connection, ``ENUMERATE_WORKERS`` at a time; elements are ``srv.<database>.<schema>.<table>``.
+  After the enumeration each database's connections are closed (a server of 200 databases would
+  otherwise hold 200 idle pools); a read, PROFILE, EXTRACT or RECONCILE of an element opens its
+  database's head again, lazily, and that head pools its connections, sets the read-only switch
+  on each and takes its snapshots (issue 13) as any one-database source does.
+* SQL Server: every database of ``sys.databases`` that is online and that the login may use
+  (``HAS_DBACCESS``), each database's catalog read from the one server connection with three-part
+  names (``[db].sys.objects``…); reads go through a head per database as for PostgreSQL.
+* MySQL/MariaDB need nothing of this: a MySQL "database" is a schema, one connection reads them all,
+  and a URL without a database already lists every non-system schema as ``my.<schema>.<table>``.
+  ``DATABASES`` picks the schemas there (``mysql_selected``) and ``databases`` lists them
+  (``mysql_databases``); ``SqlHead`` itself calls these.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from hydra.heads.base import Element, HeadConnectionError, HeadError
+from hydra.heads.sql.catalog import MYSQL_SYSTEM
+from hydra.heads.sql.head import SqlHead
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# Databases enumerated at once. Each enumeration is three catalog queries on a fresh connection,
+# mostly server CPU; on the 2-core test machine 8 at a time was the knee of the curve for 200
+# databases × 20 tables (bench/bench_pg_servers.py), and 8 connections stay far below a default
+# max_connections of 100.
+ENUMERATE_WORKERS = 8
+
+# the database a PostgreSQL login connects to, to list the others, when the URL names none
+PG_MAINTENANCE = ("postgres", "template1")
+
+PG_DATABASES = """
+SELECT d.datname, pg_catalog.pg_get_userbyid(d.datdba), pg_catalog.pg_encoding_to_char(d.encoding),
+       d.datcollate, d.datallowconn, has_database_privilege(d.oid, 'CONNECT'),
+       CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_catalog.pg_database_size(d.oid) END
+FROM pg_catalog.pg_database d
+WHERE NOT d.datistemplate
+ORDER BY d.datname
+"""
+
+MSSQL_DATABASES = """
+SELECT d.name, SUSER_SNAME(d.owner_sid), d.collation_name,
+       (SELECT SUM(CAST(f.size AS BIGINT)) * 8192 FROM sys.master_files f WHERE f.database_id = d.database_id),
+       d.state_desc, HAS_DBACCESS(d.name)
+FROM sys.databases d
+WHERE (:system = 1 OR d.name NOT IN ('master', 'tempdb', 'model', 'msdb'))
+ORDER BY d.name
+"""
+
+MYSQL_DATABASES = """
+SELECT s.schema_name, s.default_character_set_name, s.default_collation_name,
+       SUM(t.data_length + t.index_length), COUNT(t.table_name)
+FROM information_schema.schemata s
+LEFT JOIN information_schema.tables t ON t.table_schema = s.schema_name AND t.table_type <> 'SEQUENCE'
+GROUP BY s.schema_name, s.default_character_set_name, s.default_collation_name
+ORDER BY s.schema_name
+"""
+
+NO_CONNECT = "this login has no CONNECT privilege on it"
+NO_CONNECTIONS = "it does not allow connections (pg_database.datallowconn is false)"
+NO_DBACCESS = "this login may not use it (HAS_DBACCESS is 0)"
+
+
+def _backend(uri: str) -> str:
+    backend = uri.split(":", 1)[0].lower().split("+", 1)[0]
+    return {"postgres": "postgresql", "mariadb": "mysql"}.get(backend, backend)
+
+
+def wants_whole_server(uri: str, options: Mapping[str, Any] | None) -> bool:
+    """Whether ATTACH asks for a whole PostgreSQL or SQL Server server: ``DATABASES`` given, or
+    a URL that names no database (MySQL lists every schema on one connection: no server head)."""
+    backend = _backend(uri)
+    if backend not in ("postgresql", "mssql"):
+        return False
+    if any(str(k).upper() == "DATABASES" and v for k, v in (options or {}).items()):
+        return True
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = make_url(uri)
+    except Exception:  # noqa: BLE001 - a bad URL is reported by open(), as for any SQL source
+        return False
+    if any(k.lower() == "odbc_connect" for k in url.query):
+        return False  # the database is inside the ODBC connection string
+    return not url.database
+
+
+def patterns(value: str | None) -> list[str] | None:
+    """``DATABASES`` as a list of names and globs; None = every database."""
+    names = [p.strip() for p in str(value or "*").split(",") if p.strip()]
+    return None if not names or "*" in names else names
+
+
+def selected(names: Iterable[str], wanted: list[str] | None) -> list[str]:
+    """The names that ``wanted`` (names and globs, matched exactly as databases are named) picks."""
+    if wanted is None:
+        return list(names)
+    return [n for n in names if any(fnmatch.fnmatchcase(n, w) for w in wanted)]
+
+
+def _none_matched(head: SqlHead, found: list[str]) -> HeadError:
+    shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+    return HeadError(f"{head.name}: DATABASES {head.option('DATABASES')!r} matches no database on the server "
+                     f"(it has: {shown or 'none'})")
+
+
+def databases_table(rows: list[dict]) -> pa.Table:
+    import pyarrow as pa
+
+    types = {"database": pa.string(), "size_bytes": pa.int64(), "owner": pa.string(), "encoding": pa.string(),
+             "collation_name": pa.string(), "table_count": pa.int64(), "accessible": pa.bool_(), "reason": pa.string()}
+    return pa.table({name: pa.array([r.get(name) for r in rows], t) for name, t in types.items()})
+
+
+# -- MySQL / MariaDB: one connection reads every schema --------------------------------------------
+
+
+def _mysql_schemas(head: SqlHead) -> list[tuple]:
+    with head.engine.connect() as conn:
+        rows = conn.exec_driver_sql(MYSQL_DATABASES).all()
+    return [r for r in rows if head.system or r[0].lower() not in MYSQL_SYSTEM]
+
+
+def mysql_selected(head: SqlHead) -> list[str]:
+    """The schemas ``DATABASES`` picks (and ``SCHEMAS`` too, when both are given)."""
+    try:
+        found = [r[0] for r in _mysql_schemas(head)]
+    except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
+        raise HeadError(f"{head.name}: cannot list the databases: {head._clean(err)}") from None
+    picked = selected(found, patterns(head.option("DATABASES")))
+    if head.schemas is not None:
+        picked = [n for n in picked if n in head.schemas]
+    if not picked:
+        raise _none_matched(head, found)
+    return picked
+
+
+def mysql_databases(head: SqlHead) -> pa.Table:
+    """The ``databases`` rows of a MySQL/MariaDB source: its listed schemas. MySQL shows a login only
+    the schemas it holds some privilege on, so every row is accessible."""
+    try:
+        rows = _mysql_schemas(head)
+    except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
+        raise HeadError(f"{head.name}: cannot list the databases: {head._clean(err)}") from None
+    return databases_table([
+        {"database": name, "encoding": charset, "collation_name": collation,
+         "size_bytes": int(size) if size is not None else None, "table_count": int(count), "accessible": True}
+        for name, charset, collation, size, count in rows
+        if head.schemas is None or name in head.schemas])
+
+
+# -- PostgreSQL and SQL Server: a head per database ------------------------------------------------
+
+
+class SqlServerHead(SqlHead):
+    """A whole PostgreSQL or SQL Server server: ``self`` holds the server connection (the URL's
+    database, else a maintenance database) that lists the databases; ``inner`` holds one
+    ``SqlHead`` per database, which lists (PostgreSQL) and reads that database's elements."""
+
+    def __init__(self, name: str, uri: str, options=None):
+        super().__init__(name, uri, options)
+        self.wanted = patterns(self.option("DATABASES"))
+        self.inner: dict[str, SqlHead] = {}
+        self._rows: list[dict] = []  # the ``databases`` table
+        self._inner_lock = threading.Lock()
+        self._holders: dict[int, SqlHead] = {}  # snapshot (by id) -> the database head holding it
+        self.attach_note: str | None = None
+
+    # -- connection -------------------------------------------------------------------------------
+
+    def _database_uri(self, database: str) -> str:
+        return self._url().set(database=database).render_as_string(hide_password=False)
+
+    def open(self) -> None:
+        """Connect to the server: to the URL's database if it names one, else (PostgreSQL) to
+        ``postgres`` or ``template1``; (SQL Server) to the login's default database."""
+        url = self._url()
+        if self.family != "postgresql" or url.database:
+            super().open()
+            return
+        given, failure = self.uri, None
+        for database in PG_MAINTENANCE:
+            self.uri = self._database_uri(database)
+            try:
+                super().open()
+                return
+            except HeadConnectionError as err:
+                failure = err
+            finally:
+                self.uri = given
+        assert failure is not None
+        raise failure
+
+    def close(self) -> None:
+        with self._inner_lock:
+            inner = list(self.inner.values())
+        for head in inner:
+            head.close()
+        super().close()
+
+    def _new_inner(self, database: str) -> SqlHead:
+        options = {k: v for k, v in self.options.items() if k != "DATABASES"}
+        head = SqlHead(self.name, self._database_uri(database), options)
+        head.prefix = (database,)
+        head.client_password = self.client_password
+        return head
+
+    def database_head(self, database: str) -> SqlHead:
+        """The open head of one database (created and opened on first use; it pools its own
+        connections until the source is closed)."""
+        with self._inner_lock:
+            head = self.inner.get(database)
+            if head is None:
+                head = self.inner[database] = self._new_inner(database)
+            if head._engine is None:
+                head.open()
+            return head
+
+    # -- catalog ----------------------------------------------------------------------------------
+
+    def _list_databases(self) -> list[dict]:
+        from sqlalchemy import text
+
+        try:
+            with self.engine.connect() as conn:
+                if self.family == "postgresql":
+                    rows = [{"database": name, "owner": owner, "encoding": encoding, "collation_name": collate,
+                             "size_bytes": size,
+                             "reason": None if allow and may else (NO_CONNECT if not may else NO_CONNECTIONS)}
+                            for name, owner, encoding, collate, allow, may, size in conn.execute(text(PG_DATABASES))]
+                else:
+                    rows = [{"database": name, "owner": owner, "collation_name": collation, "size_bytes": size,
+                             "reason": (None if state == "ONLINE" and access else
+                                        f"it is {state.lower()}" if state != "ONLINE" else NO_DBACCESS)}
+                            for name, owner, collation, size, state, access in
+                            conn.execute(text(MSSQL_DATABASES), {"system": 1 if self.system else 0})]
+        except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
+            raise HeadError(f"{self.name}: cannot list the databases: {self._clean(err)}") from None
+        picked = set(selected([r["database"] for r in rows], self.wanted))
+        if not picked:
+            raise _none_matched(self, [r["database"] for r in rows])
+        return [r for r in rows if r["database"] in picked]
+
+    def enumerate(self) -> Iterable[Element]:
+        """Every element of every readable database, yielded as each database is listed (the
+        progress display counts them as they come)."""
+        self._rows = self._list_databases()
+        readable = [r for r in self._rows if r["reason"] is None]
+        if self.family == "postgresql":
+            found = self._enumerate_postgres(readable)
+        else:
+            found = self._enumerate_mssql(readable)
+        for row, elements in found:
+            row["accessible"] = row["reason"] is None
+            row["table_count"] = len(elements) if row["accessible"] else None
+            yield from (self._outer(row["database"], el) for el in elements)
+        for row in self._rows:
+            row.setdefault("accessible", False)
+        refused = [r["database"] for r in self._rows if not r["accessible"]]
+        if refused:
+            self.attach_note = (f"{len(self._rows) - len(refused)} of {len(self._rows)} databases listed; "
+                                f"not readable: {', '.join(refused[:5])}{' …' if len(refused) > 5 else ''} "
+                                f"(the databases table says why)")
+
+    def _enumerate_postgres(self, rows: list[dict]):
+        """Each database on its own connection, ENUMERATE_WORKERS at a time, in the order they end."""
+
+        def one(row: dict) -> tuple[dict, list[Element]]:
+            head = self._new_inner(row["database"])
+            try:
+                head.open()
+                return row, list(head.enumerate())
+            except HeadError as err:
+                row["reason"] = str(err).removeprefix(f"{self.name}: ")
+                return row, []
+            finally:
+                head.close()  # reopened lazily by a read; its descriptions stay
+                with self._inner_lock:
+                    self.inner.setdefault(row["database"], head)
+
+        for row in self._rows:
+            if row["reason"] is not None:
+                yield row, []
+        if not rows:
+            return
+        with ThreadPoolExecutor(max_workers=min(ENUMERATE_WORKERS, len(rows)),
+                                thread_name_prefix=f"hydra-list-{self.name}") as pool:
+            futures = [pool.submit(one, row) for row in rows]
+            for future in as_completed(futures):
+                yield future.result()
+
+    def _enumerate_mssql(self, rows: list[dict]):
+        """Every database's catalog from the server connection, with three-part names."""
+        from hydra.heads.sql import catalog as cat
+
+        for row in self._rows:
+            if row["reason"] is not None:
+                yield row, []
+        for row in rows:
+            database = row["database"]
+            try:
+                with self.engine.connect() as conn:
+                    elements = cat.enumerate_mssql(conn, self.schemas, self.system, database=database)
+            except Exception as err:  # noqa: BLE001 - one database's failure is its row's reason
+                row["reason"] = self._clean(err)
+                yield row, []
+                continue
+            head = self._new_inner(database)  # not opened: a read opens it
+            with head._lock:
+                head._described.update({el.parts: el for el in elements})
+            with self._inner_lock:
+                self.inner.setdefault(database, head)
+            yield row, elements
+
+    @staticmethod
+    def _outer(database: str, element: Element) -> Element:
+        return replace(element, parts=(database, *element.parts), path=f"{database}.{element.path}")
+
+    def head_tables(self) -> Mapping[str, pa.Table]:
+        return {"databases": databases_table(self._rows)}
+
+    # -- per element: the database's head --------------------------------------------------------
+
+    def _at(self, element: Element) -> tuple[SqlHead, Element]:
+        """The head of the element's database, and the element as that head names it."""
+        if len(element.parts) != 3:
+            raise HeadError(f"{self.name}: an element of a whole server is database.schema.table, "
+                            f"not {'.'.join(element.parts)}")
+        head = self.database_head(element.parts[0])
+        inner = replace(element, parts=tuple(element.parts[1:]), path=".".join(element.parts[1:]))
+        return head, inner
+
+    def _full(self, element: Element) -> Element:
+        head, inner = self._at(element)
+        return self._outer(element.parts[0], head._full(inner))
+
+    def schema(self, element: Element):
+        head, inner = self._at(element)
+        return head.schema(inner)
+
+    def can_filter(self, element: Element, qual) -> bool:
+        try:
+            head, inner = self._at(element)
+        except HeadError:
+            return False
+        return head.can_filter(inner, qual)
+
+    def table_sql(self, element: Element) -> str:
+        head, inner = self._at(element)
+        return head.table_sql(inner)
+
+    def select_sql(self, element: Element, columns, quals, limit, expressions=None):
+        head, inner = self._at(element)
+        return head.select_sql(inner, columns, quals, limit, expressions)
+
+    def read(self, element: Element, columns=None, quals=None, limit=None):
+        head, inner = self._at(element)
+        return head.read(inner, columns, quals, limit)
+
+    def split(self, element: Element, parts: int):
+        head, inner = self._at(element)
+        return head.split(inner, parts)
+
+    def aggregates(self, element: Element, columns, snapshot=None):
+        head, inner = self._at(element)
+        return head.aggregates(inner, columns, snapshot)
+
+    def snapshot(self, element: Element, readers: int = 1, per_reader: bool = False, figures: bool = True):
+        head, inner = self._at(element)
+        taken = head.snapshot(inner, readers, per_reader, figures)
+        with self._inner_lock:
+            self._holders[id(taken)] = head
+        return taken
+
+    def _holder(self, snapshot, forget: bool = False) -> SqlHead | None:
+        with self._inner_lock:
+            return self._holders.pop(id(snapshot), None) if forget else self._holders.get(id(snapshot))
+
+    def release(self, snapshot) -> None:
+        head = self._holder(snapshot, forget=True)
+        if head is not None:
+            head.release(snapshot)
+
+    def snapshot_identity(self, snapshot) -> dict:
+        head = self._holder(snapshot)
+        return head.snapshot_identity(snapshot) if head is not None else {}
+
+    def snapshot_held(self, snapshot) -> float | None:
+        head = self._holder(snapshot)
+        return head.snapshot_held(snapshot) if head is not None else None
