@@ -104,16 +104,6 @@ class SqlHead(Head):
                help="PostgreSQL: list and read only the columns the role may read, in a partly readable table"),
     )
 
-    def __new__(cls, name: str, uri: str, options=None):
-        """A URL (or DATABASES option) that asks for a whole PostgreSQL or SQL Server server makes
-        a ``server.SqlServerHead``: one inner head per database, each on its own connections."""
-        if cls is SqlHead:
-            from hydra.heads.sql import server
-
-            if server.wants_whole_server(uri, options):
-                return super().__new__(server.SqlServerHead)
-        return super().__new__(cls)
-
     def __init__(self, name: str, uri: str, options=None):
         super().__init__(name, uri, options)
         # the parts in front of an element's own in its ref: a database's inner head of a whole
@@ -266,9 +256,9 @@ class SqlHead(Head):
             raise HeadConnectionError(f"{self.name}: cannot connect to {self.redact(self.uri)}: {self._clean(err)}") from None
         self._engine = engine
         if self.family == "mysql" and self.option("DATABASES"):
-            from hydra.heads.sql import server
+            from hydra.heads.sql import databases
 
-            self.schemas = server.mysql_selected(self)  # DATABASES: the schemas it matches
+            self.schemas = databases.mysql_selected(self)  # DATABASES: the schemas it matches
         elif self.family == "mysql" and self.schemas is None and url.database:
             self.schemas = [url.database]
 
@@ -313,9 +303,9 @@ class SqlHead(Head):
         a whole PostgreSQL/SQL Server server)."""
         if self.family == "mysql" and self._engine is not None and (
                 self.option("DATABASES") or not self.engine.url.database):
-            from hydra.heads.sql import server
+            from hydra.heads.sql import databases
 
-            return {"databases": server.mysql_databases(self)}
+            return {"databases": databases.mysql_databases(self)}
         return {}
 
     def _full(self, element: Element) -> Element:
