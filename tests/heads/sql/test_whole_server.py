@@ -234,3 +234,25 @@ def test_mssql_url_without_database_is_a_whole_server():
     assert isinstance(whole, SqlServerHead) and not isinstance(one, SqlServerHead)
     picked = cls("ms", "mssql+pyodbc://u@host/sales?driver=x", {"DATABASES": "sales_*"})
     assert isinstance(picked, SqlServerHead) and picked.wanted == ["sales_*"]
+
+
+def test_completion_offers_databases_then_schemas_then_tables(ws, server):
+    from hydra.shell.repl.completion import CatalogCache, HydraCompleter
+
+    ws.execute(f"ATTACH '{server}' AS srv (DATABASES 'Weird DB {S},{SALES}')")
+    cache = CatalogCache(ws.con)
+    try:
+        completer = HydraCompleter(cache)
+
+        def offered(before):
+            return [(c.text, c.display_meta_text) for c in completer.complete(before)]
+
+        assert offered("SELECT * FROM srv.hs_sales") == [
+            (f"srv.{SALES}.", "database"), (f"srv.{SALES}.public.orders", "table")]
+        assert offered('SELECT * FROM srv."Weird')[0] == (f'srv."{WEIRD}".', "database")
+        assert offered(f'SELECT * FROM srv."{WEIRD}".') == [
+            (f'srv."{WEIRD}"."Sales Ops".', "schema"), (f'srv."{WEIRD}"."Sales Ops"."Order Details"', "table")]
+        columns = completer.complete("SELECT d.", f' FROM srv."{WEIRD}"."Sales Ops"."Order Details" d')
+        assert {c.text for c in columns} >= {"id", '"Unit Price"', '"Ünïcödé"'}
+    finally:
+        cache.close()
