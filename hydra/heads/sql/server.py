@@ -144,6 +144,7 @@ class SqlServerHead(SqlHead):
     def enumerate(self) -> Iterable[Element]:
         """Every element of every readable database, yielded as each database is listed (the
         progress display counts them as they come)."""
+        self.attach_note = None
         self._rows = self._list_databases()
         readable = [r for r in self._rows if r["reason"] is None]
         if self.family == "postgresql":
@@ -175,8 +176,7 @@ class SqlServerHead(SqlHead):
                 return row, []
             finally:
                 head.close()  # reopened lazily by a read; its descriptions stay
-                with self._inner_lock:
-                    self.inner.setdefault(row["database"], head)
+                self._keep(row["database"], head)
 
         for row in self._rows:
             if row["reason"] is not None:
@@ -208,9 +208,15 @@ class SqlServerHead(SqlHead):
             head = self._new_inner(database)  # not opened: a read opens it
             with head._lock:
                 head._described.update({el.parts: el for el in elements})
-            with self._inner_lock:
-                self.inner.setdefault(database, head)
+            self._keep(database, head)
             yield row, elements
+
+    def _keep(self, database: str, head: SqlHead) -> None:
+        """The freshly listed head of a database replaces the one of an earlier listing (REFRESH)."""
+        with self._inner_lock:
+            old, self.inner[database] = self.inner.get(database), head
+        if old is not None and old is not head:
+            old.close()
 
     @staticmethod
     def _outer(database: str, element: Element) -> Element:

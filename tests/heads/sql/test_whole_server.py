@@ -108,6 +108,12 @@ def test_mark_extract_reconcile_across_databases(ws, server, tmp_path):
                       f'srv."{WEIRD}"."Sales Ops"."Order Details"': "done"}, extract.rows
     reconcile = ws.execute("RECONCILE LAST")
     assert {r[0]: r[1] for r in reconcile.rows} == dict.fromkeys(status, "pass"), reconcile.rows
+    ws.execute(f'PROFILE srv.hs_sales_{S}.public.orders, srv."Weird DB {S}".*')
+    figures = {(ref, c): (rows, total) for ref, c, rows, total in ws.query(
+        "SELECT ref, column_name, row_count, sum_value FROM stats WHERE error IS NULL AND column_name IN "
+        "('amount', 'Unit Price')")}
+    assert figures[(f"srv.{SALES}.public.orders", "amount")] == (30, "697.50")  # 1.5 × (1 + … + 30)
+    assert figures[(f'srv."{WEIRD}"."Sales Ops"."Order Details"', "Unit Price")] == (2, "10.75")
 
 
 def test_each_database_connection_is_read_only_and_opened_when_first_read(ws, server):
