@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 from hydra.heads.base import Element, HeadConnectionError, HeadError
 from hydra.heads.sql.databases import (
     ENUMERATE_WORKERS, MSSQL_DATABASES, NO_CONNECT, NO_CONNECTIONS, NO_DBACCESS, PG_DATABASES, PG_MAINTENANCE,
+    POOLED_DATABASES,
     databases_table, none_matched, patterns, selected, wants_whole_server,
 )
 from hydra.heads.sql.head import SqlHead
@@ -64,6 +65,7 @@ class SqlServerHead(SqlHead):
         self._rows: list[dict] = []  # the ``databases`` table
         self._inner_lock = threading.Lock()
         self._holders: dict[int, SqlHead] = {}  # snapshot (by id) -> the database head holding it
+        self._recent: dict[str, SqlHead] = {}  # the database heads used last, oldest first
         self.attach_note: str | None = None
 
     # -- connection -------------------------------------------------------------------------------
@@ -106,15 +108,27 @@ class SqlServerHead(SqlHead):
         return head
 
     def database_head(self, database: str) -> SqlHead:
-        """The open head of one database (created and opened on first use; it pools its own
-        connections until the source is closed)."""
+        """The open head of one database (created and opened on first use). It pools its
+        connections while it is among the ``POOLED_DATABASES`` used last; an older one's idle
+        connections are closed (its engine stays usable and connects again when next used)."""
         with self._inner_lock:
             head = self.inner.get(database)
             if head is None:
                 head = self.inner[database] = self._new_inner(database)
             if head._engine is None:
                 head.open()
-            return head
+            self._recent.pop(database, None)
+            self._recent[database] = head
+            stale = []
+            while len(self._recent) > POOLED_DATABASES:
+                stale.append(self._recent.pop(next(iter(self._recent))))
+        for old in stale:
+            engine = old._engine
+            if engine is not None:
+                # closes the pool's idle connections only: one checked out (a read under way, a
+                # held snapshot) is closed when given back, and the engine makes a new pool
+                engine.dispose()
+        return head
 
     # -- catalog ----------------------------------------------------------------------------------
 

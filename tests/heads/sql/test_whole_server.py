@@ -134,6 +134,25 @@ def test_each_database_connection_is_read_only_and_opened_when_first_read(ws, se
         assert con.execute("SELECT count(*) FROM orders").fetchone()[0] == 30
 
 
+def test_only_the_databases_used_last_keep_idle_connections(ws, server, monkeypatch):
+    """A read in a third database closes the idle connections of the one used longest ago; that
+    one reads again on fresh connections."""
+    from hydra.heads.sql import server as whole
+
+    monkeypatch.setattr(whole, "POOLED_DATABASES", 2)
+    ws.execute(f"ATTACH '{server}' AS srv (DATABASES 'hs_*_{S},Weird DB {S}')")
+    head = ws.head("srv")
+    sales = f"SELECT count(*) FROM srv.{SALES}.public.orders"
+    assert ws.execute(sales).rows[0][0] == 30
+    pool = head.inner[SALES].engine.pool
+    assert pool.checkedin() >= 1  # pooled after the read
+    ws.execute(f"SELECT count(*) FROM srv.{CRM}.public.customers")
+    assert head.inner[SALES].engine.pool is pool and pool.checkedin() >= 1  # still among the last two
+    ws.execute(f'SELECT count(*) FROM srv."{WEIRD}"."Sales Ops"."Order Details"')
+    assert pool.checkedin() == 0 and head.inner[SALES].engine.pool is not pool  # let go
+    assert ws.execute(sales).rows[0][0] == 30
+
+
 def test_databases_that_match_nothing_are_one_clear_line_and_no_secret(ws, server):
     url = server.replace(f"{ROLE}@", f"{ROLE}:s3cr3t-pw@")
     with pytest.raises(HydraError) as err:
