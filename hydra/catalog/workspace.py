@@ -213,8 +213,7 @@ class Workspace(Selection):
         try:
             head.open()
             elements = list(with_progress(head.enumerate(), f"listing {name}"))
-            # only the tables the head declares (a composite's inner head may fill more)
-            tables = {t: rows for t, rows in head.head_tables().items() if t in head.tables}
+            tables = {t: rows for t, rows in head.head_tables().items()}
         except HydraError:
             head.close()
             raise

@@ -66,23 +66,25 @@ def _backend(uri: str) -> str:
     return {"postgres": "postgresql", "mariadb": "mysql"}.get(backend, backend)
 
 
-def wants_whole_server(uri: str, options: Mapping[str, Any] | None) -> bool:
-    """Whether ATTACH asks for a whole PostgreSQL or SQL Server server: ``DATABASES`` given, or
-    a URL that names no database (MySQL lists every schema on one connection: no server head)."""
+def whole_server(uri: str, options: Mapping[str, Any] | None) -> str | None:
+    """What ATTACH asks for: ``"databases"``, a whole PostgreSQL or SQL Server server (a head per
+    database); ``"schemas"``, every schema of a MySQL/MariaDB server (one connection reads them
+    all); None, one database. A whole server is asked by ``DATABASES`` or a URL without a database."""
     backend = _backend(uri)
-    if backend not in ("postgresql", "mssql"):
-        return False
+    shape = {"postgresql": "databases", "mssql": "databases", "mysql": "schemas"}.get(backend)
+    if shape is None:
+        return None
     if any(str(k).upper() == "DATABASES" and v for k, v in (options or {}).items()):
-        return True
+        return shape
     from sqlalchemy.engine import make_url
 
     try:
         url = make_url(uri)
     except Exception:  # noqa: BLE001 - a bad URL is reported by open(), as for any SQL source
-        return False
+        return None
     if any(k.lower() == "odbc_connect" for k in url.query):
-        return False  # the database is inside the ODBC connection string
-    return not url.database
+        return None  # the database is inside the ODBC connection string
+    return None if url.database else shape
 
 
 def patterns(value: str | None) -> list[str] | None:

@@ -89,7 +89,6 @@ class SqlHead(Head):
     schemes = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2", "mssql",
                "mssql+pyodbc", "mssql+pymssql", "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql",
                "sqlite")
-    tables = ("databases",)
     attach_options = (
         Option("DATABASES", str,
                help="the databases of a whole server to list: '*', or names and globs, comma-separated "
@@ -255,11 +254,7 @@ class SqlHead(Head):
             engine.dispose()
             raise HeadConnectionError(f"{self.name}: cannot connect to {self.redact(self.uri)}: {self._clean(err)}") from None
         self._engine = engine
-        if self.family == "mysql" and self.option("DATABASES"):
-            from hydra.heads.sql import databases
-
-            self.schemas = databases.mysql_selected(self)  # DATABASES: the schemas it matches
-        elif self.family == "mysql" and self.schemas is None and url.database:
+        if self.family == "mysql" and self.schemas is None and url.database:
             self.schemas = [url.database]
 
     def close(self) -> None:
@@ -296,17 +291,6 @@ class SqlHead(Head):
             for el in elements:
                 self._described[el.parts] = el
         return elements
-
-    def head_tables(self):
-        """``databases``: a MySQL/MariaDB source listing every schema (no database in the URL, or
-        DATABASES) has a row per schema; a one-database source has none (``server`` fills it for
-        a whole PostgreSQL/SQL Server server)."""
-        if self.family == "mysql" and self._engine is not None and (
-                self.option("DATABASES") or not self.engine.url.database):
-            from hydra.heads.sql import databases
-
-            return {"databases": databases.mysql_databases(self)}
-        return {}
 
     def _full(self, element: Element) -> Element:
         """The element with columns and head-private details (described again if needed)."""

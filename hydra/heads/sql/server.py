@@ -15,13 +15,13 @@
 * SQL Server: every database of ``sys.databases`` that is online and that the login may use
   (``HAS_DBACCESS``), each database's catalog read from the one server connection with three-part
   names (``[db].sys.objects``…); reads go through a head per database as for PostgreSQL.
-* MySQL/MariaDB need nothing of this: a MySQL "database" is a schema, one connection reads them all,
-  and a URL without a database already lists every non-system schema as ``my.<schema>.<table>``.
-  ``DATABASES`` picks the schemas there (``mysql_selected``) and ``databases`` lists them
-  (``mysql_databases`` in ``databases``); ``SqlHead`` itself calls these.
+* MySQL/MariaDB need no head per database: a MySQL "database" is a schema, one connection reads them
+  all, and a URL without a database lists every non-system schema as ``my.<schema>.<table>``, as it
+  always did. ``MySqlServerHead`` adds ``DATABASES`` (the schemas it picks) and the ``databases`` table.
 
 ``SqlServerHead`` is the class registered as the ``sql`` head: for a URL of one database it makes
-a plain ``SqlHead`` (``__new__``), so a one-database source is exactly what it always was.
+a plain ``SqlHead`` (``__new__``), so a one-database source is exactly what it always was (and has
+no ``databases`` table; a head built on a ``SqlHead``, as RDS is, gets none either).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from hydra.heads.base import Element, HeadConnectionError, HeadError
 from hydra.heads.sql.databases import (
     ENUMERATE_WORKERS, MSSQL_DATABASES, NO_CONNECT, NO_CONNECTIONS, NO_DBACCESS, PG_DATABASES, PG_MAINTENANCE,
     POOLED_DATABASES,
-    databases_table, none_matched, patterns, selected, wants_whole_server,
+    databases_table, mysql_databases, mysql_selected, none_matched, patterns, selected, whole_server,
 )
 from hydra.heads.sql.head import SqlHead
 
@@ -51,11 +51,18 @@ class SqlServerHead(SqlHead):
     database, else a maintenance database) that lists the databases; ``inner`` holds one
     ``SqlHead`` per database, which lists (PostgreSQL) and reads that database's elements."""
 
+    tables = ("databases",)
+
     def __new__(cls, name: str, uri: str, options=None):
-        """A URL of one database makes a plain ``SqlHead`` (Python then skips this class's
-        ``__init__``: the object is built by ``SqlHead(…)`` here)."""
-        if cls is SqlServerHead and not wants_whole_server(uri, options):
-            return SqlHead(name, uri, options)
+        """A URL of one database makes a plain ``SqlHead``, a whole MySQL server a
+        ``MySqlServerHead`` (Python then skips this class's ``__init__``: the object returned is
+        not one of this class, and was built whole here)."""
+        if cls is SqlServerHead:
+            shape = whole_server(uri, options)
+            if shape is None:
+                return SqlHead(name, uri, options)
+            if shape == "schemas":
+                return MySqlServerHead(name, uri, options)
         return super().__new__(cls)
 
     def __init__(self, name: str, uri: str, options=None):
@@ -308,3 +315,18 @@ class SqlServerHead(SqlHead):
     def snapshot_held(self, snapshot) -> float | None:
         head = self._holder(snapshot)
         return head.snapshot_held(snapshot) if head is not None else None
+
+
+class MySqlServerHead(SqlHead):
+    """Every schema of a MySQL/MariaDB server on one connection (``SqlHead`` does the work):
+    ``DATABASES`` picks the schemas, and ``databases`` lists them."""
+
+    tables = ("databases",)
+
+    def open(self) -> None:
+        super().open()
+        if self.option("DATABASES"):
+            self.schemas = mysql_selected(self)
+
+    def head_tables(self) -> Mapping[str, pa.Table]:
+        return {"databases": mysql_databases(self)}
