@@ -70,7 +70,8 @@ def _ours(ws, sql: str) -> list[tuple]:
 def test_every_table_of_every_readable_database_is_an_element(ws, server):
     """No database in the URL: each readable database's tables are srv.<database>.<schema>.<table>;
     `databases` says why the two others are not read."""
-    ws.execute(f"ATTACH '{server}' AS srv")
+    attached = ws.execute(f"ATTACH '{server}' AS srv")
+    assert "not readable" in attached.message and "the databases table says why" in attached.message
     refs = {r[0] for r in _ours(ws, "SELECT ref FROM elements WHERE source = 'srv'")}
     assert refs == {f"srv.{SALES}.public.orders", f"srv.{CRM}.public.customers",
                     f'srv."{WEIRD}"."Sales Ops"."Order Details"'}
