@@ -29,10 +29,14 @@ POOLED_DATABASES = 8
 # the database a PostgreSQL login connects to, to list the others, when the URL names none
 PG_MAINTENANCE = ("postgres", "template1")
 
+# no size here: pg_database_size() of a database dropped since the query began fails the whole
+# query (other sessions create and drop databases all the time); each database's own connection
+# asks for its size (PG_SIZE) instead
+PG_SIZE = "SELECT pg_catalog.pg_database_size(current_database())"
+
 PG_DATABASES = """
 SELECT d.datname, pg_catalog.pg_get_userbyid(d.datdba), pg_catalog.pg_encoding_to_char(d.encoding),
-       d.datcollate, d.datallowconn, has_database_privilege(d.oid, 'CONNECT'),
-       CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_catalog.pg_database_size(d.oid) END
+       d.datcollate, d.datallowconn, has_database_privilege(d.oid, 'CONNECT')
 FROM pg_catalog.pg_database d
 WHERE NOT d.datistemplate
 ORDER BY d.datname

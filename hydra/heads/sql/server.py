@@ -34,13 +34,22 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 from hydra.heads.base import Element, HeadConnectionError, HeadError
 from hydra.heads.sql.databases import (
     ENUMERATE_WORKERS, MSSQL_DATABASES, NO_CONNECT, NO_CONNECTIONS, NO_DBACCESS, PG_DATABASES, PG_MAINTENANCE,
-    POOLED_DATABASES,
+    PG_SIZE, POOLED_DATABASES,
     databases_table, mysql_databases, mysql_selected, none_matched, patterns, selected, whole_server,
 )
 from hydra.heads.sql.head import SqlHead
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+
+def _size(head: SqlHead) -> int | None:
+    """A PostgreSQL database's size, asked on its own connection (a nicety: None if refused)."""
+    try:
+        with head.engine.connect() as conn:
+            return conn.exec_driver_sql(PG_SIZE).scalar()
+    except Exception:  # noqa: BLE001 - the size is a nicety; the listing stands without it
+        return None
 
 
 # -- PostgreSQL and SQL Server: a head per database ------------------------------------------------
@@ -146,9 +155,8 @@ class SqlServerHead(SqlHead):
             with self.engine.connect() as conn:
                 if self.family == "postgresql":
                     rows = [{"database": name, "owner": owner, "encoding": encoding, "collation_name": collate,
-                             "size_bytes": size,
                              "reason": None if allow and may else (NO_CONNECT if not may else NO_CONNECTIONS)}
-                            for name, owner, encoding, collate, allow, may, size in conn.execute(text(PG_DATABASES))]
+                            for name, owner, encoding, collate, allow, may in conn.execute(text(PG_DATABASES))]
                 else:
                     rows = [{"database": name, "owner": owner, "collation_name": collation, "size_bytes": size,
                              "reason": (None if state == "ONLINE" and access else
@@ -191,7 +199,9 @@ class SqlServerHead(SqlHead):
             head = self._new_inner(row["database"])
             try:
                 head.open()
-                return row, list(head.enumerate())
+                elements = list(head.enumerate())
+                row["size_bytes"] = _size(head)
+                return row, elements
             except HeadError as err:
                 row["reason"] = str(err).removeprefix(f"{self.name}: ")
                 return row, []

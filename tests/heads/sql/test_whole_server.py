@@ -82,6 +82,10 @@ def test_every_table_of_every_readable_database_is_an_element(ws, server):
     assert rows[CLOSED][:3] == (False, "it does not allow connections (pg_database.datallowconn is false)", None)
     for name in (SALES, CRM, WEIRD):
         assert rows[name] == (True, None, 1, "postgres", "UTF8"), name
+    sizes = dict(_ours(ws, "SELECT database, size_bytes FROM databases WHERE source = 'srv'"))
+    with _pg(SALES) as con:
+        assert sizes[SALES] == con.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    assert sizes[LOCKED] is None and sizes[CLOSED] is None  # asked on each database's own connection
     columns = ws.query("SELECT name FROM columns WHERE source = 'srv' AND ref = ? ORDER BY position",
                        [f'srv."{WEIRD}"."Sales Ops"."Order Details"'])
     assert [c[0] for c in columns] == ["id", "Unit Price", "Ünïcödé"]
