@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 # Databases enumerated at once. Each listing is a new connection (a backend to start) and three
 # catalog queries on a cold cache: waiting more than computing, so they overlap well. Measured with
-# bench/bench_pg_servers.py (200 databases × 20 tables, 2 cores at load 10-14), against psql -l plus
-# one catalog query per database: 1 at a time 0.81×, 4: 0.30×, 8: 0.24× (twice), 16: 0.14-0.28×,
-# 32: 0.23×. Past 8 the gain is within the noise, and each worker is one more connection held.
+# bench/bench_pg_servers.py (200 databases × 20 tables, 2 cores at load 10-17, three runs), against
+# psql -l plus one catalog query per database: 1 at a time 0.76-0.81×, 4: 0.30×, 8: 0.21-0.24×,
+# 16: 0.14-0.28×, 32: 0.23×. Past 8 the gain is within the noise, and each worker holds a connection.
 ENUMERATE_WORKERS = 8
 
 # Databases whose heads keep their idle connections pooled. Each database is a pool of its own
