@@ -83,6 +83,7 @@ class SqlServerHead(SqlHead):
         self._holders: dict[int, SqlHead] = {}  # snapshot (by id) -> the database head holding it
         self._recent: dict[str, SqlHead] = {}  # the database heads used last, oldest first
         self.attach_note: str | None = None
+        self._listed = (0, 0)  # databases listed so far, of how many (the progress display shows it)
 
     # -- connection -------------------------------------------------------------------------------
 
@@ -175,6 +176,7 @@ class SqlServerHead(SqlHead):
         progress display counts them as they come)."""
         self.attach_note = None
         self._rows = self._list_databases()
+        self._listed = (0, len(self._rows))
         readable = [r for r in self._rows if r["reason"] is None]
         if self.family == "postgresql":
             found = self._enumerate_postgres(readable)
@@ -183,6 +185,7 @@ class SqlServerHead(SqlHead):
         for row, elements in found:
             row["accessible"] = row["reason"] is None
             row["table_count"] = len(elements) if row["accessible"] else None
+            self._listed = (self._listed[0] + 1, self._listed[1])
             yield from (self._outer(row["database"], el) for el in elements)
         for row in self._rows:
             row.setdefault("accessible", False)
@@ -191,6 +194,11 @@ class SqlServerHead(SqlHead):
             self.attach_note = (f"{len(self._rows) - len(refused)} of {len(self._rows)} databases listed; "
                                 f"not readable: {', '.join(refused[:5])}{' …' if len(refused) > 5 else ''} "
                                 f"(the databases table says why)")
+
+    def listing_detail(self) -> str | None:
+        """How far a listing has gone, for the progress display of a long ATTACH or REFRESH."""
+        done, total = self._listed
+        return f"{done:,} of {total:,} databases" if total else None
 
     def _enumerate_postgres(self, rows: list[dict]):
         """Each database on its own connection, ENUMERATE_WORKERS at a time, in the order they end."""

@@ -286,3 +286,27 @@ def test_completion_offers_databases_then_schemas_then_tables(ws, server):
         assert {c.text for c in columns} >= {"id", '"Unit Price"', '"Ünïcödé"'}
     finally:
         cache.close()
+
+
+def test_the_progress_display_counts_the_databases_listed(server, monkeypatch):
+    import io
+    import sys
+
+    from hydra.catalog.progress import with_progress
+    from hydra.heads.registry import head_for
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    head = head_for(server)("srv", server, {"DATABASES": f"hs_*_{S},Weird DB {S}"})
+    head.open()
+    try:
+        elements = list(with_progress(head.enumerate(), "listing srv", after=0.0, detail=head.listing_detail))
+    finally:
+        head.close()
+    assert len(elements) == 3
+    assert head.listing_detail() == "5 of 5 databases"  # sales, crm, locked, closed, Weird DB
+    assert "listing srv (" in screen.getvalue() and "of 5 databases" in screen.getvalue()
