@@ -212,7 +212,8 @@ class Workspace(Selection):
         name = head.name
         try:
             head.open()
-            elements = list(with_progress(head.enumerate(), f"listing {name}"))
+            elements = list(with_progress(head.enumerate(), f"listing {name}",
+                                          detail=getattr(head, "listing_detail", None)))
             tables = {t: rows for t, rows in head.head_tables().items()}
         except HydraError:
             head.close()

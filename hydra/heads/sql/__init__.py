@@ -5,5 +5,7 @@
 - ``postgres``, ``mysql``: bulk reads through the engine's own client (COPY, ``mysql --batch``);
   ``pgbinary``: PostgreSQL's binary COPY format decoded; ``transports``: the client processes;
 - ``arrow``: driver rows as Arrow columns; ``aggregates``: figures computed by the engine;
-- ``snapshot``: the one moment every reader of an element, and its figures, read in.
+- ``snapshot``: the one moment every reader of an element, and its figures, read in;
+- ``server``: whole servers, every database a login reaches as one source (the registered head);
+  ``databases``: which databases, how each server lists them, the ``databases`` table.
 """

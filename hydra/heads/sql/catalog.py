@@ -228,40 +228,52 @@ _MS_FILTER = """
   AND (:only_schema IS NULL OR (s.name = :only_schema AND o.name = :only_table))
 """
 
+# ``{db}`` is empty for the connection's own database, or ``[name].`` for another database of the
+# server (a whole-server attach lists every database from one connection with three-part names)
 MSSQL_OBJECTS = """
 SELECT s.name, o.name, o.type,
-       (SELECT SUM(p.rows) FROM sys.partitions p WHERE p.object_id = o.object_id AND p.index_id IN (0, 1)),
+       (SELECT SUM(p.rows) FROM {db}sys.partitions p WHERE p.object_id = o.object_id AND p.index_id IN (0, 1)),
        {size}
-FROM sys.objects o JOIN sys.schemas s ON s.schema_id = o.schema_id
+FROM {db}sys.objects o JOIN {db}sys.schemas s ON s.schema_id = o.schema_id
 WHERE """ + _MS_FILTER
 
-MSSQL_SIZE = ("(SELECT SUM(ps.reserved_page_count) * 8192 FROM sys.dm_db_partition_stats ps "
+MSSQL_SIZE = ("(SELECT SUM(ps.reserved_page_count) * 8192 FROM {db}sys.dm_db_partition_stats ps "
               "WHERE ps.object_id = o.object_id)")
 
+# type names from the database's own sys.types: TYPE_NAME() would look a user type up in the
+# connection's database
 MSSQL_COLUMNS = """
-SELECT s.name, o.name, c.name, TYPE_NAME(c.system_type_id), TYPE_NAME(c.user_type_id),
+SELECT s.name, o.name, c.name, st.name, ut.name,
        c.max_length, c.precision, c.scale, c.is_nullable
-FROM sys.columns c JOIN sys.objects o ON o.object_id = c.object_id
-JOIN sys.schemas s ON s.schema_id = o.schema_id
+FROM {db}sys.columns c JOIN {db}sys.objects o ON o.object_id = c.object_id
+JOIN {db}sys.schemas s ON s.schema_id = o.schema_id
+JOIN {db}sys.types ut ON ut.user_type_id = c.user_type_id
+JOIN {db}sys.types st ON st.user_type_id = c.system_type_id
 WHERE """ + _MS_FILTER + """
 ORDER BY s.name, o.name, c.column_id"""
 
 MSSQL_KEYS = """
 SELECT s.name, o.name, i.name, i.is_primary_key, c.name, c.is_nullable
-FROM sys.indexes i JOIN sys.objects o ON o.object_id = i.object_id
-JOIN sys.schemas s ON s.schema_id = o.schema_id
-JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.is_included_column = 0
-JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+FROM {db}sys.indexes i JOIN {db}sys.objects o ON o.object_id = i.object_id
+JOIN {db}sys.schemas s ON s.schema_id = o.schema_id
+JOIN {db}sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.is_included_column = 0
+JOIN {db}sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
 WHERE i.is_unique = 1 AND i.has_filter = 0 AND """ + _MS_FILTER + """
 ORDER BY s.name, o.name, i.is_primary_key DESC, i.index_id, ic.key_ordinal"""
 
 
-def mssql_sql(template: str, schemas) -> str:
+def mssql_sql(template: str, schemas, database: str | None = None, size: str | None = None) -> str:
+    """A catalog query with its schema parameters, in ``database`` (three-part names) if given."""
+    from sqlglot import exp
+
     names = ", ".join(f":s{i}" for i in range(len(schemas or ()))) or "NULL"
-    return template.replace("{schemas}", names)
+    prefix = exp.to_identifier(database, quoted=True).sql(dialect="tsql") + "." if database else ""
+    sql = template.replace("{size}", size if size is not None else "NULL").replace("{schemas}", names)
+    return sql.replace("{db}", prefix)
 
 
-def enumerate_mssql(conn, schemas=None, system=False, only=None) -> list[Element]:
+def enumerate_mssql(conn, schemas=None, system=False, only=None, database: str | None = None) -> list[Element]:
+    """``database``: list that database of the server through three-part names (``[db].sys.…``)."""
     from sqlalchemy import text
 
     params = {"all_schemas": 0 if schemas else 1, "system": 1 if system else 0,
@@ -270,10 +282,10 @@ def enumerate_mssql(conn, schemas=None, system=False, only=None) -> list[Element
         params[f"s{i}"] = s
     elements: dict[tuple[str, str], Element] = {}
     try:
-        rows = conn.execute(text(mssql_sql(MSSQL_OBJECTS, schemas).replace("{size}", MSSQL_SIZE)), params).all()
+        rows = conn.execute(text(mssql_sql(MSSQL_OBJECTS, schemas, database, MSSQL_SIZE)), params).all()
     except Exception:  # noqa: BLE001 - no VIEW DATABASE STATE: sizes stay unknown
         conn.rollback()
-        rows = conn.execute(text(mssql_sql(MSSQL_OBJECTS, schemas).replace("{size}", "NULL")), params).all()
+        rows = conn.execute(text(mssql_sql(MSSQL_OBJECTS, schemas, database)), params).all()
     for schema, name, otype, nrows, size in rows:
         kind = "view" if otype.strip() == "V" else "table"
         elements[(schema, name)] = Element(
@@ -282,7 +294,7 @@ def enumerate_mssql(conn, schemas=None, system=False, only=None) -> list[Element
             size_bytes=int(size) if size is not None else None, columns=[],
         )
     for schema, table, name, systype, usertype, max_length, precision, scale, nullable in conn.execute(
-        text(mssql_sql(MSSQL_COLUMNS, schemas)), params
+        text(mssql_sql(MSSQL_COLUMNS, schemas, database)), params
     ):
         el = elements.get((schema, table))
         if el is None:
@@ -296,7 +308,8 @@ def enumerate_mssql(conn, schemas=None, system=False, only=None) -> list[Element
             source = f"{usertype}({precision},{scale})"
         el.columns.append(Column(name, mapped.duck, source, bool(nullable), mapped.note))
     keys: dict[tuple[str, str, str], list] = {}
-    for schema, table, index, primary, column, nullable in conn.execute(text(mssql_sql(MSSQL_KEYS, schemas)), params):
+    for schema, table, index, primary, column, nullable in conn.execute(
+            text(mssql_sql(MSSQL_KEYS, schemas, database)), params):
         keys.setdefault((schema, table, index), []).append((column, nullable, primary))
     for (schema, table, _), cols in keys.items():
         el = elements.get((schema, table))

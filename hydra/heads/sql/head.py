@@ -17,7 +17,12 @@
   ``SET SESSION TRANSACTION READ ONLY``, MSSQL (pyodbc) connects with ``ApplicationIntent=ReadOnly``,
   SQLite with ``PRAGMA query_only``. Only SELECT and COPY … TO STDOUT are ever sent.
 
-Options: ``SCHEMAS 'a,b'`` limits the scan (for MySQL the URL's database is the default);
+Whole servers (``server``): a PostgreSQL or SQL Server URL that names no database, or any SQL URL
+with ``DATABASES '*'`` / ``DATABASES 'sales_*,crm'``, attaches every database the login reaches as
+one source (elements ``srv.<database>.<schema>.<table>``; MySQL/MariaDB: every non-system schema,
+``my.<schema>.<table>`` as always); the ``databases`` table lists them, and why one is not readable.
+
+Options: ``DATABASES`` (above); ``SCHEMAS 'a,b'`` limits the scan (for MySQL the URL's database is the default);
 ``SYSTEM true`` includes system schemas; ``READABLE_COLUMNS true`` (PostgreSQL) lists and reads
 only the columns the role may read in a table where it may not read them all (``elements.note``
 names the others; without it such a table is listed whole, and reading it fails);
@@ -85,6 +90,9 @@ class SqlHead(Head):
                "mssql+pyodbc", "mssql+pymssql", "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql",
                "sqlite")
     attach_options = (
+        Option("DATABASES", str,
+               help="the databases of a whole server to list: '*', or names and globs, comma-separated "
+                    "('sales_*,crm'); a URL without a database means '*'"),
         Option("SCHEMAS", str, help="the schemas to list, comma-separated (MySQL: the URL's database)"),
         Option("SYSTEM", bool, help="list the system schemas too"),
         Option("BULK", str, choices=BULK_MODES,
@@ -97,6 +105,9 @@ class SqlHead(Head):
 
     def __init__(self, name: str, uri: str, options=None):
         super().__init__(name, uri, options)
+        # the parts in front of an element's own in its ref: a database's inner head of a whole
+        # server (``server``) names its elements srv.<database>.<schema>.<table> in messages
+        self.prefix: tuple[str, ...] = ()
         self._engine = None
         self._lock = threading.Lock()
         self._described: dict[tuple[str, ...], Element] = {}
@@ -117,6 +128,13 @@ class SqlHead(Head):
         # where the client programs (psql, mysql) get a password from, when not the URL's: a head
         # whose password changes (RDS IAM tokens last 15 minutes) sets a function returning it
         self.client_password = None
+
+    def ref(self, parts) -> str:
+        """The element's ref as the user writes it (messages name elements by it)."""
+        return ref_text(self.name, (*self.prefix, *parts))
+
+    def dotted(self, parts) -> str:
+        return ".".join((*self.prefix, *parts))
 
     def password(self) -> str | None:
         """The password a new connection of a client program should use, if any."""
@@ -283,10 +301,10 @@ class SqlHead(Head):
         if known is not None:
             return known
         if len(element.parts) != 2:
-            raise HeadError(f"{self.name}: a SQL element is schema.table, not {'.'.join(element.parts)}")
+            raise HeadError(f"{self.name}: a SQL element is schema.table, not {self.dotted(element.parts)}")
         found = self._catalog(only=tuple(element.parts))
         if not found:
-            raise HeadError(f"{self.name}: no table or view {'.'.join(element.parts)}")
+            raise HeadError(f"{self.name}: no table or view {self.dotted(element.parts)}")
         with self._lock:
             self._described[found[0].parts] = found[0]
         return found[0]
@@ -470,7 +488,7 @@ class SqlHead(Head):
         for name in columns:
             col = self._resolve(element, name)
             if col is None:
-                raise HeadError(f"{self.name}: {'.'.join(element.parts)} has no column {name!r}")
+                raise HeadError(f"{self.name}: {self.dotted(element.parts)} has no column {name!r}")
             out.append(col)
         return out
 
@@ -541,8 +559,8 @@ class SqlHead(Head):
             cur.execute(sql)
         except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
             raw.close()
-            raise HeadError(f"{ref_text(self.name, element.parts)}: {self._clean(err)}") from None
-        ref = ref_text(self.name, element.parts)
+            raise HeadError(f"{self.ref(element.parts)}: {self._clean(err)}") from None
+        ref = self.ref(element.parts)
 
         def batches():
             try:
@@ -612,7 +630,7 @@ class SqlHead(Head):
             with self.engine.connect() as conn:
                 lo, hi = conn.exec_driver_sql(f"SELECT {bounds} FROM {self.table_sql(element)}").one()
         except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
-            raise HeadError(f"{self.name}: cannot split {'.'.join(element.parts)}: {self._clean(err)}") from None
+            raise HeadError(f"{self.name}: cannot split {self.dotted(element.parts)}: {self._clean(err)}") from None
         if lo is None:
             return None
         if is_date and isinstance(lo, int):

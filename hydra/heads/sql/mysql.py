@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hydra.core.model import Column, Element
-from hydra.core.refs import ref_text
 from hydra.heads.base import HeadError
 
 if TYPE_CHECKING:
@@ -207,7 +206,7 @@ def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None,
     sql, _ = head.select_sql(element, columns, quals, limit, expressions=[p.expr for p in plans])
     schema = pa.schema([pa.field(p.column.name, arrow_type(p.column.type) or pa.string()) for p in plans])
     names = [f"c{i}" for i in range(len(plans))]
-    ref = ref_text(head.name, element.parts)  # errors name the element by its ref
+    ref = head.ref(element.parts)  # errors name the element by its ref
     read_options = pcsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE, use_threads=False)
     parse_options = pcsv.ParseOptions(delimiter="\t", quote_char="'", escape_char="\\", double_quote=False,
                                       newlines_in_values=True, ignore_empty_lines=False)

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hydra.core.model import Column
-from hydra.core.refs import ref_text
 from hydra.heads.base import HeadError
 
 if TYPE_CHECKING:
@@ -433,7 +432,7 @@ def read(head: SqlHead, element, columns=None, quals=None, limit=None, transport
     select, _ = head.select_sql(element, columns, quals, limit,
                                 expressions=[f"{MAGIC_SQL} AS hydra_row"] + [plans[i].expr for i in decoder.order])
     sql = f"COPY ({select}) TO STDOUT WITH (FORMAT binary)"
-    ref = ref_text(head.name, element.parts)  # errors name the element by its ref
+    ref = head.ref(element.parts)  # errors name the element by its ref
     proc = raw = cm = None
     if transport == "psql":
         argv, env = _client_command(head, sql)

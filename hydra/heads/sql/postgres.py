@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hydra.core.model import Column, Element
-from hydra.core.refs import ref_text
 from hydra.heads.base import HeadError
 
 if TYPE_CHECKING:
@@ -304,7 +303,7 @@ def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None) 
 
     sql, plans = copy_sql(head, element, columns, quals, limit)
     schema = _schema(plans)
-    ref = ref_text(head.name, element.parts)  # errors name the element by its ref
+    ref = head.ref(element.parts)  # errors name the element by its ref
     if not plans:  # no columns asked: count rows through the generic path
         return head._read_cursor(element, columns, quals, limit)
     names = [f"c{i}" for i in range(len(plans))]

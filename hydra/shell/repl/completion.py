@@ -527,7 +527,9 @@ class HydraCompleter(Completer):
                 group = ".".join([quote_ident(source)] + [quote_ident(p) for p in element.parts[:depth + 1]])
                 if group not in groups:
                     groups.add(group)
-                    found.append(Completion(group + ".", offset, display=group + ".", display_meta="schema"))
+                    # two levels or more above the name: a database (srv.<database>.<schema>.<table>)
+                    level = "database" if len(element.parts) - depth >= 3 else "schema"
+                    found.append(Completion(group + ".", offset, display=group + ".", display_meta=level))
             found.append(Completion(element.ref, offset, display=element.ref, display_meta=element.kind))
             if len(found) >= LIMIT:
                 break
