@@ -1,0 +1,101 @@
+"""A Dask LocalCluster of worker processes for the tests of ENGINE 'dask', and what the tests run
+on it. Its functions run on the workers: they are imported there by name (the workers are spawned
+with this process's sys.path, which holds tests/)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from contextlib import contextmanager
+
+WORKERS = 2
+
+
+@contextmanager
+def local_cluster(env: dict[str, str], workers: int = WORKERS):
+    """A LocalCluster of ``workers`` processes (one thread each) on 127.0.0.1 whose workers see
+    ``env`` on top of this process's environment (as a real cluster's workers have their own);
+    yields (the cluster, a client of it)."""
+    import logging
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    # short intervals so that a killed worker is noticed, and replaced by its nanny, quickly
+    settings = {"distributed.comm.timeouts.connect": "10s", "distributed.scheduler.worker-ttl": "20s",
+                "distributed.nanny.environ": {}}
+    with dask.config.set(settings):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=logging.CRITICAL, env=env)
+        client = Client(cluster, set_as_default=False)
+        try:
+            client.wait_for_workers(workers, timeout=60)
+            yield cluster, client
+        finally:
+            client.close()
+            cluster.close()
+
+
+def worker_pids(client) -> dict[str, int]:
+    return client.run(os.getpid)
+
+
+def kill_worker_running(client, prefix: str = "hydra-", timeout: float = 60, after: float = 0.0) -> int:
+    """SIGKILL the worker process that runs a task whose key starts with ``prefix``, ``after``
+    seconds after one starts there; returns the process id killed. Its nanny starts a new worker
+    in its place."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for address, keys in client.processing().items():
+            running = [k for k in keys if str(k).startswith(prefix)]
+            if running:
+                pid = worker_pids(client)[address]
+                time.sleep(after)
+                os.kill(pid, signal.SIGKILL)
+                return pid
+        time.sleep(0.02)
+    raise AssertionError(f"no task {prefix}* ran within {timeout} s")
+
+
+# -- tasks the executor's own tests run on the workers ------------------------------------------
+
+
+def timed_sleep(task, stop):
+    """Sleep ``task`` seconds; return (pid, start, end) by the wall clock."""
+    started = time.time()
+    time.sleep(task)
+    return os.getpid(), started, time.time()
+
+
+def env_value(task, stop):
+    """The worker's value of the environment variable ``task``."""
+    return os.environ.get(task)
+
+
+def fails(task, stop):
+    """Raise, every time: a task that keeps failing."""
+    raise ValueError(f"cannot read {task}")
+
+
+def count_attempts(task, stop):
+    """Append a line to the file ``task`` per attempt, then fail until the third."""
+    with open(task, "a") as fh:
+        fh.write("x\n")
+    with open(task) as fh:
+        attempts = len(fh.readlines())
+    if attempts < 3:
+        raise OSError("connection reset by peer")
+    return attempts
+
+
+def wait_for_stop(task, stop):
+    """Run until told to stop (at most ``task`` seconds); return how long it ran."""
+    started = time.monotonic()
+    while time.monotonic() - started < task:
+        if stop():
+            from hydra.core.errors import HydraError
+
+            raise HydraError("interrupted")
+        time.sleep(0.05)
+    return time.monotonic() - started
