@@ -4,8 +4,8 @@ cluster takes seconds to start), and EXTRACT through it against the real Postgre
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from concurrent.futures import wait
 
 import pytest
 from support import dask_cluster as tasks
@@ -21,73 +21,92 @@ def cluster():
         yield local, client
 
 
-@pytest.fixture
-def executor(cluster):
+def executor_on(cluster, cap: int = 2):
     from hydra.engine.dask import DaskExecutor
 
-    local, _ = cluster
-    ex = DaskExecutor(scheduler=local.scheduler_address, workers=2, cap=2)
-    yield ex
-    ex.shutdown()
+    return DaskExecutor(workers=2, scheduler=cluster[0].scheduler_address, cap=cap)
 
 
-def test_a_task_reads_secrets_from_the_workers_environment(executor):
+def outcomes(executor, count: int, timeout: float = 60) -> dict:
+    found, deadline = {}, time.monotonic() + timeout
+    while len(found) < count and time.monotonic() < deadline:
+        for outcome in executor.completed(timeout=1):
+            found[outcome.key] = outcome
+    assert len(found) == count, found
+    return found
+
+
+def test_a_task_reads_secrets_from_the_workers_environment(cluster):
     assert "HYDRA_TEST_WORKER_SECRET" not in os.environ
-    assert executor.submit(tasks.env_value, "HYDRA_TEST_WORKER_SECRET").result(timeout=30) == SECRET
+    with executor_on(cluster) as ex:
+        ex.submit("env", tasks.env_value, tasks.task(name="HYDRA_TEST_WORKER_SECRET"))
+        assert outcomes(ex, 1)["env"].result == SECRET
 
 
 def test_the_cap_holds_a_source_to_so_many_tasks_at_once(cluster):
-    from hydra.engine.dask import DaskExecutor
-
-    local, _ = cluster
-    ex = DaskExecutor(scheduler=local.scheduler_address, workers=2, cap=1)
-    try:
-        capped = [ex.submit(tasks.timed_sleep, 0.3, source="pg") for _ in range(3)]
-        wait(capped, timeout=60)
-        # the control: two sources, one task each, on two idle workers run at once
-        free = [ex.submit(tasks.timed_sleep, 0.5, source=f"other{i}") for i in range(2)]
-        wait(free, timeout=60)
-    finally:
-        ex.shutdown()
-    spans = sorted((f.result()[1], f.result()[2]) for f in capped)
+    with executor_on(cluster, cap=1) as ex:
+        for i in range(3):
+            ex.submit(("pg", i), tasks.timed_sleep, tasks.task("pg", seconds=0.3))
+        capped = [o.result for o in outcomes(ex, 3).values()]
+        # the control: two sources, one task each, on the two idle workers, run at once
+        for i in range(2):
+            ex.submit(("other", i), tasks.timed_sleep, tasks.task(f"other{i}", seconds=0.5))
+        free = [o.result for o in outcomes(ex, 2).values()]
+    spans = sorted((start, end) for _, start, end in capped)
     assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:])), spans
-    (_, s1, e1), (_, s2, e2) = (f.result() for f in free)
+    (_, s1, e1), (_, s2, e2) = free
     assert max(s1, s2) < min(e1, e2), "the control did not overlap: the cap test would prove nothing"
 
 
-def test_a_task_that_raises_is_retried_then_fails_with_its_error(executor, tmp_path):
-    attempts = tmp_path / "attempts"
-    assert executor.submit(tasks.count_attempts, str(attempts)).result(timeout=30) == 3
-    failing = executor.submit(tasks.fails, "orders")
-    with pytest.raises(ValueError, match="cannot read orders"):
-        failing.result(timeout=30)
+def test_a_task_that_raises_is_retried_then_fails_with_its_error(cluster, tmp_path):
+    with executor_on(cluster) as ex:
+        ex.submit("flaky", tasks.count_attempts, tasks.task(path=str(tmp_path / "attempts")))
+        ex.submit("broken", tasks.fails, tasks.task(name="orders"))
+        found = outcomes(ex, 2)
+    assert found["flaky"].result == 3  # failed twice, passed on the third attempt
+    assert isinstance(found["broken"].error, ValueError) and "cannot read orders" in str(found["broken"].error)
+
+
+def test_progress_comes_from_task_completions(cluster):
+    from hydra.engine.base import Context
+
+    heard = []
+
+    class Listening(Context):
+        def progress(self, rows: int, size: int) -> None:
+            heard.append((rows, size))
+
+    with executor_on(cluster) as ex:
+        ex.submit("one", tasks.summary, tasks.task(rows=1200, size=4096), Listening())
+        ex.submit("two", tasks.summary, tasks.task(rows=800, size=1024), Listening())
+        outcomes(ex, 2)
+    assert sorted(heard) == [(800, 1024), (1200, 4096)]
 
 
 def test_cancel_stops_running_tasks_and_drops_waiting_ones(cluster):
-    import time
-
-    from hydra.engine.dask import DaskExecutor
-
-    local, client = cluster
-    ex = DaskExecutor(scheduler=local.scheduler_address, workers=2, cap=2)
-    running = [ex.submit(tasks.wait_for_stop, 60, source="pg") for _ in range(2)]
-    waiting = ex.submit(tasks.wait_for_stop, 60, source="pg")
+    _, client = cluster
+    ex = executor_on(cluster, cap=2)
+    for i in range(3):
+        ex.submit(i, tasks.wait_for_stop, tasks.task("pg", seconds=60))
     deadline = time.time() + 30
     while time.time() < deadline and sum(len(k) for k in client.processing().values()) < 2:
         time.sleep(0.02)
     started = time.monotonic()
-    ex.shutdown(cancel=True)
-    assert time.monotonic() - started < 10  # the tasks noticed the stop, not the 60 s
-    for future in running + [waiting]:
-        assert "interrupted" in str(future.exception(timeout=5))
+    ex.cancel()
+    ex.close()
+    assert time.monotonic() - started < 10  # the tasks noticed the stop: not the 60 s
+    found = outcomes(ex, 3, timeout=5)
+    assert all("interrupted" in str(o.error) for o in found.values()), found
+    assert "before it started" in str(found[2].error)
     assert not any(client.processing().values())
 
 
-def test_a_killed_worker_s_task_runs_again_elsewhere(cluster, executor):
-    local, client = cluster
-    future = executor.submit(tasks.timed_sleep, 2.0, key="sleeper")
-    killed = tasks.kill_worker_running(client, prefix="hydra-sleeper", after=0.3)
-    pid, started, ended = future.result(timeout=60)
+def test_a_killed_worker_s_task_runs_again_elsewhere(cluster):
+    _, client = cluster
+    with executor_on(cluster) as ex:
+        ex.submit("sleeper", tasks.timed_sleep, tasks.task(seconds=2.0, task_id="sleeper"))
+        killed = tasks.kill_worker_running(client, prefix="hydra-sleeper", after=0.3)
+        pid, started, ended = outcomes(ex, 1)["sleeper"].result
     assert pid != killed and ended - started >= 2.0  # ran again, to its end, on a live worker
     client.wait_for_workers(2, timeout=60)  # the nanny replaced the killed worker
 

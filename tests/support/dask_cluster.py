@@ -61,41 +61,56 @@ def kill_worker_running(client, prefix: str = "hydra-", timeout: float = 60, aft
 # -- tasks the executor's own tests run on the workers ------------------------------------------
 
 
-def timed_sleep(task, stop):
-    """Sleep ``task`` seconds; return (pid, start, end) by the wall clock."""
+def task(source: str = "", **fields):
+    """A task for the functions below: plain data, with a ``source.name`` as a ReadTask has."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(source=SimpleNamespace(name=source), **fields)
+
+
+def timed_sleep(task, context):
+    """Sleep ``task.seconds``; return (pid, start, end) by the wall clock."""
     started = time.time()
-    time.sleep(task)
+    time.sleep(task.seconds)
     return os.getpid(), started, time.time()
 
 
-def env_value(task, stop):
-    """The worker's value of the environment variable ``task``."""
-    return os.environ.get(task)
+def env_value(task, context):
+    """The worker's value of the environment variable ``task.name``."""
+    return os.environ.get(task.name)
 
 
-def fails(task, stop):
+def summary(task, context):
+    """A small result with rows and bytes, as a TaskResult has."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(rows=task.rows, bytes=task.size)
+
+
+def fails(task, context):
     """Raise, every time: a task that keeps failing."""
-    raise ValueError(f"cannot read {task}")
+    raise ValueError(f"cannot read {task.name}")
 
 
-def count_attempts(task, stop):
-    """Append a line to the file ``task`` per attempt, then fail until the third."""
-    with open(task, "a") as fh:
+def count_attempts(task, context):
+    """Append a line to the file ``task.path`` per attempt, then fail until the third."""
+    with open(task.path, "a") as fh:
         fh.write("x\n")
-    with open(task) as fh:
+    with open(task.path) as fh:
         attempts = len(fh.readlines())
     if attempts < 3:
         raise OSError("connection reset by peer")
     return attempts
 
 
-def wait_for_stop(task, stop):
-    """Run until told to stop (at most ``task`` seconds); return how long it ran."""
+def wait_for_stop(task, context):
+    """Run until the context says stop (at most ``task.seconds``); return how long it ran."""
     started = time.monotonic()
-    while time.monotonic() - started < task:
-        if stop():
+    while time.monotonic() - started < task.seconds:
+        why = context.stopped()
+        if why:
             from hydra.core.errors import HydraError
 
-            raise HydraError("interrupted")
+            raise HydraError(why)
         time.sleep(0.05)
     return time.monotonic() - started
