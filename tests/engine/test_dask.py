@@ -13,12 +13,52 @@ from support import dask_cluster as tasks
 pytest.importorskip("distributed")
 
 SECRET = f"s3cret-{uuid.uuid4().hex}"  # a password only the workers' environment holds
+AWS_SECRET = f"aws-{uuid.uuid4().hex}"  # the S3 secret key of the coordinator and the workers
+BIG_ROWS = 2_000_000
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    with tasks.local_cluster({"HYDRA_TEST_WORKER_SECRET": SECRET}) as (local, client):
+def cluster(moto_server):
+    env = {"HYDRA_TEST_WORKER_SECRET": SECRET, "AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": AWS_SECRET, "AWS_DEFAULT_REGION": "us-east-1"}
+    with tasks.local_cluster(env) as (local, client):
         yield local, client
+
+
+@pytest.fixture(scope="module")
+def pg_big():
+    """A database with ``big``: 2M rows in 4 range partitions (built by PostgreSQL itself), and
+    ``small``, 1,000 rows; yields its name, dropped afterwards."""
+    import psycopg
+    from support.services import PG_URL
+
+    name = f"hydra_test_dask_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(f"{PG_URL}/{name}", autocommit=True) as con:
+            con.execute("CREATE TABLE big (id bigint PRIMARY KEY, amount numeric(12,2), name text, "
+                        "day date) PARTITION BY RANGE (id)")
+            quarter = BIG_ROWS // 4
+            for i in range(4):
+                con.execute(f"CREATE TABLE big_{i} PARTITION OF big FOR VALUES FROM ({i * quarter + 1}) "
+                            f"TO ({(i + 1) * quarter + 1})")
+            con.execute(f"INSERT INTO big SELECT g, (g % 100000) / 100.0, 'customer ' || (g % 5000), "
+                        f"date '2000-01-01' + (g % 9000)::int FROM generate_series(1, {BIG_ROWS}) g")
+            con.execute("CREATE TABLE small AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 1000) g")
+            con.execute("ANALYZE")
+        yield name
+    finally:
+        with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pg_url(database: str, variable: str) -> str:
+    """The URL of the test database with the password ``${variable}`` (PostgreSQL trusts the
+    machine, so any password logs in: what matters is where its value comes from)."""
+    from support.services import PG_URL
+
+    return PG_URL.replace("postgres@", "postgres:${" + variable + "}@", 1) + f"/{database}"
 
 
 def executor_on(cluster, cap: int = 2):
@@ -120,3 +160,123 @@ def test_without_distributed_the_engine_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(HydraError, match=r"pip install 'hydra-shell\[distributed\]'"):
         DaskExecutor()
+
+
+# -- EXTRACT … (ENGINE 'dask') ------------------------------------------------------------------
+
+
+@pytest.fixture
+def s3(aws_env, monkeypatch):
+    import boto3
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
+    client = boto3.client("s3", endpoint_url=aws_env, region_name="us-east-1")
+    client.create_bucket(Bucket="landing")
+    return client
+
+
+def s3_objects(client, prefix: str = "") -> dict[str, bytes]:
+    found = client.list_objects_v2(Bucket="landing", Prefix=prefix).get("Contents") or []
+    return {o["Key"]: client.get_object(Bucket="landing", Key=o["Key"])["Body"].read() for o in found}
+
+
+@pytest.fixture
+def shipped(monkeypatch):
+    """Every task the Dask executor sends, as pickled bytes."""
+    import pickle
+
+    from hydra.engine.dask import DaskExecutor
+
+    sent: list[bytes] = []
+    submit = DaskExecutor.submit
+
+    def recording(self, key, fn, task, context=None):
+        sent.append(pickle.dumps(task))
+        return submit(self, key, fn, task, context)
+
+    monkeypatch.setattr(DaskExecutor, "submit", recording)
+    return sent
+
+
+@pytest.mark.slow
+def test_extract_on_dask_survives_a_killed_worker_and_reconciles(cluster, pg_big, s3, shipped, tmp_path,
+                                                                  monkeypatch):
+    import io
+    import json
+    import threading
+
+    import pyarrow.parquet as pq
+    from support.outbound_data import make_client_folder
+
+    from hydra.statements.workspace import Workspace
+
+    local, client = cluster
+    monkeypatch.setenv("HYDRA_TEST_WORKER_SECRET", SECRET)  # ATTACH reads the catalog here, too
+    folder = make_client_folder(tmp_path / "data", rows=50_000)
+    workspace = tmp_path / "ws.duckdb"
+    ws = Workspace.open(str(workspace))
+    try:
+        ws.execute(f"ATTACH '{pg_url(pg_big, 'HYDRA_TEST_WORKER_SECRET')}' AS pg (SCHEMAS 'public')")
+        ws.execute(f"ATTACH '{folder}' AS f")
+        ws.execute("MARK pg.public.big")
+        ws.execute("MARK f.*")
+        outcome: dict = {}
+
+        def extract():
+            try:
+                outcome["result"] = ws.execute(f"EXTRACT MARKED TO 's3://landing/hydra/' "
+                                               f"(ENGINE 'dask', SCHEDULER '{local.scheduler_address}', WORKERS 4)")
+            except BaseException as err:
+                outcome["error"] = err
+
+        thread = threading.Thread(target=extract)
+        thread.start()
+        killed = tasks.kill_worker_running(client, prefix="hydra-", after=1.0, timeout=120)
+        thread.join(timeout=300)
+        assert "error" not in outcome, outcome.get("error")
+        result = outcome["result"]
+        assert [r[1] for r in result.rows] == ["done"] * 3, result.rows
+        assert killed not in tasks.worker_pids(client).values()
+        reconciled = ws.execute("RECONCILE LAST")
+        assert reconciled.message.endswith("all passed"), reconciled.rows
+    finally:
+        ws.close()
+
+    objects = s3_objects(s3, "hydra/")
+    manifests = {k: json.loads(v) for k, v in objects.items() if k.endswith("/_manifest.json")}
+    assert len(manifests) == 3
+    listed = {f"{m['target'].removeprefix('s3://landing/')}/{f['path']}" for m in manifests.values()
+              for f in m["files"]}
+    data = {k for k in objects if "/_" not in k}
+    assert data == listed  # no part twice, no part left by the killed attempt
+    big = next(m for m in manifests.values() if m["ref"] == "pg.public.big")
+    assert big["rows"] == BIG_ROWS and len(big["files"]) >= 4  # read in ranges, by several tasks
+    assert sum(pq.read_table(io.BytesIO(objects[k])).num_rows for k in data
+               if "pg.public.big" in k or "/big/" in k) >= BIG_ROWS
+    # no secret anywhere: the workspace, the objects at the target, the tasks as shipped
+    on_disk = workspace.read_bytes()
+    for secret in (SECRET, AWS_SECRET):
+        assert secret.encode() not in on_disk
+        assert not [k for k, v in objects.items() if secret.encode() in v]
+        assert shipped and not [t for t in shipped if secret.encode() in t]
+
+
+def test_a_worker_without_the_secret_fails_its_element_with_one_line(cluster, pg_big, tmp_path, monkeypatch):
+    local, _ = cluster
+    monkeypatch.setenv("HYDRA_TEST_WORKER_SECRET", SECRET)
+    monkeypatch.setenv("HYDRA_TEST_COORDINATOR_ONLY", "not on the workers")
+    from hydra.statements.workspace import Workspace
+
+    ws = Workspace.open(":memory:")
+    try:
+        ws.execute(f"ATTACH '{pg_url(pg_big, 'HYDRA_TEST_WORKER_SECRET')}' AS good (SCHEMAS 'public')")
+        ws.execute(f"ATTACH '{pg_url(pg_big, 'HYDRA_TEST_COORDINATOR_ONLY')}' AS bad (SCHEMAS 'public')")
+        result = ws.execute(f"EXTRACT good.public.small, bad.public.small TO '{tmp_path / 'out'}' "
+                            f"(ENGINE 'dask', SCHEDULER '{local.scheduler_address}')")
+    finally:
+        ws.close()
+    outcome = {r[0]: (r[1], r[6]) for r in result.rows}
+    assert outcome["good.public.small"] == ("done", None)
+    status, error = outcome["bad.public.small"]
+    assert status == "failed" and "HYDRA_TEST_COORDINATOR_ONLY" in error and "\n" not in error
+    assert not (tmp_path / "out" / ".hydra-staging").exists() or not any((tmp_path / "out" / ".hydra-staging").iterdir())
