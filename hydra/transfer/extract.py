@@ -539,7 +539,7 @@ class Run:
         """The element's staging, made by the first of its tasks to start (a worker thread)."""
         with job.lock:
             if job.staging is None:
-                staging = self.target.begin(job.rel)
+                staging = self.target.staging(job.rel)
                 job.sink = ElementSink(self.target, staging, self.options.format, self.options.compression,
                                        self.options.rows_per_file, self.options.partition_by, job.progress)
                 job.staging = staging
