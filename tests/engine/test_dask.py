@@ -151,6 +151,54 @@ def test_a_killed_worker_s_task_runs_again_elsewhere(cluster):
     client.wait_for_workers(2, timeout=60)  # the nanny replaced the killed worker
 
 
+@pytest.mark.slow
+def test_read_tasks_of_a_partitioned_table_survive_a_killed_worker(cluster, pg_big, s3, monkeypatch):
+    """The plan's ReadTasks — one per key range of the 2M-row partitioned table — run on the
+    workers, each opening PostgreSQL with the password from its own environment and writing its
+    parts to S3; a worker killed mid-task has its task run again: every row once, no part twice."""
+    import io
+    import pickle
+
+    import pyarrow.parquet as pq
+
+    from hydra.core.refs import ref_text
+    from hydra.heads.spec import SourceSpec
+    from hydra.statements.workspace import Workspace
+    from hydra.transfer.targets import open_target
+    from hydra.transfer.task import ReadTask, run_task
+
+    _, client = cluster
+    monkeypatch.setenv("HYDRA_TEST_WORKER_SECRET", SECRET)
+    ws = Workspace.open(":memory:")
+    try:
+        ws.execute(f"ATTACH '{pg_url(pg_big, 'HYDRA_TEST_WORKER_SECRET')}' AS pg (SCHEMAS 'public')")
+        element = next(e for e in ws.elements("pg").values() if e.parts[-1] == "big")
+        ranges = ws.head("pg").split(element, 4)
+        spec = SourceSpec.from_row(ws.source_row("pg"))
+    finally:
+        ws.close()
+    assert ranges and len(ranges) == 4
+    target = open_target("s3://landing/tasks/")
+    staging = target.staging("pg/big")
+    plan = [ReadTask(f"0.{i}", spec, ref_text("pg", element.parts), element, target.uri, staging,
+                     part_task=f"{i:03d}", range=tuple(quals)) for i, quals in enumerate(ranges)]
+    assert not [t for t in plan if SECRET.encode() in pickle.dumps(t)]
+    with executor_on(cluster, cap=4) as ex:
+        for task in plan:
+            ex.submit(task.task_id, run_task, task)
+        killed = tasks.kill_worker_running(client, prefix="hydra-0.", after=1.0, timeout=120)
+        found = outcomes(ex, 4, timeout=240)
+    assert not [o.error for o in found.values() if o.failed], [o.error for o in found.values()]
+    results = [o.result for o in found.values()]
+    assert sum(r.rows for r in results) == BIG_ROWS
+    assert killed not in tasks.worker_pids(client).values()
+    objects = s3_objects(s3, "tasks/")
+    listed = {f"tasks/pg/big/{f['path']}" for r in results for f in r.files}
+    assert set(objects) == listed  # each part once; nothing of the killed attempt left visible
+    assert sum(pq.read_table(io.BytesIO(body)).num_rows for body in objects.values()) == BIG_ROWS
+    client.wait_for_workers(2, timeout=60)
+
+
 def test_without_distributed_the_engine_says_how_to_install_it(monkeypatch):
     import sys
 
