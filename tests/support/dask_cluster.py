@@ -10,10 +10,13 @@ import time
 from contextlib import contextmanager
 
 WORKERS = 2
+# imported by each worker as it starts (a replacement for a killed one too): a worker's first task
+# otherwise pays for importing DuckDB, pyarrow and the SQL head, ~10 s at load 15
+PRELOAD = ("hydra.transfer.task", "hydra.heads.sql.head", "hydra.transfer.targets")
 
 
 @contextmanager
-def local_cluster(env: dict[str, str], workers: int = WORKERS):
+def local_cluster(env: dict[str, str], workers: int = WORKERS, preload=PRELOAD):
     """A LocalCluster of ``workers`` processes (one thread each) on 127.0.0.1 whose workers see
     ``env`` on top of this process's environment (as a real cluster's workers have their own);
     yields (the cluster, a client of it)."""
@@ -27,7 +30,8 @@ def local_cluster(env: dict[str, str], workers: int = WORKERS):
                 "distributed.nanny.environ": {}}
     with dask.config.set(settings):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, silence_logs=logging.CRITICAL, env=env)
+                               dashboard_address=None, silence_logs=logging.CRITICAL, env=env,
+                               preload=list(preload))
         client = Client(cluster, set_as_default=False)
         try:
             client.wait_for_workers(workers, timeout=60)
