@@ -283,8 +283,8 @@ class Run:
                 attempt(lambda: job.snapshot_head.release(job.snapshot))  # noqa: B023 - runs now
         while any(not f.done() for f in running):
             attempt(lambda: wait(list(running)))
-        while engine.pending():
-            attempt(engine.completed)  # what still ran has ended; its outcome no longer matters
+        attempt(engine.close)  # waits for what still runs: nothing writes at the target after this
+        attempt(lambda: self._drain(engine))
         for job in self.jobs:
             if job.ended:
                 continue
@@ -302,6 +302,17 @@ class Run:
             attempt(lambda: self._record_end(job))  # noqa: B023
         attempt(self._flush_ended)
         attempt(lambda: self._write_run_manifest(now()))
+
+    def _drain(self, engine) -> None:
+        """The outcomes of an interrupted run: only where an element was staged still matters
+        (so that its staging is removed)."""
+        while True:
+            outcomes = engine.completed(timeout=0)
+            if not outcomes:
+                return
+            for outcome in outcomes:
+                if outcome.key[0] == "staged" and outcome.error is None:
+                    self.jobs[outcome.key[1]].staging = outcome.result
 
     def _loop(self, engine, display, queue: list) -> None:
         """Plan each element as it is reached (its ranges, its snapshot, its staging), hand its
