@@ -90,3 +90,33 @@ def test_a_task_carries_no_secret(ws, pg_database, monkeypatch, how):
             assert sum(b.num_rows for b in head.read(element)) == 50
         finally:
             head.close()
+
+
+def test_the_plan_of_an_element_is_the_same_each_time(ws, pg_database, split_small_elements):
+    """Ranges from the source's split, ids, part names, snapshot-less tasks: built twice, equal."""
+    import psycopg
+
+    from hydra.transfer.common import items_for
+    from hydra.transfer.plan import element_tasks, parse_options, range_count
+
+    with psycopg.connect(pg_database, autocommit=True) as con:
+        con.execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+        con.execute("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g")
+        con.execute("ANALYZE t")
+    ws.execute(f"ATTACH '{pg_database}' AS crm")
+    ws.execute("MARK crm.public.t WHERE id > 10")
+    ws.con.execute("UPDATE marks SET columns = ['id', 'v']")  # a mark's column list
+    options = parse_options({"WORKERS": "3", "FORMAT": "csv"})
+
+    def plan():
+        (item,) = items_for(ws, None)
+        head = ws.head("crm")
+        split = head.split(item.element, range_count(item.element, options.workers))
+        return element_tasks(7, SourceSpec.from_row(ws.source_row("crm")), item, [list(r) for r in split],
+                             "/out", "/out/.hydra-staging/x", options)
+
+    first, second = plan(), plan()
+    assert first == second and len(first) == 3
+    assert [t.task_id for t in first] == ["7.0", "7.1", "7.2"] and [t.part_task for t in first] == ["000", "001", "002"]
+    assert all(t.filter == "id > 10" and t.columns == ("id", "v") and t.range for t in first)
+    assert [pickle.loads(pickle.dumps(t)) for t in first] == first
