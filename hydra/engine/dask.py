@@ -101,6 +101,7 @@ class DaskExecutor:
         self._running: dict[str, int] = {}  # per source: tasks on the cluster
         self._remote: dict = {}  # distributed future → (key, context), while on the cluster
         self.cancelled = False
+        self._closed = False
         self.submitted = 0  # tasks sent to the cluster (Dask's own retries are not counted)
 
     # -- the Executor protocol -------------------------------------------------------------------
@@ -156,7 +157,10 @@ class DaskExecutor:
 
     def close(self) -> None:
         """Wait for the tasks on the cluster (after ``cancel``: ``STOP_SECONDS`` at most, then
-        cancel them), then let go of the cluster (and end one started here)."""
+        cancel them), then let go of the cluster (and end one started here). Once."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             deadline = time.monotonic() + STOP_SECONDS
             while True:

@@ -16,6 +16,7 @@ without its manifest is not complete, is never skipped, and is redone from scrat
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -25,7 +26,7 @@ from hydra.core.errors import HydraError, one_line
 from hydra.core.quals import to_sql
 from hydra.core.statement import Result
 from hydra.engine.base import Context
-from hydra.engine.local import LocalExecutor
+from hydra.engine.choose import open_executor
 from hydra.heads.spec import SourceSpec
 from hydra.transfer import direct, small
 from hydra.transfer.common import CHECKSUM_MOD, QUERY_SOURCE, Item, checksum_sql, items_for, open_scan, q, query_label
@@ -221,7 +222,9 @@ class Run:
         batched = [j for j in todo if self._small(j)]
         queue = [j for j in todo if not self._small(j)]
         small_threads = small.threads(self.ws, [j.item for j in batched], self.options.workers)
-        with Display() as display, LocalExecutor(self.options.workers) as engine, \
+        engine = self._open_engine(todo)
+        batched, queue = [j for j in batched if j.status == "pending"], [j for j in queue if j.status == "pending"]
+        with Display() as display, engine, \
                 ThreadPoolExecutor(max_workers=small_threads, thread_name_prefix="hydra-small") as reads:
             running: dict = {}
             try:
@@ -235,7 +238,29 @@ class Run:
         self._flush_ended()
         finished_at = now()
         self._write_run_manifest(finished_at)
-        return summary(self.run_id, self.target.uri, self.jobs, (finished_at - self.started_at).total_seconds())
+        result = summary(self.run_id, self.target.uri, self.jobs, (finished_at - self.started_at).total_seconds())
+        if self.where:
+            result.message = f"{result.message}\n{self.where}"
+        return result
+
+    def _open_engine(self, todo: list[Job]):
+        """The executor ENGINE names; where it runs is printed (a cluster's dashboard is where to
+        watch the run). One that cannot start (an unreachable scheduler) fails each element to do
+        with its one line; the run then has nothing left to run."""
+        from hydra.engine.local import LocalExecutor
+
+        self.where = None
+        try:
+            engine = open_executor(self.options.engine, self.options.workers)
+        except HydraError as err:
+            for job in todo:
+                self._fail(job, str(err))
+            return LocalExecutor(1)
+        describe = getattr(engine, "describe", None)
+        self.where = describe() if describe else None
+        if self.where:
+            print(self.where, file=sys.stderr, flush=True)
+        return engine
 
     def _check_targets(self, jobs: list[Job]) -> None:
         """Read each element's manifest at the target (a request each on S3: in parallel): a folder
@@ -386,7 +411,9 @@ class Run:
     # its read, its Parquet file and its manifest, and no DuckDB query of its own.
 
     def _small(self, job: Job) -> bool:
-        return self.options.format == "parquet" and not job.item.filter and small.is_small(self.ws, job.item)
+        # on a remote engine every element is read by the tasks, where the engine runs them
+        return (self.options.format == "parquet" and not job.item.filter and not self.options.engine.remote
+                and small.is_small(self.ws, job.item))
 
     def _small_loop(self, reads, display, jobs: list[Job], running: dict, queue: list[Job]) -> None:
         from datetime import timedelta

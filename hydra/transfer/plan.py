@@ -14,12 +14,14 @@ import os
 from dataclasses import dataclass
 
 from hydra.core.errors import StatementError
+from hydra.engine import choose
 from hydra.heads.base import parse_bool
 from hydra.heads.spec import SourceSpec
 from hydra.transfer.task import Layout, ReadTask
 from hydra.transfer.writers import check_format
 
-OPTIONS = ("FORMAT", "COMPRESSION", "ROWS_PER_FILE", "PARTITION_BY", "WORKERS", "OVERWRITE", "NAME", "SNAPSHOT")
+OPTIONS = ("FORMAT", "COMPRESSION", "ROWS_PER_FILE", "PARTITION_BY", "WORKERS", "OVERWRITE", "NAME", "SNAPSHOT",
+           *choose.OPTIONS)  # ENGINE, SCHEDULER, PER_SOURCE: where the tasks run (hydra.engine.choose)
 # SNAPSHOT: 'shared' (every range of an element and its figures in one snapshot; where the source
 # cannot share one between connections, the element is read on one), 'per_reader' (each range in
 # a snapshot of its own: parallel, but ranges may see different moments), 'off' (each range at
@@ -58,6 +60,7 @@ class Options:
     overwrite: bool = False
     name: str | None = None
     snapshot: str = "shared"
+    engine: choose.EngineChoice = choose.EngineChoice()
 
     @property
     def layout(self) -> Layout:
@@ -88,6 +91,7 @@ def parse_options(raw: dict[str, str]) -> Options:
     if mode not in SNAPSHOT_MODES:
         raise StatementError(f"EXTRACT: SNAPSHOT must be shared, per_reader or off, not {raw['SNAPSHOT']!r}")
     options.snapshot = SNAPSHOT_MODES[mode]
+    options.engine = choose.parse(raw)
     return options
 
 
