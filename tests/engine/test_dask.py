@@ -304,6 +304,7 @@ def test_extract_on_dask_survives_a_killed_worker_and_reconciles(cluster, pg_big
         result = outcome["result"]
         assert [r[1] for r in result.rows] == ["done"] * 3, result.rows
         assert killed not in tasks.worker_pids(client).values()
+        assert f"EXTRACT on the Dask cluster at {local.scheduler_address}" in result.message
         reconciled = ws.execute("RECONCILE LAST")
         assert reconciled.message.endswith("all passed"), reconciled.rows
     finally:

@@ -30,7 +30,7 @@ def local_cluster(env: dict[str, str], workers: int = WORKERS, preload=PRELOAD):
                 "distributed.nanny.environ": {}}
     with dask.config.set(settings):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, silence_logs=logging.CRITICAL, env=env,
+                               dashboard_address=":0", silence_logs=logging.CRITICAL, env=env,
                                preload=list(preload))
         client = Client(cluster, set_as_default=False)
         try:
