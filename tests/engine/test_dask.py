@@ -171,53 +171,6 @@ def test_a_killed_worker_s_task_runs_again_elsewhere(cluster):
     assert pid != killed and ended - started >= 2.0  # ran again, to its end, on a live worker
 
 
-@pytest.mark.slow
-def test_read_tasks_of_a_partitioned_table_survive_a_killed_worker(cluster, pg_db, s3, monkeypatch):
-    """The plan's ReadTasks — one per key range of a partitioned table — run on the
-    workers, each opening PostgreSQL with the password from its own environment and writing its
-    parts to S3; a worker killed mid-task has its task run again: every row once, no part twice."""
-    import io
-    import pickle
-
-    import pyarrow.parquet as pq
-
-    from hydra.core.refs import ref_text
-    from hydra.heads.spec import SourceSpec
-    from hydra.statements.workspace import Workspace
-    from hydra.transfer.targets import open_target
-    from hydra.transfer.task import ReadTask, run_task
-
-    _, client = cluster
-    monkeypatch.setenv("HYDRA_TEST_WORKER_SECRET", SECRET)
-    ws = Workspace.open(":memory:")
-    try:
-        ws.execute(f"ATTACH '{pg_url(pg_db, 'HYDRA_TEST_WORKER_SECRET')}' AS pg (SCHEMAS 'public')")
-        element = next(e for e in ws.elements("pg").values() if e.parts[-1] == "mid")
-        ranges = ws.head("pg").split(element, 4)
-        spec = SourceSpec.from_row(ws.source_row("pg"))
-    finally:
-        ws.close()
-    assert ranges and len(ranges) == 4
-    target = open_target("s3://landing/tasks/")
-    staging = target.staging("pg/mid")
-    plan = [ReadTask(f"0.{i}", spec, ref_text("pg", element.parts), element, target.uri, staging,
-                     part_task=f"{i:03d}", range=tuple(quals)) for i, quals in enumerate(ranges)]
-    assert not [t for t in plan if SECRET.encode() in pickle.dumps(t)]
-    with executor_on(cluster, cap=4) as ex:
-        for task in plan:
-            ex.submit(task.task_id, run_task, task)
-        killed = tasks.kill_worker_running(client, prefix="hydra-0.", after=0.5, timeout=120)
-        found = outcomes(ex, 4, timeout=240)
-    assert not [o.error for o in found.values() if o.failed], [o.error for o in found.values()]
-    results = [o.result for o in found.values()]
-    assert sum(r.rows for r in results) == MID_ROWS
-    assert killed not in tasks.worker_pids(client).values()
-    objects = s3_objects(s3, "tasks/")
-    listed = {f"tasks/pg/mid/{f['path']}" for r in results for f in r.files}
-    assert set(objects) == listed  # each part once; nothing of the killed attempt left visible
-    assert sum(pq.read_table(io.BytesIO(body)).num_rows for body in objects.values()) == MID_ROWS
-
-
 def test_without_distributed_the_engine_says_how_to_install_it(monkeypatch):
     import sys
 
@@ -348,3 +301,68 @@ def test_a_worker_without_the_secret_fails_its_element_with_one_line(cluster, pg
     status, error = outcome["bad.public.small"]
     assert status == "failed" and "HYDRA_TEST_COORDINATOR_ONLY" in error and "\n" not in error
     assert not (tmp_path / "out" / ".hydra-staging").exists() or not any((tmp_path / "out" / ".hydra-staging").iterdir())
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_tasks_and_leaves_no_staging(cluster, pg_db, tmp_path, ctrl_c_once_done):
+    """Ctrl-C while the workers write: the run stops its tasks on the cluster, removes the staging
+    and records the elements as interrupted; the same EXTRACT run again completes them."""
+    from support.services import PG_URL
+
+    local, client = cluster
+    out = tmp_path / "out"
+    workspace = tmp_path / "ws.duckdb"
+    extract = (f"EXTRACT pg.public.mid TO '{out}' (ENGINE 'dask', SCHEDULER '{local.scheduler_address}', "
+               f"WORKERS 4, ROWS_PER_FILE 20000);")
+    script = f"ATTACH '{PG_URL}/{pg_db}' AS pg (SCHEMAS 'public'); {extract}"
+    code, err = ctrl_c_once_done(workspace, script, lambda: list(out.glob(".hydra-staging/*/*")))
+    assert code != 0, err[-2000:]
+    left = [p for p in out.rglob("*") if p.is_file() and "_hydra_runs" not in p.parts]  # (the run's record)
+    assert not left, left  # no staging, no part
+    deadline = time.time() + 30  # the tasks noticed the stop (at most a batch later)
+    while time.time() < deadline and any(str(k).startswith("hydra-") for keys in client.processing().values()
+                                         for k in keys):
+        time.sleep(0.1)
+    assert not [k for keys in client.processing().values() for k in keys if str(k).startswith("hydra-")]
+    from hydra.statements.workspace import Workspace
+
+    ws = Workspace.open(str(workspace))
+    try:
+        assert ws.execute("SELECT status, error FROM transfers").rows == [("failed", "interrupted")]
+        again = ws.execute(extract)
+        assert [r[1] for r in again.rows] == ["done"], again.rows
+        assert ws.execute("RECONCILE LAST").message.endswith("all passed")
+    finally:
+        ws.close()
+
+
+@pytest.mark.slow
+def test_engine_dask_without_a_scheduler_starts_a_local_cluster(ws, tmp_path):
+    """The way a user tries it first: no SCHEDULER, a LocalCluster of WORKERS processes, started
+    for the run and closed after it."""
+    from support.outbound_data import make_client_folder
+
+    folder = make_client_folder(tmp_path / "data", rows=20_000)
+    ws.execute(f"ATTACH '{folder}' AS f")
+    result = ws.execute(f"EXTRACT f.* TO '{tmp_path / 'out'}' (ENGINE 'dask', WORKERS 2)")
+    assert [r[1] for r in result.rows] == ["done", "done"], result.rows
+    assert "EXTRACT on a LocalCluster of 2 worker processes" in result.message
+    assert ws.execute("RECONCILE LAST").message.endswith("all passed")
+    assert not list((tmp_path / "out").glob(".hydra-staging/*"))
+
+
+def test_an_unreachable_scheduler_fails_each_element_with_one_line(ws, tmp_path, monkeypatch):
+    import socket
+
+    from hydra.engine import dask as engine
+
+    monkeypatch.setattr(engine, "CONNECT_SECONDS", 1)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    ws.execute(f"ATTACH '{tmp_path / 'a.csv'}' AS one")
+    result = ws.execute(f"EXTRACT one.* TO '{tmp_path / 'out'}' (ENGINE 'dask', SCHEDULER 'tcp://127.0.0.1:{port}')")
+    (status, error), = [(r[1], r[6]) for r in result.rows]
+    assert status == "failed" and error.startswith(f"ENGINE 'dask': cannot reach the scheduler tcp://127.0.0.1:{port}")
+    assert "\n" not in error
