@@ -174,6 +174,11 @@ class DaskExecutor:
                     break
                 time.sleep(0.05)
             self._here.shutdown(wait=True)
+            if self.cluster is None:  # a cluster that goes on: its workers let go of the sources
+                try:
+                    self.client.run(release_run, self._stop.name)
+                except Exception:  # noqa: BLE001 - a worker gone meanwhile held nothing that still lives
+                    pass
         finally:
             try:
                 self.client.close()
@@ -247,19 +252,34 @@ class DaskExecutor:
 # -- on the worker -----------------------------------------------------------------------------------
 
 
+# per run (named by its stop Event), what its tasks opened in this worker process (heads, targets):
+# kept for the run's next tasks here, closed when the run ends (``release_run``), so that a worker
+# of a long-lived cluster does not hold connections to a client's database after the run
+_RUN_RESOURCES: dict[str, dict] = {}
+_RUN_LOCK = threading.Lock()
+
+
 class WorkerContext(Context):
     """A task's Context on a worker: ``stopped`` when the coordinator cancelled the run (its Event),
     asked of the scheduler at most every ``STOP_CHECK_SECONDS``: a task checks between batches,
-    which may be many a second. Heads opened by ``resource`` stay open in the worker process for
-    the next tasks of the same source."""
+    which may be many a second. ``resource`` keeps what the run's tasks open in this process
+    until the run ends."""
 
     def __init__(self, stop_name: str):
         super().__init__()
         from distributed import Event
 
+        self._run = stop_name
         self._event = Event(stop_name)
         self._checked = 0.0
         self._stopped = False
+
+    def resource(self, key, make):
+        with _RUN_LOCK:
+            held = _RUN_RESOURCES.setdefault(self._run, {})
+            if key not in held:
+                held[key] = make()
+            return held[key]
 
     def stopped(self) -> str | None:
         now = time.monotonic()
@@ -267,6 +287,20 @@ class WorkerContext(Context):
             self._checked = now
             self._stopped = self._event.is_set()
         return "interrupted" if self._stopped else None
+
+
+def release_run(stop_name: str) -> int:
+    """Close what a run's tasks opened in this worker process; how many (run on every worker)."""
+    with _RUN_LOCK:
+        held = _RUN_RESOURCES.pop(stop_name, {})
+    for resource in held.values():
+        close = getattr(resource, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - a connection already gone: nothing left to release
+                pass
+    return len(held)
 
 
 def run_on_worker(fn, task, stop_name: str):

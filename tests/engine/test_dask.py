@@ -144,6 +144,18 @@ def test_progress_comes_from_task_completions(cluster):
     assert sorted(heard) == [(800, 1024), (1200, 4096)]
 
 
+def test_what_a_run_opened_on_a_worker_is_closed_when_it_ends(cluster, tmp_path):
+    """A cluster outlives the run: the connections its tasks opened there are closed with it."""
+    path = str(tmp_path / "held")
+    with executor_on(cluster, cap=1) as ex:
+        for i in range(3):
+            ex.submit(i, tasks.holds, tasks.task("pg", path=path))
+        opened = {o.result for o in outcomes(ex, 3).values()}
+        assert not (tmp_path / "held").exists()  # open while the run goes on…
+    assert len(opened) <= 2  # …shared by the run's tasks in each worker process
+    assert (tmp_path / "held").read_text().count("closed") == len(opened)
+
+
 def test_cancel_stops_running_tasks_and_drops_waiting_ones(cluster):
     _, client = cluster
     ex = executor_on(cluster, cap=2)

@@ -118,3 +118,19 @@ def wait_for_stop(task, context):
             raise HydraError(why)
         time.sleep(0.05)
     return time.monotonic() - started
+
+
+class Held:
+    """Something a task opens through its Context (as a head): writes "closed" to ``path`` on close."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def close(self) -> None:
+        with open(self.path, "a") as fh:
+            fh.write("closed\n")
+
+
+def holds(task, context):
+    """Open (or reuse) the run's ``Held`` in this worker process; return (the process, its id)."""
+    return os.getpid(), id(context.resource(("held", task.path), lambda: Held(task.path)))
