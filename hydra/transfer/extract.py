@@ -283,7 +283,7 @@ class Run:
                 attempt(lambda: job.snapshot_head.release(job.snapshot))  # noqa: B023 - runs now
         while any(not f.done() for f in running):
             attempt(lambda: wait(list(running)))
-        attempt(engine.close)  # waits for what still runs: nothing writes at the target after this
+        cleaned_up(engine.close)  # waits for what still runs: nothing writes at the target after this
         attempt(lambda: self._drain(engine))
         for job in self.jobs:
             if job.ended:
