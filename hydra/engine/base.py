@@ -123,17 +123,16 @@ class Completions:
         return self._pending
 
     def completed(self, timeout: float | None = None) -> list[Outcome]:
-        found = []
-        if self._pending:
-            try:
-                found.append(self._done.get(timeout=timeout))
-            except queue.Empty:
-                return []
+        found: list[Outcome] = []
+        if not self._pending:
+            return found
+        try:  # an interrupt (Ctrl-C) while waiting loses nothing: what was taken is counted
+            found.append(self._done.get(timeout=timeout))
             while True:
-                try:
-                    found.append(self._done.get_nowait())
-                except queue.Empty:
-                    break
-        with self._lock:
-            self._pending -= len(found)
+                found.append(self._done.get_nowait())
+        except queue.Empty:
+            pass
+        finally:
+            with self._lock:
+                self._pending -= len(found)
         return found

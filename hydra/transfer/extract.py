@@ -12,6 +12,12 @@ A plain copy from an Arrow-reader head skips the DuckDB round trip for the data 
 Elements run in parallel (``WORKERS``); an element whose head can ``split`` it into key ranges is
 read by several workers at once, each into its own parts. Parts first, manifest last: an element
 without its manifest is not complete, is never skipped, and is redone from scratch on re-run.
+
+This module is the coordinator. Each element's part of the plan — its ranges, its snapshot, its
+read tasks — comes from ``plan``; the tasks are plain data run by ``task.run_task`` through an
+Executor (``hydra.engine``: the local thread pool); the coordinator alone keeps the workspace's
+books (``ledger``: the ``transfers`` rows), writes the manifests from the tasks' results, and
+shows progress and the summary (``render``). Many small elements take a shorter road (``small``).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from hydra.heads.spec import SourceSpec
 from hydra.transfer import direct, small
 from hydra.transfer.common import CHECKSUM_MOD, QUERY_SOURCE, Item, checksum_sql, items_for, open_scan, q, query_label
 from hydra.transfer.layout import plan_folders
+from hydra.transfer.ledger import Ledger
 from hydra.transfer.plan import (OPTIONS, RANGE_MIN_BYTES, RANGE_MIN_ROWS, SNAPSHOT_MODES, Options,  # noqa: F401
                                  element_tasks, parse_options, range_count)
 from hydra.transfer.render import Display, summary
@@ -38,8 +45,6 @@ from hydra.transfer.targets import TargetError, error_line, open_target
 from hydra.transfer.task import TaskResult, run_task, write_scan
 from hydra.transfer.writers import ElementSink, Progress
 
-RECORD_BATCH = 500  # ended elements per update of transfers …
-RECORD_SECONDS = 2.0  # … or this often, whichever comes first
 # Ctrl-C arrives as two exceptions (DuckDB's "interrupted" error, then the KeyboardInterrupt), so
 # the second may land inside the clean-up, which is then redone — a few times at most: a clean-up
 # that keeps failing must not keep the shell from returning
@@ -171,8 +176,7 @@ class Run:
         self.started_at = now()
         self.run_id = self.started_at.strftime("%Y%m%dT%H%M%S%f")[:-3] + "-" + uuid.uuid4().hex[:6]
         self.cancelled = False
-        self._ended: list[tuple] = []  # transfers rows not yet updated (see _record_end)
-        self._recorded_at = time.monotonic()
+        self.ledger = Ledger(ws.con, self.run_id)
         self.jobs = self._jobs(items)
 
     def _jobs(self, items: list[Item]) -> list[Job]:
@@ -207,7 +211,8 @@ class Run:
             target_error = None
         except HydraError as err:
             target_error = str(err)
-        self._record_start(self.jobs)
+        self.ledger.started([(j.item.source, j.item.ref, j.element_uri) for j in self.jobs], self.target.uri,
+                            self.options.format)
         for i, job in enumerate(self.jobs):
             element = job.item.element
             if target_error:
@@ -308,7 +313,7 @@ class Run:
                 attempt(lambda: job.snapshot_head.release(job.snapshot))  # noqa: B023 - runs now
         while any(not f.done() for f in running):
             attempt(lambda: wait(list(running)))
-        attempt(engine.close)  # waits for what still runs: nothing writes at the target after this
+        cleaned_up(engine.close)  # waits for what still runs: nothing writes at the target after this
         attempt(lambda: self._drain(engine))
         for job in self.jobs:
             if job.ended:
@@ -719,62 +724,17 @@ class Run:
         job.status, job.error = "failed", error
         self._record_end(job)
 
-    # transfers rows are written in bulk (one statement for the run's start, one per batch of
-    # ended elements): a statement per element cost more than extracting a small S3 object
-
-    def _record_start(self, jobs: list[Job]) -> None:
-        from hydra.core.clock import now
-
-        started = now()
-        self._write_transfers("INSERT INTO transfers BY NAME SELECT * FROM {view}", {
-            "run_id": [self.run_id] * len(jobs), "source": [j.item.source for j in jobs],
-            "ref": [j.item.ref for j in jobs], "target_uri": [j.element_uri for j in jobs],
-            "status": ["running"] * len(jobs), "started_at": [started] * len(jobs),
-            "target_root": [self.target.uri] * len(jobs), "format": [self.options.format] * len(jobs)})
-
     def _record_end(self, job: Job, finished_at=None) -> None:
-        """Note an element's outcome; ``transfers`` is updated every ``RECORD_BATCH`` elements or
-        ``RECORD_SECONDS``, and when the run ends (or is interrupted)."""
+        """Note an element's outcome in ``transfers`` (in batches: ``ledger.Ledger``)."""
         from hydra.core.clock import now
 
         job.ended = True
-        self._ended.append((job.item.source, job.item.ref, job.status, job.rows, job.bytes, job.files,
-                            finished_at or now(), job.error,
-                            str(job.checksum) if job.status in ("done", "skipped") else None))
-        if len(self._ended) >= RECORD_BATCH or time.monotonic() - self._recorded_at > RECORD_SECONDS:
-            self._flush_ended()
+        self.ledger.ended(job.item.source, job.item.ref, job.status, job.rows, job.bytes, job.files,
+                          finished_at or now(), job.error,
+                          str(job.checksum) if job.status in ("done", "skipped") else None)
 
     def _flush_ended(self) -> None:
-        ended, self._ended = self._ended, []
-        self._recorded_at = time.monotonic()
-        if not ended:
-            return
-        names = ("source", "ref", "status", "rows", "bytes", "files", "finished_at", "error", "checksum")
-        columns = {name: [row[i] for row in ended] for i, name in enumerate(names)}
-        columns["run_id"] = [self.run_id] * len(ended)
-        try:
-            self._write_transfers(
-                "UPDATE transfers SET status = e.status, rows = e.rows, bytes = e.bytes, files = e.files, "
-                "finished_at = e.finished_at, error = e.error, checksum = e.checksum FROM {view} e "
-                "WHERE transfers.run_id = e.run_id AND transfers.source = e.source AND transfers.ref = e.ref",
-                columns)
-        except BaseException:
-            self._ended = ended + self._ended  # an interrupted update is redone (see _cancel)
-            raise
-
-    def _write_transfers(self, sql: str, columns: dict[str, list]) -> None:
-        import pyarrow as pa
-
-        types = {"rows": pa.int64(), "bytes": pa.int64(), "files": pa.int32(), "error": pa.string(),
-                 "checksum": pa.string(), "started_at": pa.timestamp("us", tz="UTC"),
-                 "finished_at": pa.timestamp("us", tz="UTC")}
-        table = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in columns.items()})
-        view = f"__hydra_transfers_{id(table):x}"
-        self.ws.con.register(view, table)
-        try:
-            self.ws.con.execute(sql.format(view=view))
-        finally:
-            self.ws.con.unregister(view)
+        self.ledger.flush()
 
     def _write_run_manifest(self, finished_at) -> None:
         from hydra.transfer.manifest import run_manifest
