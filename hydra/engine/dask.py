@@ -157,7 +157,8 @@ class DaskExecutor:
 
     def close(self) -> None:
         """Wait for the tasks on the cluster (after ``cancel``: ``STOP_SECONDS`` at most, then
-        cancel them), then let go of the cluster (and end one started here). Once."""
+        cancel them), then let go of the cluster (and end one started here). Once: interrupted
+        while it waits (a second Ctrl-C), it lets go at once and a retry has nothing left to do."""
         if self._closed:
             return
         self._closed = True
