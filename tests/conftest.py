@@ -115,7 +115,7 @@ def aws_env(moto_server, monkeypatch):
 def split_small_elements(monkeypatch):
     """EXTRACT splits elements into key ranges only when each range has enough to read; tests of
     the parallel ranges use small tables, so they lower that bar to one row."""
-    from hydra.transfer import extract
+    from hydra.transfer import plan
 
-    monkeypatch.setattr(extract, "RANGE_MIN_BYTES", 1)
-    monkeypatch.setattr(extract, "RANGE_MIN_ROWS", 1)
+    monkeypatch.setattr(plan, "RANGE_MIN_BYTES", 1)
+    monkeypatch.setattr(plan, "RANGE_MIN_ROWS", 1)

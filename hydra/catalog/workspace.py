@@ -381,27 +381,10 @@ class Workspace(Selection):
             head = self._heads.get(name)
             if head is not None:
                 return head
-            from hydra.heads.registry import head_class
+            from hydra.heads.spec import SourceSpec
 
             row = self.source_row(name)
-            uri = row["uri"]
-            if secrets.MASK in uri:
-                raise HydraError(
-                    f"source {name} was attached with a literal password, which is not stored; "
-                    f"DETACH {name} and ATTACH it again with the password as ${{ENV_VAR}}")
-            options = dict(row["options"] or {})
-            options.pop("TYPE", None)
-            cls = head_class(row["kind"])
-            head = cls(row["name"], secrets.expand(uri), {k: secrets.expand(v) for k, v in options.items()})
-            head.work_folder = self.work_folder
-            try:
-                head.open()
-            except HydraError:
-                raise
-            except ModuleNotFoundError as err:
-                raise missing_driver(name, err) from err
-            except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
-                raise HeadError(f"{name}: {masked(one_line(err), head)}") from err
+            head = SourceSpec.from_row(row).open(self.work_folder)
             self._heads[row["name"]] = head
             return head
 
@@ -417,5 +400,6 @@ def _lock_holder(message: str) -> str:
 
 def masked(message: str, head: Head) -> str:
     """A driver's message without the head's secrets (its URL's password, in every form)."""
-    options = type(head).secret_values(head.options)
-    return secrets.mask_secrets(message, secrets.uri_secrets(head.uri) + options + [head.uri])
+    from hydra.heads.spec import masked as spec_masked
+
+    return spec_masked(message, head)

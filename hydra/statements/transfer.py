@@ -11,7 +11,8 @@ from hydra.statements.tokens import Cursor
 
 EXTRACT_SYNTAX = ("EXTRACT <MARKED | ref | glob[, …] | (query)> TO '<folder | s3://bucket/prefix>' "
                   "[(FORMAT parquet|csv|jsonl, COMPRESSION zstd|snappy|gzip|none, ROWS_PER_FILE n, "
-                  "PARTITION_BY 'column', WORKERS n, OVERWRITE true, NAME 'label', SNAPSHOT shared|per_reader|off)]")
+                  "PARTITION_BY 'column', WORKERS n, OVERWRITE true, NAME 'label', SNAPSHOT shared|per_reader|off, "
+                  "ENGINE local|dask, SCHEDULER 'tcp://host:8786', PER_SOURCE n)]")
 RECONCILE_SYNTAX = "RECONCILE <LAST | MARKED | ref | glob[, …]> [(AGAINST NOW)]"
 
 

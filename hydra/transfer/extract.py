@@ -12,100 +12,43 @@ A plain copy from an Arrow-reader head skips the DuckDB round trip for the data 
 Elements run in parallel (``WORKERS``); an element whose head can ``split`` it into key ranges is
 read by several workers at once, each into its own parts. Parts first, manifest last: an element
 without its manifest is not complete, is never skipped, and is redone from scratch on re-run.
+
+This module is the coordinator. Each element's part of the plan — its ranges, its snapshot, its
+read tasks — comes from ``plan``; the tasks are plain data run by ``task.run_task`` through an
+Executor (``hydra.engine``: the local thread pool); the coordinator alone keeps the workspace's
+books (``ledger``: the ``transfers`` rows), writes the manifests from the tasks' results, and
+shows progress and the summary (``render``). Many small elements take a shorter road (``small``).
 """
 
 from __future__ import annotations
 
-import os
-import threading
+import sys
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from hydra.core.errors import HydraError, StatementError, one_line
+from hydra.core.errors import HydraError, one_line
 from hydra.core.quals import to_sql
 from hydra.core.statement import Result
-from hydra.heads.base import parse_bool
+from hydra.engine.base import Context
+from hydra.engine.choose import open_executor
+from hydra.heads.spec import SourceSpec
 from hydra.transfer import direct, small
-from hydra.transfer.common import (CHECKSUM_MOD, QUERY_SOURCE, Item, checksum_sql, is_nested, is_numeric, items_for,
-                                   open_scan, q, query_label, row_hash_sql, where_sql)
+from hydra.transfer.common import CHECKSUM_MOD, QUERY_SOURCE, Item, checksum_sql, items_for, open_scan, q, query_label
 from hydra.transfer.layout import plan_folders
-from hydra.transfer.progress import Display
+from hydra.transfer.ledger import Ledger
+from hydra.transfer.plan import (OPTIONS, RANGE_MIN_BYTES, RANGE_MIN_ROWS, SNAPSHOT_MODES, Options,  # noqa: F401
+                                 element_tasks, parse_options, range_count)
+from hydra.transfer.render import Display, summary
 from hydra.transfer.targets import TargetError, error_line, open_target
-from hydra.transfer.writers import HASH, LINE, ElementSink, Progress, check_format, json_line_value, not_for_parquet
+from hydra.transfer.task import TaskResult, run_task, write_scan
+from hydra.transfer.writers import ElementSink, Progress
 
-OPTIONS = ("FORMAT", "COMPRESSION", "ROWS_PER_FILE", "PARTITION_BY", "WORKERS", "OVERWRITE", "NAME", "SNAPSHOT")
-# SNAPSHOT: 'shared' (every range of an element and its figures in one snapshot; where the source
-# cannot share one between connections, the element is read on one), 'per_reader' (each range in
-# a snapshot of its own: parallel, but ranges may see different moments), 'off' (each range at
-# its own moment: how Hydra read before issue 13, kept to measure what the snapshot buys)
-SNAPSHOT_MODES = {"shared": "shared", "true": "shared", "on": "shared", "per_reader": "per_reader",
-                  "off": "off", "false": "off", "none": "off"}
-BATCH_BYTES = 64 << 20  # aim for Arrow batches of about this size
-RECORD_BATCH = 500  # ended elements per update of transfers …
-RECORD_SECONDS = 2.0  # … or this often, whichever comes first
-CSV_NATIVE = ("BOOLEAN", "VARCHAR")
-
-
-# Reading an element in key ranges costs a connection, a query, a snapshot and a part file per
-# range, and pays only when each range has enough to read. bench/bench_split_threshold.py, PostgreSQL
-# on the 2-core development machine (load 1-6), 4 ranges against one: 10k rows (1.4 MiB) 4.6x
-# slower, 100k (13 MiB) 2.1x, 300k (40 MiB) 1.4x, 1M (133 MiB) 0.89x. So a range gets at least
-# 32 MiB or 250,000 rows by the catalog's estimates.
-RANGE_MIN_BYTES = 32 << 20
-RANGE_MIN_ROWS = 250_000
-
-
-def range_count(element, workers: int) -> int:
-    """How many key ranges to read an element in: up to WORKERS, each of at least RANGE_MIN_BYTES
-    or RANGE_MIN_ROWS by the catalog's estimates (a 7-row table is one range, one file). Without
-    any estimate (a table never analysed and of unknown size), WORKERS ranges, as it may be big."""
-    if workers < 2:
-        return 1
-    if element.size_bytes is None and element.row_count is None:
-        return workers
-    enough = max((element.size_bytes or 0) // RANGE_MIN_BYTES, (element.row_count or 0) // RANGE_MIN_ROWS)
-    return max(1, min(workers, enough))
-
-
-@dataclass
-class Options:
-    format: str = "parquet"
-    compression: str = "zstd"
-    rows_per_file: int | None = None
-    partition_by: str | None = None
-    workers: int = 2
-    overwrite: bool = False
-    name: str | None = None
-    snapshot: str = "shared"
-
-
-def parse_options(raw: dict[str, str]) -> Options:
-    unknown = sorted(set(raw) - set(OPTIONS))
-    if unknown:
-        raise StatementError(f"EXTRACT: unknown option {unknown[0]}; accepted: {', '.join(OPTIONS)}")
-    fmt, compression = check_format(raw.get("FORMAT", "parquet"), raw.get("COMPRESSION"))
-    options = Options(format=fmt, compression=compression)
-    for key, attr in (("ROWS_PER_FILE", "rows_per_file"), ("WORKERS", "workers")):
-        if key in raw:
-            try:
-                value = int(raw[key])
-            except ValueError:
-                raise StatementError(f"EXTRACT: {key} must be a whole number, not {raw[key]!r}") from None
-            if value < 1:
-                raise StatementError(f"EXTRACT: {key} must be at least 1")
-            setattr(options, attr, value)
-    if "WORKERS" not in raw:
-        options.workers = max(1, min(4, os.cpu_count() or 2))
-    options.partition_by = raw.get("PARTITION_BY") or None
-    options.overwrite = parse_bool(raw.get("OVERWRITE"))
-    options.name = raw.get("NAME") or None
-    mode = str(raw.get("SNAPSHOT", "shared")).strip().lower()
-    if mode not in SNAPSHOT_MODES:
-        raise StatementError(f"EXTRACT: SNAPSHOT must be shared, per_reader or off, not {raw['SNAPSHOT']!r}")
-    options.snapshot = SNAPSHOT_MODES[mode]
-    return options
+# Ctrl-C arrives as two exceptions (DuckDB's "interrupted" error, then the KeyboardInterrupt), so
+# the second may land inside the clean-up, which is then redone — a few times at most: a clean-up
+# that keeps failing must not keep the shell from returning
+CLEANUP_ATTEMPTS = 5
 
 
 @dataclass
@@ -113,6 +56,7 @@ class Job:
     """One element of a run."""
 
     item: Item
+    number: int  # its position in the run (the first part of its tasks' ids)
     run_id: str
     rel: str
     element_uri: str
@@ -123,8 +67,8 @@ class Job:
     error: str | None = None
     staging: str | None = None
     sink: ElementSink | None = None
-    cursors: list = field(default_factory=list)
-    live: list = field(default_factory=list)  # cursors of running tasks (to interrupt)
+    spec: SourceSpec | None = None  # the source, as its tasks carry it
+    live: list = field(default_factory=list)  # a query's cursor, read on the coordinator (to interrupt)
     pre_scan: object = None
     ranges: list | None = None  # a split range (Quals) per task; [None] = one task
     range_sql: list | None = None
@@ -142,7 +86,6 @@ class Job:
     schemas: list = field(default_factory=list)  # the Arrow schema each range read
     pending: int = 0
     committed: bool = False  # its manifest is written: complete at the target
-    lock: threading.Lock = field(default_factory=threading.Lock)  # guards staging (see _begin)
     started_at: object = None
     finished_at: object = None
     started: float = 0.0
@@ -159,6 +102,56 @@ class Job:
     figures_head: object = None  # the head that computes them
     figures_error: str | None = None  # why they could not be taken
     previous_attempt: str | None = None  # run id of an earlier attempt that did not complete
+
+    def took(self, result: TaskResult) -> None:
+        """What one read task wrote (main thread)."""
+        self.sink.files.extend(result.files)
+        self.checksums.append(result.checksum)
+        self.schemas.append(result.schema)
+        self.queries.append(result.query)
+        if not self.columns:
+            self.columns, self.pushed = list(result.columns), list(result.pushed)
+        if result.route == "direct":
+            self.route = "direct"
+        if result.expected is not None:
+            self.expected = result.expected
+
+
+class _JobContext(Context):
+    """A read task of the element run in this process: it reads with the head the workspace
+    holds open (which holds the element's snapshot), writes to the run's target, stops when the
+    run is cancelled or another range of its element failed, and updates the element's progress."""
+
+    def __init__(self, run: Run, job: Job):
+        super().__init__()
+        self.run, self.job = run, job
+
+    def resource(self, key, make):
+        if key == ("head", self.job.spec):
+            return self.run.ws.head(self.job.item.source)
+        if key == ("target", self.run.target.uri):
+            return self.run.target
+        return super().resource(key, make)
+
+    def stopped(self) -> str | None:
+        if self.job.status == "failed" or self.run.cancelled:
+            return self.job.error or ("interrupted" if self.run.cancelled else "another part of this element failed")
+        return None
+
+    def progress(self, rows: int, size: int) -> None:
+        self.job.progress.add(rows, size)
+
+
+def cleaned_up(step, attempts: int | None = None) -> bool:
+    """Run the clean-up ``step`` until it completes, at most ``attempts`` times (a second Ctrl-C
+    may interrupt it); whether it completed."""
+    for _ in range(attempts or CLEANUP_ATTEMPTS):
+        try:
+            step()
+            return True
+        except BaseException:  # noqa: BLE001 - interrupted again: redo it, a bounded number of times
+            continue
+    return False
 
 
 def extract(ws, text: str, selections, query: str | None, target_uri: str, options: Options) -> Result:
@@ -183,8 +176,7 @@ class Run:
         self.started_at = now()
         self.run_id = self.started_at.strftime("%Y%m%dT%H%M%S%f")[:-3] + "-" + uuid.uuid4().hex[:6]
         self.cancelled = False
-        self._ended: list[tuple] = []  # transfers rows not yet updated (see _record_end)
-        self._recorded_at = time.monotonic()
+        self.ledger = Ledger(ws.con, self.run_id)
         self.jobs = self._jobs(items)
 
     def _jobs(self, items: list[Item]) -> list[Job]:
@@ -194,7 +186,7 @@ class Run:
         jobs = []
         folders, self.clashes = plan_folders(self.ws, items)
         for item, rel in zip(items, folders):
-            job = Job(item, self.run_id, rel, self.target.element_uri(rel), self.options)
+            job = Job(item, len(jobs), self.run_id, rel, self.target.element_uri(rel), self.options)
             if not item.is_query:
                 job.source_stats = stats.get((item.source, item.ref))
                 job.progress.total_rows = item.element.row_count
@@ -219,7 +211,8 @@ class Run:
             target_error = None
         except HydraError as err:
             target_error = str(err)
-        self._record_start(self.jobs)
+        self.ledger.started([(j.item.source, j.item.ref, j.element_uri) for j in self.jobs], self.target.uri,
+                            self.options.format)
         for i, job in enumerate(self.jobs):
             element = job.item.element
             if target_error:
@@ -234,28 +227,45 @@ class Run:
         batched = [j for j in todo if self._small(j)]
         queue = [j for j in todo if not self._small(j)]
         small_threads = small.threads(self.ws, [j.item for j in batched], self.options.workers)
-        with Display() as display, \
-                ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="hydra-extract") as pool, \
+        engine = self._open_engine(todo)
+        batched, queue = [j for j in batched if j.status == "pending"], [j for j in queue if j.status == "pending"]
+        with Display() as display, engine, \
                 ThreadPoolExecutor(max_workers=small_threads, thread_name_prefix="hydra-small") as reads:
             running: dict = {}
             try:
                 self._small_loop(reads, display, batched, running, queue)
-                self._loop(pool, display, queue, running)
+                self._loop(engine, display, queue)
             except BaseException:
                 # Ctrl-C (a KeyboardInterrupt, or DuckDB's "interrupted" error when it landed in a
-                # bookkeeping query) or any failure of the loop itself. Ctrl-C arrives as both, one
-                # after the other, so the second may land inside the clean-up: it is simply redone.
-                while True:
-                    try:
-                        self._cancel(running)
-                        break
-                    except BaseException:  # noqa: BLE001
-                        continue
+                # bookkeeping query) or any failure of the loop itself
+                cleaned_up(lambda: self._cancel(engine, running))
                 raise
         self._flush_ended()
         finished_at = now()
         self._write_run_manifest(finished_at)
-        return self._result((finished_at - self.started_at).total_seconds())
+        result = summary(self.run_id, self.target.uri, self.jobs, (finished_at - self.started_at).total_seconds())
+        if self.where:
+            result.message = f"{result.message}\n{self.where}"
+        return result
+
+    def _open_engine(self, todo: list[Job]):
+        """The executor ENGINE names; where it runs is printed (a cluster's dashboard is where to
+        watch the run). One that cannot start (an unreachable scheduler) fails each element to do
+        with its one line; the run then has nothing left to run."""
+        from hydra.engine.local import LocalExecutor
+
+        self.where = None
+        try:
+            engine = open_executor(self.options.engine, self.options.workers)
+        except HydraError as err:
+            for job in todo:
+                self._fail(job, str(err))
+            return LocalExecutor(1)
+        describe = getattr(engine, "describe", None)
+        self.where = describe() if describe else None
+        if self.where:
+            print(self.where, file=sys.stderr, flush=True)
+        return engine
 
     def _check_targets(self, jobs: list[Job]) -> None:
         """Read each element's manifest at the target (a request each on S3: in parallel): a folder
@@ -278,7 +288,7 @@ class Run:
                 elif manifest is not None and not self.options.overwrite:
                     self._skip(job, manifest)
 
-    def _cancel(self, running: dict) -> None:
+    def _cancel(self, engine, running: dict) -> None:
         """Stop the readers and fail every element that has not ended, removing its staging
         before any bookkeeping; complete elements stay as they are, so the same EXTRACT resumes
         later. Ctrl-C reaches here twice (DuckDB's interrupted query, then the KeyboardInterrupt
@@ -293,19 +303,24 @@ class Run:
                 pass
 
         self.cancelled = True
-        for job in {id(j): j for j in running.values()}.values():
-            for cursor in job.live:
+        attempt(engine.cancel)  # drops the tasks not started, interrupts the running ones
+        for job in self.jobs:
+            if job.ended:
+                continue
+            for cursor in job.live:  # a query's reader, on the coordinator
                 attempt(cursor.interrupt)
             if job.snapshot_head is not None:  # stops the figures' query, if it runs
                 attempt(lambda: job.snapshot_head.release(job.snapshot))  # noqa: B023 - runs now
         while any(not f.done() for f in running):
             attempt(lambda: wait(list(running)))
+        cleaned_up(engine.close)  # waits for what still runs: nothing writes at the target after this
+        attempt(lambda: self._drain(engine))
         for job in self.jobs:
             if job.ended:
                 continue
             if job.committed:  # complete at the target before the interruption
                 job.status, job.error = "done", None
-                attempt(lambda: self._cleanup_cursors(job))  # noqa: B023
+                attempt(lambda: self._cleanup(job))  # noqa: B023
                 attempt(lambda: self._record_end(job))  # noqa: B023
                 continue
             job.error = "interrupted" if job.status != "pending" else "interrupted before it started"
@@ -313,53 +328,87 @@ class Run:
             job.rows = job.bytes = job.files = 0
             if job.staging is not None:
                 attempt(lambda: self.target.abort(job.rel, job.staging))  # noqa: B023 - runs now
-            attempt(lambda: self._cleanup_cursors(job))  # noqa: B023
+            attempt(lambda: self._cleanup(job))  # noqa: B023
             attempt(lambda: self._record_end(job))  # noqa: B023
         attempt(self._flush_ended)
         attempt(lambda: self._write_run_manifest(now()))
 
-    def _loop(self, pool, display, queue: list, running: dict) -> None:
-        # prepare lazily so that only a few elements hold open readers at a time; the target's
-        # I/O (staging, manifest, commit) runs in the pool too, so that this thread, which does
-        # the workspace's bookkeeping, never waits on a disk or S3 for one element at a time
-        commits: set = set()
-        while queue or running:
-            while queue and len(running) < self.options.workers * 2:
+    def _drain(self, engine) -> None:
+        """The outcomes of an interrupted run: only where an element was staged still matters
+        (so that its staging is removed)."""
+        while True:
+            outcomes = engine.completed(timeout=0)
+            if not outcomes:
+                return
+            for outcome in outcomes:
+                if outcome.key[0] == "staged" and outcome.error is None:
+                    self.jobs[outcome.key[1]].staging = outcome.result
+
+    def _loop(self, engine, display, queue: list) -> None:
+        """Plan each element as it is reached (its ranges, its snapshot, its staging), hand its
+        read tasks to the executor, and keep the books as their outcomes arrive. Elements are
+        prepared lazily so that only a few hold open readers and snapshots at a time; the
+        target's I/O (staging, manifest, commit) runs beside the tasks (``run_here``), so that
+        this thread, which keeps the workspace's books, never waits on a disk or S3 itself."""
+        while queue or engine.pending():
+            while queue and engine.pending() < self.options.workers * 2:
                 job = queue.pop(0)
                 if not self._prepare(job):
                     continue
                 display.add(job.item.ref, job.progress)
-                for predicate in job.ranges:
-                    cursor = job.cursors.pop(0)
-                    job.live.append(cursor)
-                    running[pool.submit(self._task, job, cursor, predicate)] = job
+                engine.run_here(("staged", job.number), self.target.staging, job.rel)
                 if job.figure_columns is not None and job.snapshot.token:  # the figures, in the snapshot, meanwhile
-                    running[pool.submit(self._take_figures, job)] = job
-            if not running:
+                    engine.run_here(("figures", job.number), self._take_figures, job)
+            if not engine.pending():
                 continue
-            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for future in finished:
-                job = running.pop(future)
-                error = future.exception()
-                if future in commits:
-                    commits.discard(future)
-                    if error is not None:
-                        job.status, job.error = "failed", error_line(error, job.element_uri)
+            for outcome in engine.completed():
+                what, number = outcome.key[0], outcome.key[1]
+                job = self.jobs[number]
+                if what == "staged":
+                    self._staged(engine, display, job, outcome)
+                elif what == "committed":
+                    if outcome.error is not None:
+                        job.status, job.error = "failed", error_line(outcome.error, job.element_uri)
                     self._finish(job)
                     display.done(job.item.ref, job.status)
-                    continue
-                job.pending -= 1
-                if error is not None and job.status != "failed":
-                    job.status = "failed"
-                    job.error = _task_error(error, job)
-                if job.pending == 0:
-                    if job.status == "failed":
-                        self._finish(job)
-                        display.done(job.item.ref, job.status)
-                    else:
-                        commit = pool.submit(self._commit, job)
-                        commits.add(commit)
-                        running[commit] = job
+                else:
+                    self._read(engine, display, job, outcome)
+
+    def _staged(self, engine, display, job: Job, outcome) -> None:
+        """The element's staging is ready: its read tasks go to the executor."""
+        if outcome.error is not None:
+            job.status, job.error = "failed", _task_error(outcome.error, job)
+            job.pending -= len(job.ranges)  # never submitted
+            self._read_ended(engine, display, job)
+            return
+        job.staging = outcome.result
+        job.sink = ElementSink(self.target, job.staging, self.options.format, self.options.compression,
+                               self.options.rows_per_file, self.options.partition_by, job.progress)
+        if job.item.is_query:  # its refs resolve in the workspace: read here, on the coordinator
+            engine.run_here(("read", job.number, "0"), self._read_query, job)
+            return
+        for task in element_tasks(job.number, job.spec, job.item, job.ranges, self.target.uri, job.staging,
+                                  self.options, job.snapshot, count=job.counter is not None):
+            engine.submit(("read", job.number, task.task_id), run_task, task, _JobContext(self, job))
+
+    def _read(self, engine, display, job: Job, outcome) -> None:
+        """A read task (or the figures beside them) has ended."""
+        job.pending -= 1
+        if outcome.error is not None and job.status != "failed":
+            job.status = "failed"
+            job.error = _task_error(outcome.error, job)
+        elif isinstance(outcome.result, TaskResult):
+            job.took(outcome.result)
+        self._read_ended(engine, display, job)
+
+    def _read_ended(self, engine, display, job: Job) -> None:
+        if job.pending > 0:
+            return
+        if job.status == "failed":
+            self._finish(job)
+            display.done(job.item.ref, job.status)
+        else:
+            engine.run_here(("committed", job.number), self._commit, job)
 
     # -- many small elements (transfer.small) ---------------------------------------------------
     # Read whole, many at a time, each batch's checksums computed by one DuckDB query (GROUP BY
@@ -367,7 +416,9 @@ class Run:
     # its read, its Parquet file and its manifest, and no DuckDB query of its own.
 
     def _small(self, job: Job) -> bool:
-        return self.options.format == "parquet" and not job.item.filter and small.is_small(self.ws, job.item)
+        # on a remote engine every element is read by the tasks, where the engine runs them
+        return (self.options.format == "parquet" and not job.item.filter and not self.options.engine.remote
+                and small.is_small(self.ws, job.item))
 
     def _small_loop(self, reads, display, jobs: list[Job], running: dict, queue: list[Job]) -> None:
         from datetime import timedelta
@@ -419,7 +470,9 @@ class Run:
         job.columns, job.pushed, job.route = columns, [], "direct"
         projection = ", ".join(q(c) for c in job.item.columns) if job.item.columns else "*"
         job.queries.append(f"SELECT {projection} FROM {job.item.ref} AS __src")
-        self._begin(job)
+        job.staging = self.target.staging(job.rel)
+        job.sink = ElementSink(self.target, job.staging, self.options.format, self.options.compression,
+                               self.options.rows_per_file, self.options.partition_by, job.progress)
         writer = job.sink.task()
         try:
             writer.write(table, checksum)
@@ -447,7 +500,8 @@ class Run:
             wait(list(running), return_when=FIRST_COMPLETED)
 
     def _prepare(self, job: Job) -> bool:
-        """Cursors and ranges for a job (main thread: it touches the workspace)."""
+        """The element's part of the plan: its key ranges and its snapshot (main thread: it
+        touches the workspace)."""
         from hydra.core.clock import now
 
         job.started_at, job.started = now(), time.perf_counter()
@@ -455,8 +509,13 @@ class Run:
         try:
             job.ranges = [None]
             item = job.item
-            if not item.is_query:
+            if item.is_query:
+                cursor = self.ws.con.cursor()
+                job.live.append(cursor)
+                job.pre_scan = open_scan(self.ws, item, cursor)
+            else:
                 head = self.ws.head(item.source)  # opened here, in the main thread
+                job.spec = SourceSpec.from_row(self.ws.source_row(item.source))
                 parts = range_count(item.element, self.options.workers)
                 if head.scan_sql(item.element) is None and parts > 1:
                     split = head.split(item.element, parts)
@@ -464,17 +523,14 @@ class Run:
                         job.ranges = [list(quals) or None for quals in split]
                         job.range_sql = [to_sql(quals, "duckdb") or None for quals in split]
                 if not item.filter and len(job.ranges) == 1 and not head.reads_every_row(item.element):
-                    job.counter = head  # the rows read are checked against head.count (_task)
+                    job.counter = head  # the rows read are checked against head.count (the task)
                 self._take_snapshot(job, head)
                 if not item.filter and len(job.ranges) == 1:
                     job.accounts = head  # lines loaded + rejected + skipped = lines (_commit)
-            job.cursors = [self.ws.con.cursor() for _ in job.ranges]
-            if item.is_query:
-                job.pre_scan = open_scan(self.ws, item, job.cursors[0])
             job.pending = len(job.ranges) + (job.figure_columns is not None and bool(job.snapshot.token))
             return True
         except Exception as err:  # noqa: BLE001 - the element fails, the others go on
-            self._cleanup_cursors(job)
+            self._cleanup(job)
             self._fail(job, _task_error(err, job))
             return False
 
@@ -503,7 +559,7 @@ class Run:
                                                     f"by one reader, whose one statement sees one moment")
             job.ranges, job.range_sql = [None], None
             return
-        job.snapshot_head = head  # let go of when the element ends (_cleanup_cursors)
+        job.snapshot_head = head  # let go of when the element ends (_cleanup)
         snapshot = job.snapshot
         job.progress.snapshot_held = lambda: head.snapshot_held(snapshot)
         if job.snapshot.sharing == SHARED and not job.snapshot.token and len(job.ranges) > 1:
@@ -535,114 +591,21 @@ class Run:
         if identity:  # the moment as the reader found it (MySQL)
             job.snapshot = dataclasses.replace(job.snapshot, identity=tuple(identity.items()))
 
-    def _begin(self, job: Job) -> None:
-        """The element's staging, made by the first of its tasks to start (a worker thread)."""
-        with job.lock:
-            if job.staging is None:
-                staging = self.target.begin(job.rel)
-                job.sink = ElementSink(self.target, staging, self.options.format, self.options.compression,
-                                       self.options.rows_per_file, self.options.partition_by, job.progress)
-                job.staging = staging
-
-    def _task(self, job: Job, con, range_quals: list | None) -> None:
-        """Read one range of an element and write its parts (a worker thread); an element whose
-        native scan failed is read again once, the head's other way, when it has one."""
-        import duckdb
-
+    def _read_query(self, job: Job) -> TaskResult:
+        """EXTRACT (query): read on the coordinator, on the cursor its scan was opened on."""
+        con, scan = job.live[0], job.pre_scan
+        sink = ElementSink(self.target, job.staging, self.options.format, self.options.compression,
+                           self.options.rows_per_file, self.options.partition_by, job.progress)
+        writer = sink.task()
         try:
-            try:
-                self._read_range(job, con, range_quals)
-            except (duckdb.Error, OSError) as err:  # DuckDB's Arrow stream raises its errors as OSError
-                if isinstance(err, TargetError) or not self._falls_back(job):
-                    raise
-                self._read_range(job, con, range_quals)
-        finally:
-            try:
-                con.close()
-            except Exception:  # noqa: BLE001
-                pass
-
-    def _falls_back(self, job: Job) -> bool:
-        """After a failed native scan of a whole element: whether its head reads it another way
-        (``Head.fall_back``); then what the failed read staged is dropped."""
-        item = job.item
-        if item.is_query or self.cancelled or job.ranges != [None] or job.status == "failed":
-            return False
-        if not self.ws.head(item.source).fall_back(item.element):
-            return False
-        with job.lock:
-            if job.staging is not None:
-                self.target.abort(job.rel, job.staging)
-            job.staging = job.sink = None
-        job.columns, job.pushed, job.queries, job.schemas, job.route = [], [], [], [], "duckdb"
-        return True
-
-    def _read_range(self, job: Job, con, range_quals: list | None) -> None:
-        item = job.item
-        scan = writer = batches = reader = None
-        try:
-            self._begin(job)
-            from hydra.core.snapshot import reading
-
-            with reading(job.snapshot):  # the head's reader joins the element's snapshot as it opens
-                scan = job.pre_scan if item.is_query else open_scan(
-                    self.ws, item, con, columns=item.columns, ranges=range_quals)
-            range_predicate = to_sql(range_quals, "duckdb") if range_quals else None
-            projection = ", ".join(q(c) for c in item.columns) if item.columns else "*"
-            inner = f"SELECT {projection} FROM {scan.expr} AS __src{where_sql(item.filter, range_predicate)}"
-            rel = con.sql(inner)
-            columns = [(n, str(t)) for n, t in zip(rel.columns, rel.types)]
-            del rel
-            if self.options.partition_by and self.options.partition_by not in [n for n, _ in columns]:
-                raise HydraError(f"PARTITION_BY: no column {self.options.partition_by!r}")
-            if not job.columns:
-                job.columns, job.pushed = columns, scan.pushed
-            writer = job.sink.task()
-            if self.options.format == "parquet" and direct.passes_through(scan, columns):
-                job.queries.append(inner)
-                job.route = "direct"
-                batches = direct.hashed_batches(con, scan.reader, columns, _batch_rows(columns), BATCH_BYTES)
-                schema = scan.reader.schema
-            else:
-                sql = self._query(inner, columns)
-                job.queries.append(sql)
-                reader = con.sql(sql).to_arrow_reader(_batch_rows(columns))
-                batches = ((batch, None) for batch in reader)
-                schema = reader.schema
-            for batch, hash_sum in batches:
-                if job.status == "failed" or self.cancelled:
-                    raise HydraError(job.error or ("interrupted" if self.cancelled else
-                                                   "another part of this element failed"))
-                writer.write(batch, hash_sum)
-            job.schemas.append(schema)
-            writer.close()
-            if job.counter is not None:
-                job.expected = job.counter.count(item.element)
-            job.checksums.append(writer.checksum)  # summed by the main thread when the element ends
+            found = write_scan(con, scan, None, None, None, self.options.layout, writer,
+                               lambda: _JobContext(self, job).stopped())
         except BaseException:
-            if writer is not None:
-                writer.abandon()
+            writer.abandon()
             raise
-        finally:
-            # a failure's traceback keeps this frame alive: drop the readers now, so that the
-            # head's transfer stops (its client process exits) instead of waiting for the GC
-            batches = reader = None  # noqa: F841
-            if scan is not None:
-                scan.close()
-
-    def _query(self, inner: str, columns: list[tuple[str, str]]) -> str:
-        fmt = self.options.format
-        if fmt == "jsonl":
-            packed = ", ".join(f"{q(n)} := {json_line_value(n, t)}" for n, t in columns)
-            data = [f"to_json(struct_pack({packed})) || chr(10) AS {LINE}"]
-            if self.options.partition_by:
-                data.append(q(self.options.partition_by))
-        elif fmt == "csv":
-            data = [q(n) if (is_numeric(t) or t.upper() in CSV_NATIVE) else f"CAST({q(n)} AS VARCHAR) AS {q(n)}"
-                    for n, t in columns]
-        else:
-            data = [f"CAST({q(n)} AS VARCHAR) AS {q(n)}" if not_for_parquet(t) else q(n) for n, t in columns]
-        return f"SELECT {', '.join(data)}, {row_hash_sql(columns, cast=False)} AS {HASH} FROM ({inner}) AS __rows"
+        return TaskResult("0", tuple(sink.files), writer.rows, sum(f["bytes"] for f in sink.files),
+                          writer.checksum, found.schema, tuple(found.columns), tuple(scan.pushed), found.query,
+                          found.route)
 
     def _commit(self, job: Job) -> None:
         """Write the manifest of an element whose every range is written, and commit it (a
@@ -707,11 +670,11 @@ class Run:
             if job.staging is not None:
                 self.target.abort(job.rel, job.staging)
             job.rows = job.bytes = job.files = 0
-        self._cleanup_cursors(job)
+        self._cleanup(job)
         self._record_end(job, job.finished_at)
 
     @staticmethod
-    def _cleanup_cursors(job: Job) -> None:
+    def _cleanup(job: Job) -> None:
         if job.snapshot_head is not None:  # every reader has ended: the source may let go of it
             head, job.snapshot_head = job.snapshot_head, None
             held = head.snapshot_held(job.snapshot)
@@ -719,12 +682,12 @@ class Run:
             head.release(job.snapshot)
         if job.pre_scan is not None:
             job.pre_scan.close()
-        for cursor in job.cursors:
+        for cursor in job.live:
             try:
                 cursor.close()
             except Exception:  # noqa: BLE001
                 pass
-        job.cursors = []
+        job.live = []
 
     # -- bookkeeping (main thread) --------------------------------------------------------------
 
@@ -761,62 +724,17 @@ class Run:
         job.status, job.error = "failed", error
         self._record_end(job)
 
-    # transfers rows are written in bulk (one statement for the run's start, one per batch of
-    # ended elements): a statement per element cost more than extracting a small S3 object
-
-    def _record_start(self, jobs: list[Job]) -> None:
-        from hydra.core.clock import now
-
-        started = now()
-        self._write_transfers("INSERT INTO transfers BY NAME SELECT * FROM {view}", {
-            "run_id": [self.run_id] * len(jobs), "source": [j.item.source for j in jobs],
-            "ref": [j.item.ref for j in jobs], "target_uri": [j.element_uri for j in jobs],
-            "status": ["running"] * len(jobs), "started_at": [started] * len(jobs),
-            "target_root": [self.target.uri] * len(jobs), "format": [self.options.format] * len(jobs)})
-
     def _record_end(self, job: Job, finished_at=None) -> None:
-        """Note an element's outcome; ``transfers`` is updated every ``RECORD_BATCH`` elements or
-        ``RECORD_SECONDS``, and when the run ends (or is interrupted)."""
+        """Note an element's outcome in ``transfers`` (in batches: ``ledger.Ledger``)."""
         from hydra.core.clock import now
 
         job.ended = True
-        self._ended.append((job.item.source, job.item.ref, job.status, job.rows, job.bytes, job.files,
-                            finished_at or now(), job.error,
-                            str(job.checksum) if job.status in ("done", "skipped") else None))
-        if len(self._ended) >= RECORD_BATCH or time.monotonic() - self._recorded_at > RECORD_SECONDS:
-            self._flush_ended()
+        self.ledger.ended(job.item.source, job.item.ref, job.status, job.rows, job.bytes, job.files,
+                          finished_at or now(), job.error,
+                          str(job.checksum) if job.status in ("done", "skipped") else None)
 
     def _flush_ended(self) -> None:
-        ended, self._ended = self._ended, []
-        self._recorded_at = time.monotonic()
-        if not ended:
-            return
-        names = ("source", "ref", "status", "rows", "bytes", "files", "finished_at", "error", "checksum")
-        columns = {name: [row[i] for row in ended] for i, name in enumerate(names)}
-        columns["run_id"] = [self.run_id] * len(ended)
-        try:
-            self._write_transfers(
-                "UPDATE transfers SET status = e.status, rows = e.rows, bytes = e.bytes, files = e.files, "
-                "finished_at = e.finished_at, error = e.error, checksum = e.checksum FROM {view} e "
-                "WHERE transfers.run_id = e.run_id AND transfers.source = e.source AND transfers.ref = e.ref",
-                columns)
-        except BaseException:
-            self._ended = ended + self._ended  # an interrupted update is redone (see _cancel)
-            raise
-
-    def _write_transfers(self, sql: str, columns: dict[str, list]) -> None:
-        import pyarrow as pa
-
-        types = {"rows": pa.int64(), "bytes": pa.int64(), "files": pa.int32(), "error": pa.string(),
-                 "checksum": pa.string(), "started_at": pa.timestamp("us", tz="UTC"),
-                 "finished_at": pa.timestamp("us", tz="UTC")}
-        table = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in columns.items()})
-        view = f"__hydra_transfers_{id(table):x}"
-        self.ws.con.register(view, table)
-        try:
-            self.ws.con.execute(sql.format(view=view))
-        finally:
-            self.ws.con.unregister(view)
+        self.ledger.flush()
 
     def _write_run_manifest(self, finished_at) -> None:
         from hydra.transfer.manifest import run_manifest
@@ -830,29 +748,6 @@ class Run:
                 finished_at, outcomes))
         except Exception:  # noqa: BLE001 - an unwritable target is already reported per element
             pass
-
-    def _result(self, seconds: float) -> Result:
-        rows = [(j.item.ref, j.status, j.rows, j.bytes, j.files, round(j.seconds, 3), j.error) for j in self.jobs]
-        counts = {s: sum(j.status == s for j in self.jobs) for s in ("done", "skipped", "failed")}
-        total_rows = sum(j.rows for j in self.jobs if j.status == "done")
-        total_bytes = sum(j.bytes for j in self.jobs if j.status == "done")
-        from hydra.transfer.progress import human_bytes
-
-        message = (f"EXTRACT {self.run_id} to {self.target.uri}: {counts['done']} done "
-                   f"({total_rows:,} rows, {human_bytes(total_bytes)}), {counts['skipped']} skipped "
-                   f"(already complete), {counts['failed']} failed, in {seconds:.1f} s")
-        held = [j.snapshot_held for j in self.jobs if j.snapshot_held is not None]
-        if held:
-            message += f"; the source held a snapshot up to {max(held):.1f} s"
-        failure = None
-        if counts["failed"]:
-            message += f"\n{counts['failed']} element{'s' * (counts['failed'] != 1)} FAILED: see the error column or transfers.error"
-            failure = (f"EXTRACT {self.run_id}: {counts['failed']} of {len(self.jobs)} element"
-                       f"{'s' * (len(self.jobs) != 1)} failed (SELECT ref, error FROM transfers "
-                       f"WHERE run_id = '{self.run_id}' AND status = 'failed')")
-        return Result(columns=["ref", "status", "rows", "bytes", "files", "seconds", "error"], rows=rows,
-                      message=message, failure=failure)
-
 
 def _owner(manifest: dict) -> tuple[str, str] | None:
     """The (source, ref) a manifest was written for."""
@@ -893,11 +788,3 @@ def _small_checksums(con, tables: list) -> tuple[list[tuple[str, str]], dict[int
     finally:
         con.unregister(view)
     return columns, {number: int(value) for number, value in rows}
-
-
-def _batch_rows(columns: list[tuple[str, str]]) -> int:
-    width = 0
-    for _, type_ in columns:
-        t = type_.upper()
-        width += 64 if is_nested(t) else 32 if t in ("VARCHAR", "BLOB", "JSON") else 16 if "DECIMAL" in t else 8
-    return max(8192, min(1_000_000, BATCH_BYTES // max(width, 1)))

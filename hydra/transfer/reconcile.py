@@ -26,9 +26,6 @@ is now instead, as Hydra did before snapshots.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 import uuid
 
@@ -359,7 +356,7 @@ class TargetSide:
     def __init__(self, target, manifest: dict, columns):
         self.target, self.manifest, self.columns = target, manifest, columns
         self.con = None
-        self._temp = None
+        self._back = None
         self._from = None
 
     def __enter__(self):
@@ -372,25 +369,12 @@ class TargetSide:
             empty = ", ".join(f"NULL::{t} AS {q(n)}" for n, t in self.columns)
             self._from = f"(SELECT {empty} LIMIT 0)"
             return self
-        if self.target.kind == "s3":
-            if fmt == "parquet":
-                import pyarrow.dataset as ds
-
-                paths = [self.target._path("", f) for f in files]  # noqa: SLF001
-                self.con.register("__hydra_target", ds.dataset(paths, filesystem=self.target.fs, format="parquet"))
-                self._from = "__hydra_target"
-            else:
-                self._temp = tempfile.mkdtemp(prefix="hydra-reconcile-")
-                local = []
-                for name in files:
-                    path = os.path.join(self._temp, name.replace("/", "__"))
-                    with self.target.fs.open_input_stream(self.target._path("", name)) as src, \
-                            open(path, "wb") as out:  # noqa: SLF001
-                        shutil.copyfileobj(src, out, 1 << 20)
-                    local.append(path)
-                self._from = self._reader(fmt, local)
+        self._back = self.target.read_back("", files, fmt)
+        if self._back.dataset is not None:
+            self.con.register("__hydra_target", self._back.dataset)
+            self._from = "__hydra_target"
         else:
-            self._from = self._reader(fmt, self.target.local_paths("", files))
+            self._from = self._reader(fmt, self._back.paths)
         return self
 
     def _reader(self, fmt: str, paths: list[str]) -> str:
@@ -420,8 +404,8 @@ class TargetSide:
     def __exit__(self, *exc):
         if self.con is not None:
             self.con.close()
-        if self._temp:
-            shutil.rmtree(self._temp, ignore_errors=True)
+        if self._back is not None:
+            self._back.close()
         return False
 
 

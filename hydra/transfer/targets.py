@@ -11,6 +11,10 @@ element complete.
 * S3 (through ``pyarrow.fs`` and ``hydra.heads.aws.s3_filesystem``): an object only appears when its
   upload completes, so parts go to their final keys; stale objects of an earlier incomplete
   attempt are deleted first, and the manifest is uploaded last.
+
+Both are a ``Target`` (the protocol below): EXTRACT and RECONCILE speak only that, never a
+target's kind or its private parts. A part is named by the task that writes it
+(``part-<task>-<n>``, ``hydra.transfer.task``), so a task run twice writes the same names.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from hydra.core.errors import HydraError
 
@@ -46,14 +53,54 @@ def error_line(err: BaseException, where: str) -> str:
     return f"cannot write {where}: {text}"
 
 
-class HashingWriter:
-    """A writable file-like object that counts bytes and computes SHA-256 as data passes."""
+@dataclass
+class ReadBack:
+    """An element's files as DuckDB reads them back: local ``paths`` (a local target's own files,
+    or copies fetched into ``temp``), or an Arrow ``dataset`` to register (Parquet on S3)."""
 
-    def __init__(self, raw):
+    paths: list[str] = field(default_factory=list)
+    dataset: object = None
+    temp: str | None = None
+
+    def close(self) -> None:
+        if self.temp:
+            shutil.rmtree(self.temp, ignore_errors=True)
+            self.temp = None
+
+
+class Target(Protocol):
+    """Where EXTRACT writes and RECONCILE reads back (``LocalTarget``, ``S3Target``)."""
+
+    uri: str
+
+    def check(self) -> None: ...
+    def element_uri(self, rel: str) -> str: ...
+    def read_manifest(self, rel: str) -> dict | None: ...
+    def staging(self, rel: str) -> str:
+        """A fresh place for the element's parts (what an earlier attempt left is removed)."""
+    def open_part(self, staging: str, name: str) -> HashingWriter: ...
+    def clear_parts(self, staging: str, stem: str) -> None:
+        """Remove the parts whose name starts with ``stem`` (a task run again rewrites its own)."""
+    def commit(self, rel: str, staging: str, manifest: dict) -> None: ...
+    def abort(self, rel: str, staging: str | None) -> None: ...
+    def write_run_manifest(self, run_id: str, manifest: dict) -> None: ...
+    def data_files(self, rel: str) -> list[str]: ...
+    def read_back(self, rel: str, files: list[str], fmt: str) -> ReadBack: ...
+    def sha256(self, rel: str, name: str) -> str: ...
+    def size(self, rel: str, name: str) -> int: ...
+
+
+class HashingWriter:
+    """A writable file-like object that counts bytes and computes SHA-256 as data passes.
+    ``done(ok)`` runs once it is closed (``ok``) or discarded: a local part is renamed into
+    place, or removed."""
+
+    def __init__(self, raw, done=None):
         self.raw = raw
         self.sha = hashlib.sha256()
         self.size = 0
         self.closed = False
+        self._done = done
 
     def write(self, data) -> int:
         view = memoryview(data)
@@ -72,6 +119,18 @@ class HashingWriter:
         if not self.closed:
             self.closed = True
             self.raw.close()
+            if self._done is not None:
+                self._done(True)
+
+    def discard(self) -> None:
+        """Close after a failure: the part is not kept (a local one is removed)."""
+        if not self.closed:
+            self.closed = True
+            try:
+                self.raw.close()
+            finally:
+                if self._done is not None:
+                    self._done(False)
 
     def writable(self) -> bool:
         return True
@@ -121,7 +180,7 @@ class LocalTarget:
         except FileNotFoundError:
             return None
 
-    def begin(self, rel: str) -> str:
+    def staging(self, rel: str) -> str:
         """A fresh staging folder for the element's parts; returns it. One flat folder per
         element (not its path's folders under the staging folder): with many small elements,
         the folders made and pruned for each were most of the cost of committing it."""
@@ -137,9 +196,28 @@ class LocalTarget:
         return staging
 
     def open_part(self, staging: str, name: str) -> HashingWriter:
+        """A part written under a temporary name and renamed to ``name`` once complete, so a
+        part under its own name is always whole."""
         path = os.path.join(staging, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        return HashingWriter(open(path, "wb"))
+        temp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+
+        def done(ok: bool) -> None:
+            if ok:
+                os.replace(temp, path)
+            else:
+                try:
+                    os.remove(temp)
+                except OSError:
+                    pass
+
+        return HashingWriter(open(temp, "wb"), done)
+
+    def clear_parts(self, staging: str, stem: str) -> None:
+        for folder, _, files in os.walk(staging):
+            for name in files:
+                if name.startswith(stem) or name.startswith("." + stem):
+                    os.remove(os.path.join(folder, name))
 
     def commit(self, rel: str, staging: str, manifest: dict) -> None:
         """Write the manifest beside the staged parts, then move the folder into place: one
@@ -198,8 +276,8 @@ class LocalTarget:
                 found.append(os.path.relpath(os.path.join(folder, name), base).replace(os.sep, "/"))
         return found
 
-    def local_paths(self, rel: str, files: list[str]) -> list[str]:
-        return [os.path.join(self.root, rel, f) for f in files]
+    def read_back(self, rel: str, files: list[str], fmt: str) -> ReadBack:
+        return ReadBack(paths=[os.path.join(self.root, rel, f) for f in files])
 
     def sha256(self, rel: str, name: str) -> str:
         sha = hashlib.sha256()
@@ -268,7 +346,7 @@ class S3Target:
         with self.fs.open_input_stream(path) as fh:
             return json.loads(fh.read().decode("utf-8"))
 
-    def begin(self, rel: str) -> str:
+    def staging(self, rel: str) -> str:
         """Remove what an earlier incomplete attempt left (or the old element, for OVERWRITE)."""
         manifest = self._path(rel, MANIFEST)
         if self._exists(manifest):
@@ -284,7 +362,16 @@ class S3Target:
             self.fs.delete_dir_contents(base, missing_dir_ok=True)
 
     def open_part(self, staging: str, name: str) -> HashingWriter:
+        # an object appears only when its upload completes: the part's own name from the start
         return HashingWriter(self.fs.open_output_stream(f"{staging}/{name}"))
+
+    def clear_parts(self, staging: str, stem: str) -> None:
+        from pyarrow import fs as pafs
+
+        selector = pafs.FileSelector(staging, recursive=True, allow_not_found=True)
+        for info in self.fs.get_file_info(selector):
+            if info.type == pafs.FileType.File and info.base_name.startswith(stem):
+                self.fs.delete_file(info.path)
 
     def commit(self, rel: str, staging: str, manifest: dict) -> None:
         with self.fs.open_output_stream(self._path(rel, MANIFEST)) as out:
@@ -314,6 +401,26 @@ class S3Target:
                 continue
             found.append(name)
         return sorted(found)
+
+    def read_back(self, rel: str, files: list[str], fmt: str) -> ReadBack:
+        """Parquet is read in place (an Arrow dataset on the bucket); other formats are fetched
+        into a temporary folder first (DuckDB's text readers need a local file)."""
+        if fmt == "parquet":
+            import pyarrow.dataset as ds
+
+            return ReadBack(dataset=ds.dataset([self._path(rel, f) for f in files], filesystem=self.fs,
+                                               format="parquet"))
+        back = ReadBack(temp=tempfile.mkdtemp(prefix="hydra-reconcile-"))
+        try:
+            for name in files:
+                path = os.path.join(back.temp, name.replace("/", "__"))
+                with self.fs.open_input_stream(self._path(rel, name)) as src, open(path, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                back.paths.append(path)
+        except BaseException:
+            back.close()
+            raise
+        return back
 
     def sha256(self, rel: str, name: str) -> str:
         sha = hashlib.sha256()

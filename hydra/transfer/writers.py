@@ -5,8 +5,10 @@ Batches arrive from DuckDB with two extra columns Hydra adds to the extraction q
 JSON Lines, ``__hydra_line`` (the row as one JSON line, formatted by DuckDB; see
 ``json_line_value``) — or straight from a head's reader with the sum of their hashes beside them
 (``direct``). Every part is written through a ``HashingWriter``, so its SHA-256 and size are known
-when it closes without reading it again. One ``ElementSink`` numbers the parts of an element; each parallel reader of
-the element has its own ``TaskWriter``.
+when it closes without reading it again. A task (one reader of an element, ``hydra.transfer.task``)
+has its own ``ElementSink``, which names its parts ``part-<task>-<n>`` (``part-<n>`` when the
+element is read by one task): the names depend on nothing but the task, so the same task run
+twice, anywhere, writes the same files.
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ class ElementSink:
     """The parts of one element: numbering, and the list of closed files with their SHA-256."""
 
     def __init__(self, target, staging: str, fmt: str, compression: str, rows_per_file: int | None,
-                 partition_by: str | None, progress: Progress | None = None):
+                 partition_by: str | None, progress: Progress | None = None, task: str = ""):
         self.target, self.staging = target, staging
+        self.stem = f"part-{task}-" if task else "part-"  # every part's name starts so
         self.fmt, self.compression = fmt, compression
         self.rows_per_file = rows_per_file or None
         self.partition_by = partition_by
@@ -70,7 +73,7 @@ class ElementSink:
         with self._lock:
             index = self._next
             self._next += 1
-        name = f"part-{index:05d}{extension(self.fmt, self.compression)}"
+        name = f"{self.stem}{index:05d}{extension(self.fmt, self.compression)}"
         return f"{folder}/{name}" if folder else name
 
     def closed(self, info: dict) -> None:
@@ -210,11 +213,15 @@ class TaskWriter:
     def abandon(self) -> None:
         """Close open parts after a failure, without recording them."""
         for part in list(self._parts.values()):
-            for closable in (part.writer, part.stream, part.out):
+            try:  # first: closing the writer may close its file, which must not keep the part
+                part.out.discard()
+            except Exception:  # noqa: BLE001 - the parts are deleted with the staging folder
+                pass
+            for closable in (part.writer, part.stream):
                 try:
                     if closable is not None:
                         closable.close()
-                except Exception:  # noqa: BLE001 - the parts are deleted with the staging folder
+                except Exception:  # noqa: BLE001 - as above
                     pass
         self._parts.clear()
 
