@@ -38,6 +38,7 @@ class Norm:
     precision: str = "us"  # timestamp: s, ms or us
     zoned: bool = False  # timestamp: the value carries a zone at this side (converted to UTC)
     trim: bool = True  # text
+    parse: bool = False  # timestamp: this side holds text (a CSV column), read as a timestamp first
 
     def describe(self) -> str:
         if self.kind == "number":
@@ -46,7 +47,8 @@ class Norm:
             return f"floating point, equal within ±{self.tolerance:g}"
         if self.kind == "timestamp":
             unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds"}[self.precision]
-            return f"timestamp in UTC (no zone = UTC), truncated to {unit}"
+            parsed = "text read as a " if self.parse else ""
+            return f"{parsed}timestamp in UTC (no zone = UTC), truncated to {unit}"
         if self.kind == "text":
             return "text, trimmed of leading and trailing blanks" if self.trim else "text, as it is"
         if self.kind == "bool":
@@ -124,6 +126,9 @@ def _text(dialect: str, c: str) -> str:
 
 def _timestamp_text(dialect: str, c: str, norm: Norm) -> str:
     step = PRECISIONS[norm.precision]
+    if norm.parse:  # text with or without an offset (without: UTC, the sessions' zone)
+        c = {"postgresql": f"CAST({c} AS timestamptz)", "mysql": f"CAST({c} AS DATETIME(6))",
+             "duckdb": f"CAST({c} AS TIMESTAMPTZ)"}[dialect]
     if dialect == "postgresql":
         utc = f"({c} AT TIME ZONE 'UTC')" if norm.zoned else c
         micros = f"(CAST(EXTRACT(MICROSECONDS FROM {utc}) AS bigint) % 1000000 / {step} * {step})"

@@ -145,6 +145,10 @@ def choose_norms(name: str, left_type: str, right_type: str, options: dict) -> t
     if kinds <= {"timestamp", "timestamptz"}:
         return (Norm("timestamp", precision=options["precision"], zoned=a == "timestamptz"),
                 Norm("timestamp", precision=options["precision"], zoned=b == "timestamptz"))
+    if len(kinds) == 2 and "text" in kinds and kinds & {"timestamp", "timestamptz"}:
+        # a file's column of timestamps read as text (mixed spellings, offsets): read as timestamps
+        return (Norm("timestamp", precision=options["precision"], zoned=a != "timestamp", parse=a == "text"),
+                Norm("timestamp", precision=options["precision"], zoned=b != "timestamp", parse=b == "text"))
     if kinds == {"date"}:
         return Norm("date"), Norm("date")
     if kinds <= {"bool", "int"} and "bool" in kinds:

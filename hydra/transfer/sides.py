@@ -65,6 +65,7 @@ class DuckSide(Side):
         self.dialect, self.filters = "duckdb", []
         filters = [translate(f, "duckdb", renames) for f in filters]
         self.con = ws.con.cursor()
+        self.con.execute("SET TimeZone = 'UTC'")  # text timestamps without an offset are UTC, as in SQL sessions
         self.table = f"__hydra_against_{uuid.uuid4().hex[:8]}"
         scan = open_scan(ws, item, self.con, filters or None)
         try:
