@@ -32,7 +32,7 @@ from hydra.core.errors import HydraError, StatementError, one_line
 from hydra.core.statement import Result
 from hydra.heads.base import parse_bool
 from hydra.transfer.common import is_float, is_integer, items_for
-from hydra.transfer.rowdiff import Differences, Pair, diff, whole
+from hydra.transfer.rowdiff import Differences, Pair, both, diff, whole
 from hydra.transfer.sides import open_side
 
 OPTIONS = ("KEY", "COLUMNS", "MAP", "TOLERANCE", "WHERE", "PRECISION", "TRIM", "PARQUET")
@@ -281,7 +281,7 @@ def reconcile_pair(ws, left, right, options: dict) -> tuple[list[dict], Differen
                    "detail": described + ("; left out: " + ", ".join(notes) if notes else "")},
                   {"check": "snapshot", "source": l_side.snapshot, "target": r_side.snapshot, "status": "pass",
                    "detail": f"left: {l_side.method}; right: {r_side.method}"}]
-        lf, rf = figures(l_side, pairs, False), figures(r_side, pairs, True)
+        lf, rf = both(((l_side, None, False), (r_side, None, True)), lambda side, _, right: figures(side, pairs, right))
         checks += compare_figures(pairs, lf, rf)
         same_rows = (lf["row_count"], lf["hash"]) == (rf["row_count"], rf["hash"])
         differences = None
