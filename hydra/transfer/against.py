@@ -32,7 +32,7 @@ from hydra.core.errors import HydraError, StatementError, one_line
 from hydra.core.statement import Result
 from hydra.heads.base import parse_bool
 from hydra.transfer.common import is_float, is_integer, items_for
-from hydra.transfer.rowdiff import Differences, Pair, both, diff, whole
+from hydra.transfer.rowdiff import Differences, Pair, both, diff, first_level_sql, key_bounds, whole
 from hydra.transfer.sides import open_side
 
 OPTIONS = ("KEY", "COLUMNS", "MAP", "TOLERANCE", "WHERE", "PRECISION", "TRIM", "PARQUET")
@@ -202,8 +202,10 @@ def choose_pairs(ws, left, right, options: dict) -> tuple[list[Pair], str, list[
 # -- figures ------------------------------------------------------------------------------------
 
 
-def figures(side, pairs: list[Pair], right: bool) -> dict:
-    """One query: the row count, the row-hash sum, per column nulls, min, max, sum."""
+def figures(side, pairs: list[Pair], right: bool, bucket: str | None = None) -> tuple[dict, dict | None]:
+    """One query: the row count, the row-hash sum, per column nulls, min, max, sum; with
+    ``bucket`` (SQL: the first level of the bisection), computed per bucket and combined here
+    (each figure combines exactly), the buckets' (count, hash sum) returned too."""
     selects, layout = [whole(side, pairs, right)], []
     for p in pairs:
         name, norm = (p.right, p.right_norm) if right else (p.left, p.left_norm)
@@ -216,11 +218,34 @@ def figures(side, pairs: list[Pair], right: bool) -> dict:
         elif norm.kind != "other":
             selects += [f"MIN({binary_text(side.dialect, v)})", f"MAX({binary_text(side.dialect, v)})"]
             layout += [(p.left, "min"), (p.left, "max")]
-    row = side.rows(f"SELECT {', '.join(selects)} FROM {side.table} AS t{side.where()}")[0]
-    out = {"row_count": int(row[0]), "hash": int(row[1] or 0), "columns": {p.left: {} for p in pairs}}
-    for (name, figure), value in zip(layout, row[2:]):
-        out["columns"][name][figure] = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-    return out
+    if bucket is None:
+        rows = [(None, *r) for r in side.rows(f"SELECT {', '.join(selects)} FROM {side.table} AS t{side.where()}")]
+    else:
+        rows = side.rows(f"SELECT {bucket} AS b, {', '.join(selects)} FROM {side.table} AS t{side.where()} GROUP BY 1")
+    out = {"row_count": 0, "hash": 0, "columns": {p.left: {} for p in pairs}}
+    levels = {}
+    for b, count, hashed, *values in rows:
+        out["row_count"] += int(count)
+        out["hash"] += int(hashed or 0)
+        if b is not None:
+            levels[int(b)] = (int(count), int(hashed or 0))
+        for (name, figure), value in zip(layout, values):
+            value = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+            out["columns"][name][figure] = _combine(figure, out["columns"][name].get(figure), value)
+    for name in out["columns"]:  # a side without rows still has each figure, NULL
+        for _, figure in (x for x in layout if x[0] == name):
+            out["columns"][name].setdefault(figure, 0 if figure == "values" else None)
+    return out, (levels if bucket is not None else None)
+
+
+def _combine(figure: str, so_far, value):
+    if value is None:
+        return so_far
+    if so_far is None:
+        return value
+    if figure in ("values", "sum"):
+        return so_far + value
+    return min(so_far, value) if figure == "min" else max(so_far, value)
 
 
 def compare_figures(pairs: list[Pair], left: dict, right: dict) -> list[dict]:
@@ -281,7 +306,13 @@ def reconcile_pair(ws, left, right, options: dict) -> tuple[list[dict], Differen
                    "detail": described + ("; left out: " + ", ".join(notes) if notes else "")},
                   {"check": "snapshot", "source": l_side.snapshot, "target": r_side.snapshot, "status": "pass",
                    "detail": f"left: {l_side.method}; right: {r_side.method}"}]
-        lf, rf = both(((l_side, None, False), (r_side, None, True)), lambda side, _, right: figures(side, pairs, right))
+        lo = hi = null_note = None
+        if key_pair is not None:
+            lo, hi, null_note = key_bounds(l_side, r_side, (key_pair.left, key_pair.right), pairs)
+        first = None if lo is None else (key_pair.left, key_pair.right)
+        (lf, l_level), (rf, r_level) = both(
+            ((l_side, first and first[0], False), (r_side, first and first[1], True)),
+            lambda side, k, right: figures(side, pairs, right, k and first_level_sql(side, k, lo, hi)))
         checks += compare_figures(pairs, lf, rf)
         same_rows = (lf["row_count"], lf["hash"]) == (rf["row_count"], rf["hash"])
         differences = None
@@ -293,7 +324,8 @@ def reconcile_pair(ws, left, right, options: dict) -> tuple[list[dict], Differen
                            "detail": "the sums of the row hashes differ; no integer key at both sides to "
                                      "bisect on (KEY '<column>')"})
         else:
-            differences = diff(l_side, r_side, (key_pair.left, key_pair.right), pairs)
+            differences = diff(l_side, r_side, (key_pair.left, key_pair.right), pairs, lo, hi,
+                               None if l_level is None else (l_level, r_level), null_note)
             differences.columns = [p.left for p in pairs]
             checks.append(rows_check(lf, rf, differences, key_pair.left))
         return checks, differences, (l_side.rows_read, r_side.rows_read), key_pair.left if key_pair else None

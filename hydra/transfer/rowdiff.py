@@ -62,25 +62,41 @@ def whole(side, pairs: list[Pair], right: bool) -> str:
     return f"COUNT(*), SUM({hash_sql(side, pairs, right)})"
 
 
-def diff(left, right, key: tuple[str, str], pairs: list[Pair]) -> Differences:
-    """``key``: the key column's name at the left and at the right (an integer at both)."""
-    out = Differences()
+def key_bounds(left, right, key: tuple[str, str], pairs: list[Pair]) -> tuple[int | None, int | None, str | None]:
+    """The smallest and largest key at either side, and a note when the rows whose key is NULL differ."""
     sides = ((left, key[0], False), (right, key[1], True))
     bounds = both(sides, lambda side, k, _: side.rows(
         f"SELECT MIN({side.quote(k)}), MAX({side.quote(k)}), COUNT(*) - COUNT({side.quote(k)}) "
         f"FROM {side.table} AS t{side.where()}")[0])
+    note = None
     if bounds[0][2] or bounds[1][2]:
         nulls = both(sides, lambda side, k, r: side.rows(
             f"SELECT COUNT(*), SUM({hash_sql(side, pairs, r)}) FROM {side.table} AS t"
             f"{side.where(f'{side.quote(k)} IS NULL')}")[0])
         if _norm(nulls[0]) != _norm(nulls[1]):
-            out.null_keys = (f"rows whose key is NULL differ ({nulls[0][0]} at the left, {nulls[1][0]} at the "
-                             f"right): not compared row by row")
+            note = (f"rows whose key is NULL differ ({nulls[0][0]} at the left, {nulls[1][0]} at the right): "
+                    f"not compared row by row")
     lows = [int(b[0]) for b in bounds if b[0] is not None]
     highs = [int(b[1]) for b in bounds if b[1] is not None]
-    if not lows:
+    return (min(lows), max(highs), note) if lows else (None, None, note)
+
+
+def first_level_sql(side, key: str, lo: int, hi: int) -> str:
+    """The bucket of each row in the first level of ``lo..hi`` (NULL for a NULL key): the figures
+    query groups by it, so that the first level costs no scan of its own."""
+    return _bucket_sql(side.dialect, side.quote(key), [(lo, hi)])
+
+
+def diff(left, right, key: tuple[str, str], pairs: list[Pair], lo: int | None, hi: int | None,
+         first: tuple[dict, dict] | None = None, null_note: str | None = None) -> Differences:
+    """``key``: the key column's name at the left and at the right (an integer at both), whose
+    values lie in ``lo..hi``; ``first``: each side's {bucket: (count, hash sum)} of the first
+    level, when the figures query computed them."""
+    out = Differences(null_keys=null_note)
+    sides = ((left, key[0], False), (right, key[1], True))
+    if lo is None:
         return out
-    leaves = _explore(sides, pairs, min(lows), max(highs), out)
+    leaves = _explore(sides, pairs, lo, hi, out, first)
     _compare_leaves(sides, pairs, leaves, out)
     return out
 
@@ -112,10 +128,15 @@ def sub_range(lo: int, hi: int, b: int) -> tuple[int, int]:
     return lo + -(-b * width // BUCKETS), lo + -(-(b + 1) * width // BUCKETS) - 1
 
 
-def _explore(sides, pairs, lo: int, hi: int, out: Differences) -> list[tuple[int, int]]:
+def _explore(sides, pairs, lo: int, hi: int, out: Differences, first=None) -> list[tuple[int, int]]:
     pending, leaves = [(lo, hi)], []
     while pending:
         chunk, pending = pending[:RANGES_PER_QUERY], pending[RANGES_PER_QUERY:]
+        if first is not None:  # asked with the figures
+            at, first = [{b: v for b, v in level.items() if b is not None} for level in first], None
+            _split(chunk, at, pending, leaves)
+            continue
+
         def ask(side, k, is_right, chunk=chunk):
             kq = side.quote(k)
             sql = (f"SELECT {_bucket_sql(side.dialect, kq, chunk)} AS b, COUNT(*), SUM({hash_sql(side, pairs, is_right)}) "
@@ -124,15 +145,20 @@ def _explore(sides, pairs, lo: int, hi: int, out: Differences) -> list[tuple[int
 
         at = both(sides, ask)
         out.queries += 2
-        for b in sorted(set(at[0]) | set(at[1])):
-            s, t = at[0].get(b), at[1].get(b)
-            if s == t:
-                continue
-            a, z = chunk[b // BUCKETS]
-            sub = sub_range(a, z, b % BUCKETS)
-            rows = max((s or (0,))[0], (t or (0,))[0])
-            (leaves if rows <= LEAF_ROWS or sub[0] == sub[1] else pending).append(sub)
+        _split(chunk, at, pending, leaves)
     return leaves
+
+
+def _split(chunk, at, pending: list, leaves: list) -> None:
+    """The buckets that differ: leaves when small enough, else ranges to ask about again."""
+    for b in sorted(set(at[0]) | set(at[1])):
+        s, t = at[0].get(b), at[1].get(b)
+        if s == t:
+            continue
+        a, z = chunk[b // BUCKETS]
+        sub = sub_range(a, z, b % BUCKETS)
+        rows = max((s or (0,))[0], (t or (0,))[0])
+        (leaves if rows <= LEAF_ROWS or sub[0] == sub[1] else pending).append(sub)
 
 
 def _compare_leaves(sides, pairs, leaves, out: Differences) -> None:
