@@ -112,10 +112,15 @@ def _ranges_sql(kq: str, ranges) -> str:
 
 
 def _bucket_sql(dialect: str, kq: str, ranges) -> str:
+    """The bucket of each row: range index × BUCKETS + its bucket within the range. The key is
+    widened to 64 bits first (an INTEGER key times BUCKETS would overflow past 33M); keys past
+    ±1.4·10¹⁷ would overflow BIGINT in turn."""
+    wide = {"postgresql": f"CAST({kq} AS bigint)", "mysql": f"CAST({kq} AS SIGNED)",
+            "duckdb": f"CAST({kq} AS BIGINT)"}[dialect]
     branches = []
     for i, (lo, hi) in enumerate(ranges):
         width = hi - lo + 1
-        within = int_div(dialect, f"({kq} - {lo}) * {BUCKETS}", str(width)) if width > BUCKETS else f"({kq} - {lo})"
+        within = int_div(dialect, f"({wide} - {lo}) * {BUCKETS}", str(width)) if width > BUCKETS else f"({kq} - {lo})"
         branches.append(f"WHEN {kq} BETWEEN {lo} AND {hi} THEN {i * BUCKETS} + {within}")
     return f"CASE {' '.join(branches)} END"
 

@@ -237,3 +237,17 @@ def test_cli_exit_status_and_json_summary(pair, hydra_cmd, tmp_path, pg_database
     import duckdb
 
     assert duckdb.sql(f"SELECT kind, key_value FROM '{parquet}'").fetchall() == [("missing_right", "3")]
+
+
+def test_wide_integer_keys_do_not_overflow_the_buckets(pair, pg_database):
+    """Keys 1..2999 and 2,000,000,000 (INTEGER at both sides): a bucket number computed in 32 bits
+    would overflow; the changed row is still named."""
+    import psycopg
+
+    ws, con = pair
+    with psycopg.connect(pg_database.replace("postgresql+psycopg", "postgresql"), autocommit=True) as pg:
+        pg.execute("UPDATE t SET id = 2000000000 WHERE id = 3000")
+    right(con, "UPDATE t SET id = 2000000000 WHERE id = 3000")
+    right(con, "UPDATE t SET name = 'x' WHERE id = 5")
+    _, checks, differences = run(ws)
+    assert differences == [("changed", "5", ["name"])], checks["rows"]
