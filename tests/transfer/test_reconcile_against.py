@@ -251,3 +251,21 @@ def test_wide_integer_keys_do_not_overflow_the_buckets(pair, pg_database):
     right(con, "UPDATE t SET name = 'x' WHERE id = 5")
     _, checks, differences = run(ws)
     assert differences == [("changed", "5", ["name"])], checks["rows"]
+
+
+def test_s3_object_without_pushdown_names_a_changed_row(csv_copy, aws_env):
+    """The CSV copy as an S3 object (moto server), one value changed: read through the S3 head."""
+    import uuid
+
+    import boto3
+
+    ws, path = csv_copy
+    path.write_text(path.read_text().replace("\n7,8.75,", "\n7,8.76,", 1))
+    bucket = f"against-{uuid.uuid4().hex[:8]}"
+    client = boto3.client("s3", endpoint_url=aws_env, region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    client.put_object(Bucket=bucket, Key="t.csv", Body=path.read_bytes())
+    ws.execute(f"ATTACH 's3://{bucket}' AS lake")
+    _, checks, differences = run(ws, right_ref='lake."t.csv"')
+    assert differences == [("changed", "7", ["amount"])], checks.get("rows") or checks
+    assert "DuckDB over the element's read stream" in checks["snapshot"][1]
