@@ -103,10 +103,14 @@ def reladiff(name: str) -> tuple[float, int, tuple]:
     started = time.perf_counter()
     left = connect_to_table(f"{PG}/{name}", "t", "id", extra_columns=COLUMNS)
     right = connect_to_table(f"{MY}/{name}", "t", "id", extra_columns=COLUMNS)
-    result = diff_tables(left, right)
-    signs = [sign for sign, _ in result]
-    seconds = time.perf_counter() - started
-    stats = result.get_stats_dict()
+    try:
+        result = diff_tables(left, right)
+        signs = [sign for sign, _ in result]
+        seconds = time.perf_counter() - started
+        stats = result.get_stats_dict()
+    finally:  # an idle connection left open holds a metadata lock the DROP DATABASE would wait on
+        left.database.close()
+        right.database.close()
     downloaded = stats["stats"].get("rows_downloaded", 0) * 2  # counted once per leaf: both sides read it
     # reladiff yields '-' (left) and '+' (right) per row; a changed row is one of each
     found = (stats["exclusive_B"], stats["exclusive_A"], stats["updated"])
