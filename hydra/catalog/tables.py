@@ -9,7 +9,8 @@ from pathlib import Path
 
 from hydra.core.errors import HydraError
 
-CORE_TABLES = ("sources", "elements", "columns", "marks", "stats", "transfers", "reconciliations", "history",
+CORE_TABLES = ("sources", "elements", "columns", "marks", "stats", "transfers", "reconciliations", "differences",
+               "history",
                "rejects")
 MEMORY = ":memory:"
 # (table, column, type) added after the table's first release: added to older workspace files on open

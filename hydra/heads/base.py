@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # imported for type hints only; pyarrow is heavy at start-up
     import pyarrow as pa
 
 __all__ = ["Aggregates", "Column", "Element", "Head", "HeadConnectionError", "HeadError", "Option", "Qual",
-           "parse_bool"]
+           "SqlSession", "parse_bool"]
 
 
 #: the folder of an extracted element that holds its files (``Head.files``), apart from its parts
@@ -219,6 +219,13 @@ class Head(ABC):
         aggregates the stream in DuckDB instead."""
         return None
 
+    def sql_session(self, element: Element) -> SqlSession | None:
+        """Optional: a read-only session on the source, in one consistent snapshot held until
+        ``close``, where ``RECONCILE … AGAINST …`` runs its figures and per-key-range digests in
+        the source's own SQL (``hydra.core.digest``), so that only the ranges that differ are
+        read. None = not supported: DuckDB computes them over the element's read stream."""
+        return None
+
     def count(self, element: Element) -> tuple[int, str] | None:
         """The element's exact row count taken independently of ``read``/``scan_sql`` (the
         file's own metadata, another parser), and how it was taken. RECONCILE compares the rows
@@ -249,6 +256,26 @@ class Head(ABC):
         """False when a read of the element may skip rows it cannot parse instead of failing
         (a lenient CSV reader): EXTRACT and PROFILE then check the rows read against ``count``."""
         return True
+
+
+class SqlSession(ABC):
+    """A read-only SQL session on one element (``Head.sql_session``)."""
+
+    dialect: str  # one of hydra.core.digest.DIALECTS: the SQL the statements are written in
+    table: str  # the element as a FROM item
+    snapshot: str  # how the session sees one moment, e.g. "repeatable read, read only transaction"
+
+    @abstractmethod
+    def quote(self, name: str) -> str:
+        """A column name quoted for the dialect."""
+
+    @abstractmethod
+    def rows(self, sql: str) -> list[tuple]:
+        """Run one SELECT in the session's snapshot; raises HeadError (one line, no secrets)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """End the snapshot and the session."""
 
 
 def parse_bool(value: str | bool | None, default: bool = False) -> bool:

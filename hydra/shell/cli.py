@@ -22,7 +22,10 @@ EPILOG = """\
 statements: ATTACH '<uri|path>' AS name [(TYPE kind, OPTION value, …)]; DETACH name;
   REFRESH name; MARK <selection> [WHERE …]; UNMARK <selection>; PROFILE <selection>;
   EXTRACT <MARKED|selection|(query)> TO '<folder|s3://…>' [(FORMAT parquet, …)];
-  RECONCILE <LAST|MARKED|selection>; REPORT TO '<file.html|file.md>' [(TITLE '…', …)];
+  RECONCILE <LAST|MARKED|selection> [(AGAINST NOW)];
+  RECONCILE <MARKED|selection> AGAINST <selection> [(KEY 'col', COLUMNS 'a,b', MAP 'l=r',
+    TOLERANCE 'col=0.005', WHERE '…', PRECISION s|ms|us, TRIM true|false, PARQUET 'file')];
+  REPORT TO '<file.html|file.md>' [(TITLE '…', …)];
   any DuckDB SQL. Type .help in the shell for more.
 exit status: 0 on success; 1 when a statement fails (the script stops there), or when an
   EXTRACT or RECONCILE finishes with failed elements or checks (the script goes on, and the

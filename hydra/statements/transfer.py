@@ -13,7 +13,10 @@ EXTRACT_SYNTAX = ("EXTRACT <MARKED | ref | glob[, …] | (query)> TO '<folder | 
                   "[(FORMAT parquet|csv|jsonl, COMPRESSION zstd|snappy|gzip|none, ROWS_PER_FILE n, "
                   "PARTITION_BY 'column', WORKERS n, OVERWRITE true, NAME 'label', SNAPSHOT shared|per_reader|off, "
                   "ENGINE local|dask, SCHEDULER 'tcp://host:8786', PER_SOURCE n)]")
-RECONCILE_SYNTAX = "RECONCILE <LAST | MARKED | ref | glob[, …]> [(AGAINST NOW)]"
+RECONCILE_SYNTAX = ("RECONCILE <LAST | MARKED | ref | glob[, …]> [(AGAINST NOW)] | "
+                    "RECONCILE <MARKED | ref | glob[, …]> AGAINST <ref | glob[, …]> [(KEY 'column', "
+                    "COLUMNS 'a,b', MAP 'left=right, …', TOLERANCE 'column=0.005, …', WHERE 'predicate', "
+                    "PRECISION s|ms|us, TRIM true|false, PARQUET 'differences.parquet')]")
 
 
 def parse_selection_options(stmt):
@@ -90,6 +93,41 @@ def extract(ws, stmt) -> Result:
     return run(ws, stmt.text, selections, query, target_uri, options)
 
 
+def against_at(tokens) -> int | None:
+    """Where a bare AGAINST stands before the options (``RECONCILE a AGAINST b``); None when the
+    statement has none (``AGAINST NOW`` inside the parenthesis is the extract's option)."""
+    for i, t in enumerate(tokens):
+        if i and t.token_type.name == "L_PAREN":
+            return None
+        if i and t.text.upper() == "AGAINST" and t.token_type.name not in ("IDENTIFIER", "STRING"):
+            return i
+    return None
+
+
+def parse_reconcile_against(stmt, at: int):
+    """``RECONCILE <left> AGAINST <right> [(options)]`` → (left selections, right selections, options)."""
+    tokens = stmt.tokens
+    if at == 1:
+        raise StatementError(f"RECONCILE: expected MARKED, a ref or a glob before AGAINST; syntax: {RECONCILE_SYNTAX}")
+    open_at = next((i for i in range(at, len(tokens)) if tokens[i].token_type.name == "L_PAREN"), len(tokens))
+    right = tokens[at + 1:open_at]
+    if not right:
+        raise StatementError(f"RECONCILE: expected a ref or a glob after AGAINST; syntax: {RECONCILE_SYNTAX}")
+    if len(right) == 1 and right[0].text.upper() in ("NOW", "SNAPSHOT"):
+        raise StatementError(f"RECONCILE: AGAINST {right[0].text} is an option of RECONCILE of an extract: write "
+                             f"RECONCILE <selection> (AGAINST {right[0].text.upper()}); to compare with an element "
+                             f"named {right[0].text}, quote it")
+    left_selection = parse_selection(tokens[1:at], stmt.text)
+    right_selection = parse_selection(right, stmt.text)
+    if right_selection is None:
+        raise StatementError("RECONCILE … AGAINST MARKED: the marked elements go on the left")
+    cur = Cursor(stmt)
+    cur.i = open_at
+    options = cur.options()
+    cur.done()
+    return left_selection, right_selection, options
+
+
 def parse_reconcile_options(stmt) -> tuple[list, bool]:
     """The selection's tokens, and whether to compare against the source now (``AGAINST NOW``)."""
     tokens = stmt.tokens
@@ -112,11 +150,18 @@ def parse_reconcile_options(stmt) -> tuple[list, bool]:
     "RECONCILE",
     syntax=RECONCILE_SYNTAX,
     help="Compare extracted elements at the target with the source: counts, aggregates, checksums; "
-         "against the figures taken in the extract's snapshot, with the source's drift since",
+         "against the figures taken in the extract's snapshot, with the source's drift since. "
+         "With AGAINST <ref>: compare any two elements, each side's figures and row hashes computed by "
+         "its own engine, down to the rows that differ (into differences)",
 )
 def reconcile(ws, stmt) -> Result:
     from hydra.transfer.reconcile import reconcile as run
 
+    at = against_at(stmt.tokens)
+    if at is not None:
+        from hydra.transfer.against import reconcile_against
+
+        return reconcile_against(ws, *parse_reconcile_against(stmt, at))
     tokens, against_now = parse_reconcile_options(stmt)
     if not tokens:
         raise StatementError("RECONCILE: expected LAST, MARKED, a ref or a glob")

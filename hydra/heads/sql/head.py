@@ -711,6 +711,14 @@ class SqlHead(Head):
             found.method += ", in a consistent snapshot of its own (not the readers')"
         return found
 
+    def sql_session(self, element: Element):
+        """A read-only session in one snapshot (PostgreSQL, MySQL/MariaDB), for RECONCILE … AGAINST."""
+        from hydra.heads.sql.session import BEGIN, HeadSqlSession
+
+        if self.family not in BEGIN:
+            return None
+        return HeadSqlSession(self, self._full(element))
+
     # -- snapshots (hydra.heads.sql.snapshot) ---------------------------------------------------
 
     def snapshot(self, element: Element, readers: int = 1, per_reader: bool = False, figures: bool = True):
