@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from hydra.core.errors import HydraError, StatementError, one_line
 from hydra.core.quals import to_sql
 from hydra.core.statement import Result
+from hydra.read.scan import columns_only
 from hydra.heads.base import parse_bool
 from hydra.transfer import direct, small
 from hydra.transfer.common import (CHECKSUM_MOD, QUERY_SOURCE, Item, checksum_sql, is_nested, is_numeric, items_for,
@@ -587,7 +588,8 @@ class Run:
             with reading(job.snapshot):  # the head's reader joins the element's snapshot as it opens
                 scan = job.pre_scan if item.is_query else open_scan(
                     self.ws, item, con, columns=item.columns, ranges=range_quals)
-            range_predicate = to_sql(range_quals, "duckdb") if range_quals else None
+            seen = columns_only(range_quals, scan)  # not a ctid block range: DuckDB has none
+            range_predicate = to_sql(seen, "duckdb") if seen else None
             projection = ", ".join(q(c) for c in item.columns) if item.columns else "*"
             inner = f"SELECT {projection} FROM {scan.expr} AS __src{where_sql(item.filter, range_predicate)}"
             rel = con.sql(inner)
