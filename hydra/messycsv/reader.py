@@ -20,7 +20,6 @@ from itertools import chain
 from typing import Callable, Iterator
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from hydra.messycsv.dialect import Dialect
 from hydra.messycsv.lines import BLOCK_BYTES, iter_blocks
@@ -180,6 +179,8 @@ class CsvReader:
         (the block takes the record-by-record path). Without a quote or escape character in the block,
         splitting each line at the delimiter is exact and Arrow does it (``split_pattern``: measured
         ~10x faster than csv + transposing); with them, the csv module parses the block in one call."""
+        import pyarrow.compute as pc  # on first use: 0.2 s to import, and a native CSV read needs none
+
         dialect, k = self.dialect, self.dialect.width
         text = "".join(lines)
         if k and not (dialect.quote and dialect.quote in text or dialect.escape and dialect.escape in text):
@@ -221,6 +222,8 @@ class CsvReader:
     def _few_odd_lines(self, lines, first, offset, sizes, parts, fits, odd):
         """A split block with a few lines of the wrong width: those take the Python path, and the
         rows come out in the order of the lines."""
+        import pyarrow.compute as pc  # on first use: 0.2 s to import, and a native CSV read needs none
+
         k, delimiter = self.dialect.width, self.dialect.delimiter
         offsets = _offsets(offset, sizes)
         records = [Record(first + i, offsets[i], 1, lines[i], lines[i].rstrip("\r\n").split(delimiter)) for i in odd]
@@ -274,6 +277,8 @@ class CsvReader:
     def _batch(self, columns, origins, first, offset, lines, sizes) -> pa.RecordBatch:
         """Typed batch of the text columns; a row whose value does not read as its column's type is
         rejected. ``origins``: the record of each row, None when row i is line i of the block."""
+        import pyarrow.compute as pc  # on first use: 0.2 s to import, and a native CSV read needs none
+
         arrays, bad = [], None
         for spec, texts in zip(self.dialect.columns, columns):
             typed, wrong = convert(spec, texts, self.nulls)
@@ -334,6 +339,8 @@ class CsvReader:
 def _columns(rows: list[list], width: int) -> list[pa.Array]:
     """Rows of ``width`` texts as ``width`` string arrays: one Arrow conversion of all the fields,
     then one column per stride (measured 3x faster than ``zip(*rows)`` and an array per column)."""
+    import pyarrow.compute as pc  # on first use: 0.2 s to import, and a native CSV read needs none
+
     if not rows or not width:
         return [pa.array([], pa.string()) for _ in range(width)]
     flat = pa.array(list(chain.from_iterable(rows)), pa.string())

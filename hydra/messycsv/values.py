@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from hydra.messycsv.dialect import BIGINT, BOOLEAN, DATE, DOUBLE, TIMESTAMP, VARCHAR, ColumnSpec
 
@@ -266,6 +265,8 @@ ARROW_TYPES = {BIGINT: pa.int64(), DOUBLE: pa.float64(), BOOLEAN: pa.bool_(), DA
 
 def convert(spec: ColumnSpec, texts: pa.Array, nulls: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(typed array, mask of the values that do not read as the column's type) for one column."""
+    import pyarrow.compute as pc  # on first use: 0.2 s to import, and a native CSV read needs none
+
     trimmed = pc.utf8_trim_whitespace(texts)
     is_null = pc.or_(pc.is_null(texts), pc.fill_null(pc.is_in(trimmed, value_set=nulls), True))
     if spec.type == VARCHAR:
@@ -278,6 +279,8 @@ def convert(spec: ColumnSpec, texts: pa.Array, nulls: pa.Array) -> tuple[pa.Arra
 
 def _convert_present(spec: ColumnSpec, trimmed: pa.Array, present: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(typed array, whether each value reads) for the non-NULL values of a typed column."""
+    import pyarrow.compute as pc  # on first use: 0.2 s to import, and a native CSV read needs none
+
     if spec.type in (BIGINT, DOUBLE):
         ok = pc.match_substring_regex(trimmed, number_pattern(spec.thousands, spec.decimal, spec.type == BIGINT))
         body = pc.replace_substring(trimmed, spec.thousands, "") if spec.thousands else trimmed

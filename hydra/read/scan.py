@@ -134,6 +134,16 @@ def scan_element(ws, source: str, element: Element, con, filter_: str | None = N
     return Scan(view, con, [view], pushed, reader=arrow, exact=exact)
 
 
+def columns_only(quals: list | None, scan: Scan) -> list | None:
+    """The Quals of a split range that DuckDB can apply again: those on the scan's columns. A
+    head may split on what only the source can see (PostgreSQL's ``ctid`` block ranges); the head
+    applies those itself (a range is the head's own, taken whole), DuckDB cannot."""
+    if not quals:
+        return quals
+    names = {name.lower() for name in scan.con.sql(f"SELECT * FROM {scan.expr}").columns}
+    return [q for q in quals if all(leaf.column.lower() in names for leaf in q.leaves())] or None
+
+
 def offer(head, element: Element, conjunct) -> tuple[list, bool]:
     """The Quals of one conjunct (a sqlglot tree, columns unqualified) that ``head`` accepts, and
     whether it accepts them all (the conjunct is then applied at the source)."""

@@ -127,7 +127,7 @@ class _Monitor:
 
 def _read(task: ReadTask, context: Context, head, target) -> TaskResult:
     from hydra.catalog.duckdb_guard import connect
-    from hydra.read.scan import scan_element
+    from hydra.read.scan import columns_only, scan_element
 
     layout = task.layout
     sink = ElementSink(target, task.staging, layout.format, layout.compression, layout.rows_per_file,
@@ -142,7 +142,9 @@ def _read(task: ReadTask, context: Context, head, target) -> TaskResult:
             scan = scan_element(_OneHead(head), task.source.name, task.element, con, task.filter,
                                 columns=columns, ranges=list(task.range) if task.range else None)
         writer = sink.task()
-        found = write_scan(con, scan, columns, task.filter, task.range_sql, layout, writer, context.stopped)
+        seen = columns_only(list(task.range), scan) if task.range else None  # a ctid block range: DuckDB has none
+        found = write_scan(con, scan, columns, task.filter, to_sql(seen, "duckdb") if seen else None, layout,
+                           writer, context.stopped)
         expected = head.count(task.element) if task.count else None
         return TaskResult(task.task_id, tuple(sink.files), writer.rows, sum(f["bytes"] for f in sink.files),
                           writer.checksum, found.schema, tuple(found.columns), tuple(scan.pushed), found.query,

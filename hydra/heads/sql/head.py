@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from hydra.core.model import Aggregates, Column, Element
 from hydra.core.refs import ref_text
 from hydra.heads.base import Head, HeadConnectionError, HeadError, Option, Qual
+from hydra.heads.sql import blocks as sql_blocks
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -368,6 +369,8 @@ class SqlHead(Head):
 
         from hydra.core.quals import to_sqlglot
 
+        if self.family == "postgresql" and sql_blocks.is_locator(qual) and self._resolve(element, qual.column) is None:
+            return sql_blocks.render(qual)  # a block range of split(): ctid, PostgreSQL's own
         leaves = []
         for leaf in qual.leaves():
             column = self._resolve(element, leaf.column)
@@ -600,6 +603,22 @@ class SqlHead(Head):
         return pa.RecordBatchReader.from_batches(schema, batches())
 
     def split(self, element: Element, parts: int) -> list[list[Qual]] | None:
+        """Key ranges on the first key column (integer or date); on PostgreSQL, a table without
+        such a key is cut into block ranges of ``ctid`` instead (``blocks``).
+
+        MySQL/MariaDB keyless tables are not split: InnoDB orders them by a hidden row id that SQL
+        cannot name (no ``ctid``), a range on a column without an index makes each reader scan
+        the whole table, and a MySQL snapshot cannot be shared between connections, so by default
+        (SNAPSHOT shared) an element is read by one reader anyway."""
+        element = self._full(element)
+        if parts < 2:
+            return None
+        ranges = self._key_split(element, parts) if element.key else None
+        if ranges is None and self.family == "postgresql" and element.kind in ("table", "materialized view"):
+            return sql_blocks.split(self, element, parts)
+        return ranges
+
+    def _key_split(self, element: Element, parts: int) -> list[list[Qual]] | None:
         """Key ranges on the first key column (integer or date).
 
         PostgreSQL: cut at the planner's equal-frequency histogram bounds (``pg_stats``), so that
@@ -608,9 +627,6 @@ class SqlHead(Head):
         a row."""
         import datetime as dt
 
-        element = self._full(element)
-        if parts < 2 or not element.key:
-            return None
         key = self._resolve(element, element.key[0])
         if key is None:
             return None

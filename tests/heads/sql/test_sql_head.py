@@ -385,3 +385,31 @@ def test_reading_no_columns_still_counts_rows(pg, bulk):
         assert table.num_rows == 300 and table.num_columns == 0
     finally:
         h.close()
+
+
+@pytest.mark.parametrize("bulk", ["binary", "client", "copy", "cursor"])
+def test_a_keyless_table_splits_into_ctid_block_ranges(pg, bulk):
+    """Without a key (or with a key that is neither integer nor date) a PostgreSQL table is cut
+    into block ranges of ctid: every row, equal rows too, falls in exactly one range, whatever the
+    transport; a view (no blocks) is not split."""
+    with psycopg.connect(pg, autocommit=True) as con:
+        con.execute("CREATE TABLE heap (v int, t text); "
+                    "INSERT INTO heap SELECT g % 50, repeat('x', 100) FROM generate_series(1, 5000) g; "
+                    "CREATE TABLE texty (k text PRIMARY KEY, v int); "
+                    "INSERT INTO texty SELECT md5(g::text), g FROM generate_series(1, 3000) g; "
+                    "CREATE VIEW heap_view AS SELECT * FROM heap")
+    h = SqlHead("crm", pg, {"BULK": bulk})
+    h.open()
+    try:
+        found = elements(h)
+        heap, texty = found[("public", "heap")], found[("public", "texty")]
+        ranges = h.split(heap, 3)
+        assert len(ranges) == 3 and {q.column for quals in ranges for q in quals} == {"ctid"}
+        assert ranges[0][0].op == "<" and ranges[-1][-1].op == ">="  # open at both ends
+        counts = [len(rows(h.read(heap, ["v"], quals))) for quals in ranges]
+        assert sum(counts) == 5000 and min(counts) > 1000, counts
+        got = sorted(r["v"] for quals in h.split(texty, 2) for r in rows(h.read(texty, ["v"], quals)))
+        assert got == list(range(1, 3001))
+        assert h.split(found[("public", "heap_view")], 3) is None
+    finally:
+        h.close()

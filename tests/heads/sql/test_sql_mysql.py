@@ -170,3 +170,22 @@ def test_geometry_reads_as_wkt(head, my):
     assert {c.name: c.note for c in el.columns}["p"] == "point read as WKT text"
     assert rows(head.read(el)) == [{"id": 1, "p": "POINT(1 2)", "where": None},
                                    {"id": 2, "p": None, "where": "POLYGON((0 0,1 0,1 1,0 0))"}]
+
+
+def test_a_keyless_table_is_read_whole(my):
+    """MySQL has no ctid: a table without a key is not split (README: why), and reads whole."""
+    db = my.rsplit("/", 1)[1]
+    con = _connect(my)
+    with con.cursor() as cur:
+        cur.execute("CREATE TABLE heap (v INT, t VARCHAR(20))")
+        cur.execute("INSERT INTO heap SELECT seq % 50, CONCAT('x', seq) FROM seq_1_to_3000")
+    con.close()
+    h = SqlHead("shop", my)
+    h.open()
+    try:
+        heap = elements(h)[(db, "heap")]
+        assert heap.key is None or heap.key == []
+        assert h.split(heap, 3) is None
+        assert len(rows(h.read(heap, ["v"], []))) == 3000
+    finally:
+        h.close()
