@@ -2,7 +2,7 @@
 
 ``parse(path)`` yields, in file order, the ``Database`` (from ``<database>``; ``<databaseinfo>``
 later fills its counts in place), then every ``Form``, ``View`` and ``Document``, and a ``DxlError``
-where the file is malformed or ends early. lxml's ``iterparse`` builds one top-level element at a
+where the file is malformed or ends early. lxml's pull parser builds one top-level element at a
 time; each is cleared, and its earlier siblings deleted, once it has been turned into objects, so
 memory holds one document (with its attachments' base64 text when ``keep_file_data``), never the
 export.
@@ -53,6 +53,8 @@ _NOT_TEXT = frozenset({
     "embeddedcontrol", "horizrule", "region", "run_properties", "caption",
 })
 
+#: bytes fed to the parser at a time: the events of one slice are queued before they are read
+FEED_BYTES = 1 << 18
 #: rawitemdata type of a note reference list ($REF): TYPE_NOTEREF_LIST in nsfdata.h
 _NOTEREF_LIST = 4
 
@@ -114,15 +116,46 @@ class _State:
         self.yield_database = yield_database
         self.nsmap: dict | None = None
         self.database: Database | None = None
+        self.root = None  # the <database> element, once its start tag is parsed
 
     def run(self, source) -> Iterator[Event]:
-        root = None
-        for event, elem in etree.iterparse(source, events=("start", "end"), tag=_TOP,
-                                           huge_tree=True, resolve_entities=False):
+        """The events of ``source`` (a path or a binary file object). The file is fed to a pull
+        parser in slices, and the events parsed before an error are handed out before the error
+        is raised: ``iterparse`` (lxml 6) drops the events of the read in which the error came,
+        which for a small export is every document before the error."""
+        parser = etree.XMLPullParser(events=("start", "end"), tag=_TOP, huge_tree=True,
+                                     resolve_entities=False)
+        fp = open(source, "rb") if isinstance(source, str) else source  # noqa: SIM115 - closed below
+        try:
+            while True:
+                chunk = fp.read(FEED_BYTES)
+                failure = None
+                try:
+                    if chunk:
+                        parser.feed(chunk)
+                    else:
+                        parser.close()
+                except etree.XMLSyntaxError as err:
+                    failure = err
+                events = parser.read_events()
+                if failure is not None and not chunk:
+                    # a file that ends early: closing the parser ends the elements left open,
+                    # the truncated document among them; those are not the file's
+                    events = ()
+                yield from self._events(events)
+                if failure is not None:
+                    raise failure
+                if not chunk:
+                    return
+        finally:
+            fp.close()
+
+    def _events(self, parsed) -> Iterator[Event]:
+        for event, elem in parsed:
             name = _local(elem.tag)
             if event == "start":
-                if root is None and name == "database":
-                    root, self.nsmap = elem, dict(elem.nsmap)
+                if self.root is None and name == "database":
+                    self.root, self.nsmap = elem, dict(elem.nsmap)
                     if self.yield_database:
                         self.database = _database(elem)
                         yield self.database
@@ -130,7 +163,7 @@ class _State:
             parent = elem.getparent()
             if name == "document":
                 yield _document(elem, self.keep_file_data)
-            elif parent is root and parent is not None:
+            elif parent is self.root and parent is not None:
                 if name in ("view", "folder"):
                     yield _view(elem, is_folder=name == "folder")
                 elif name in ("form", "subform"):

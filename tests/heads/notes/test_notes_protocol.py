@@ -580,3 +580,25 @@ def test_all_forms_in_one_pass_equal_one_pass_per_form(crm_dxl):
     for form, schema in schemas.items():
         alone = forms.form_reader(docs, schema).read_all()
         assert pa.Table.from_batches(together[form]).equals(alone), form
+
+
+@pytest.mark.parametrize("feed", [97, 4096])
+def test_slices_fed_to_the_parser_do_not_change_what_is_read(tmp_path, monkeypatch, feed):
+    """The parser is fed the file in slices (``FEED_BYTES``): whatever the slice, a whole, a
+    malformed and a truncated export give the documents and errors they give read at once."""
+    crm = sample_crm()
+    whole = dxl_writer.write_database(crm, tmp_path / "whole.dxl")
+    dxl_writer.write_malformed(crm, tmp_path / "bad.dxl", document=1)
+    dxl_writer.write_truncated(crm, tmp_path / "cut.dxl", document=2)
+
+    def seen(path):
+        return [(type(e).__name__, getattr(e, "unid", None) or str(e)) for e in events(path)
+                if isinstance(e, Document | DxlError)]
+
+    expected = {p: seen(tmp_path / p) for p in ("whole.dxl", "bad.dxl", "cut.dxl")}
+    monkeypatch.setattr(dxl, "FEED_BYTES", feed)
+    for name, got in expected.items():
+        assert seen(tmp_path / name) == got, name
+    assert [u for k, u in expected["whole.dxl"]] == [d.unid for d in crm.documents]
+    assert [k for k, _ in expected["cut.dxl"]] == ["Document", "Document", "DxlError"]
+    assert whole.exists()
