@@ -249,9 +249,13 @@ def test_documents_are_fetched_politely(ws, password):
 
 @pytest.mark.parametrize("statement, message", [
     ("ATTACH '{missing}' AS n (TYPE notes)", "DXL file or folder not found"),
-    ("ATTACH '{exports}' AS n (TYPE notes, API 'soap')", "API is 'das' or 'rest', not 'soap'"),
+    ("ATTACH '{exports}' AS n (TYPE notes, API 'soap')", "API must be das or rest, not 'soap'"),
     ("ATTACH '{exports}' AS n (TYPE notes, CONCURRENCY 'many')",
-     "CONCURRENCY must be a whole number"),
+     "CONCURRENCY must be a whole number, not 'many'"),
+    ("ATTACH '{exports}' AS n (TYPE notes, CONCURRENCY 0)", "CONCURRENCY must be at least 1, not 0"),
+    ("ATTACH '{exports}' AS n (TYPE notes, PAGE_SIZE '-5')", "PAGE_SIZE must be at least 1, not -5"),
+    ("ATTACH '{exports}' AS n (TYPE notes, PAGE_SIZE '10 rows')",
+     "PAGE_SIZE must be a whole number, not '10 rows'"),
     ("ATTACH '{exports}' AS n (TYPE notes, COLOUR 'x')", "unknown option COLOUR"),
     ("ATTACH 'domino+http://127.0.0.1:9' AS n (USER 'u', PASSWORD_ENV 'NOT_SET_ANYWHERE')",
      "PASSWORD_ENV names NOT_SET_ANYWHERE, which is not set"),
@@ -420,3 +424,15 @@ def test_refresh_sees_a_new_export_and_detach_clears_the_tables(ws, exports):
     assert ws.execute("SELECT count(*) FROM notes.more.forms.Row").rows == [(4,)]
     ws.execute("DETACH notes")
     assert [ws.query(f"SELECT count(*) FROM {t}")[0][0] for t in TABLES] == [0] * len(TABLES)
+
+
+def test_refresh_with_a_bad_option_value_changes_nothing(ws, exports):
+    """REFRESH's options are checked by the core as ATTACH's are: one line, the source as it was."""
+    ws.execute(f"ATTACH '{exports}' AS notes (TYPE notes, PAGE_SIZE 50)")
+    before = ws.query("SELECT CAST(options AS VARCHAR) FROM sources")
+    with pytest.raises(HydraError) as err:
+        ws.execute("REFRESH notes (CONCURRENCY 0)")
+    assert str(err.value) == "CONCURRENCY must be at least 1, not 0"
+    assert ws.query("SELECT CAST(options AS VARCHAR) FROM sources") == before
+    ws.execute("REFRESH notes (CONCURRENCY 4)")
+    assert "CONCURRENCY" in ws.query("SELECT CAST(options AS VARCHAR) FROM sources")[0][0]
