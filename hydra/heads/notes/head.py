@@ -41,6 +41,11 @@ WritesFile = Callable[[IO[bytes]], Any]  # writes one file's bytes to a binary f
 class NotesHead(Head):
     kind = "notes"
     schemes = ("domino+https", "domino+http")
+    #: the columns the head puts before a document's items (forms.META_COLUMNS) or a view entry's
+    #: values (forms.VIEW_META), and the Form item, which Notes reserves (every row of a form's
+    #: table holds the form's own name)
+    system_columns = frozenset({"@unid", "@noteid", "@created", "@modified", "@parent", "@position",
+                                "form"})
     tables = ("notes_databases", "notes_views", "notes_forms", "notes_docs", "notes_attachments")
     attach_options = (
         Option("API", str, choices=APIS,

@@ -291,7 +291,9 @@ def test_domino_over_http_pages_under_the_server_cap_and_only_reads(ws, server, 
     errors = dict(ws.query("SELECT database, error FROM notes_databases"))
     hr = "hr" if api == "rest" else "apps/hr"
     assert "may not open it (HTTP 403)" in errors[hr] and errors[big.strip('"')] is None
-    assert not ws.query(f"SELECT ref FROM elements WHERE ref LIKE 'dom.%{hr}%'")
+    listed = ws.query(f"SELECT ref, error FROM elements WHERE ref LIKE 'dom.%{hr}%'")
+    assert [(ref, error) for ref, error in listed] == [(f"dom.{big.replace('big', 'hr')}",
+                                                        errors[hr])]  # the database, its error
     methods = {(r["method"], r["path"] if r["method"] != "GET" else "") for r in server.requests}
     assert methods <= {("GET", ""), ("POST", "/api/v1/auth")}
 
@@ -436,3 +438,12 @@ def test_refresh_with_a_bad_option_value_changes_nothing(ws, exports):
     assert ws.query("SELECT CAST(options AS VARCHAR) FROM sources") == before
     ws.execute("REFRESH notes (CONCURRENCY 4)")
     assert "CONCURRENCY" in ws.query("SELECT CAST(options AS VARCHAR) FROM sources")[0][0]
+
+
+def test_the_declared_system_columns_are_the_ones_the_head_adds():
+    """Head.system_columns (the contract's rule, hydra/heads/base.py) names exactly the columns
+    the head puts before the items of a form and the values of a view, and the Form item."""
+    from hydra.heads.notes.forms import META_COLUMNS, VIEW_META
+
+    added = {name.lower() for name, _, _ in META_COLUMNS + VIEW_META}
+    assert head_class("notes").system_columns == added | {"form"}
