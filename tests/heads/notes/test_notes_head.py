@@ -13,6 +13,7 @@ from urllib.parse import unquote
 import pyarrow.parquet as pq
 import pytest
 from fakes.domino import dxl as dxl_writer
+from fakes.domino import specs
 from fakes.domino.model import many_documents, sample_crm, sample_estate
 from fakes.domino.server import DominoServer
 
@@ -36,8 +37,12 @@ def exports(tmp_path):
 
 @pytest.fixture
 def server():
+    """The Domino simulation; what the head's clients exchanged with it is checked against the
+    DAS and REST API specs afterwards (fakes/domino/specs.py), so the head is tested against
+    answers the specs allow, to requests the specs allow."""
     with DominoServer(sample_estate(), page_cap=3) as s:
         yield s
+    specs.check_exchanges(s.responses)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pyarrow as pa
 import pytest
 from fakes.domino import dxl as dxl_writer
+from fakes.domino import specs
 from fakes.domino.model import (
     FxDocument,
     FxFile,
@@ -376,8 +377,12 @@ def test_paging_stops_at_the_total_or_a_short_page(total, cap, page, with_total,
 
 @pytest.fixture
 def server():
+    """The Domino simulation; what the head's clients exchanged with it is checked against the
+    DAS and REST API specs afterwards (fakes/domino/specs.py), so the head is tested against
+    answers the specs allow, to requests the specs allow."""
     with DominoServer(sample_estate(), page_cap=5) as s:
         yield s
+    specs.check_exchanges(s.responses)
 
 
 @pytest.mark.simulated
