@@ -452,3 +452,12 @@ def test_the_declared_system_columns_are_the_ones_the_head_adds():
 
     added = {name.lower() for name, _, _ in META_COLUMNS + VIEW_META}
     assert head_class("notes").system_columns == added | {"form"}
+
+
+def test_one_dxl_file_attaches_without_type(ws, exports):
+    """A single .dxl export is claimed by the notes head from its extension (no TYPE)."""
+    ws.execute(f"ATTACH '{exports / 'crm.dxl'}' AS one")
+    assert ws.query("SELECT kind FROM sources") == [("notes",)]
+    refs = {r for (r,) in ws.query("SELECT ref FROM elements WHERE source = 'one'")}
+    assert 'one.crm.forms."Contact"' in refs and len(refs) == 7
+    assert ws.execute('SELECT count(*) FROM one.crm.forms.Reply').rows == [(3,)]
