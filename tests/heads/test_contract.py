@@ -245,9 +245,10 @@ def _notes_dxl(request, tmp_path, monkeypatch) -> Case:
     return Case(head, ("t", "forms", "t"), ("t", "views", "Filtered"))
 
 
-def _notes_rest(request, tmp_path, monkeypatch) -> Case:
-    """Simulated: the Domino REST API (tests/fakes/domino), serving t and a database the user may
-    not open (hr: 403, listed with the error); a wrong password is the failure."""
+def _notes_http(request, monkeypatch, api: str) -> Case:
+    """Simulated: Domino (tests/fakes/domino) through DAS or the REST API, serving t and a
+    database the user may not open (hr: 403, listed with the error), its view entries capped at 4
+    a page; a wrong password is the failure."""
     from fakes.domino.model import sample_hr
     from fakes.domino.server import DominoServer
 
@@ -258,16 +259,26 @@ def _notes_rest(request, tmp_path, monkeypatch) -> Case:
     secret = "wonderland"
     monkeypatch.setenv("CONTRACT_DOMINO_PW", secret)
     url = server.url.replace("http://", "domino+http://")
-    options = {"API": "rest", "USER": "alice", "PASSWORD_ENV": "CONTRACT_DOMINO_PW", "PAGE_SIZE": "3"}
+    options = {"API": api, "USER": "alice", "PASSWORD_ENV": "CONTRACT_DOMINO_PW", "PAGE_SIZE": "3"}
     head = NotesHead("dom", url, options)
     head.open()
     monkeypatch.setenv("CONTRACT_DOMINO_WRONG", secret + "-not")
     wrong = NotesHead("dom", url, {**options, "PASSWORD_ENV": "CONTRACT_DOMINO_WRONG"})
-    return Case(head, ("t", "forms", "t"), ("hr",), wrong.open, secret)
+    db = "t" if api == "rest" else "apps/t"
+    return Case(head, (db, "forms", "t"), ("hr" if api == "rest" else "apps/hr",), wrong.open, secret)
+
+
+def _notes_rest(request, tmp_path, monkeypatch) -> Case:
+    return _notes_http(request, monkeypatch, "rest")
+
+
+def _notes_das(request, tmp_path, monkeypatch) -> Case:
+    return _notes_http(request, monkeypatch, "das")
 
 
 CASES = {"files": _files, "sql-postgres": _postgres, "sql-mysql": _mysql, "s3": _s3, "rds": _rds, "sap": _sap,
-         "tableau": _tableau, "notes-dxl": _notes_dxl, "notes-rest": _notes_rest}
+         "tableau": _tableau, "notes-dxl": _notes_dxl,
+         "notes-das": _notes_das, "notes-rest": _notes_rest}
 KIND_OF = {name: name.split("-", 1)[0] for name in CASES}
 # heads without a case yet, and why (each is a gap to close, not an exemption to keep)
 NO_CASE_YET: dict[str, str] = {}
