@@ -93,8 +93,7 @@ def database_info(path: str | Path) -> Database | None:
     """The database's header (``<database>``, ``<databaseinfo>``) without reading its notes."""
     database = None
     try:
-        for event, elem in etree.iterparse(str(path), events=("start", "end"), tag=_TOP,
-                                           huge_tree=True, resolve_entities=False):
+        for event, elem in _pull(str(path)):
             name = _local(elem.tag)
             if event == "start" and name == "database" and database is None:
                 database = _database(elem)
@@ -110,6 +109,40 @@ def database_info(path: str | Path) -> Database | None:
 # -- the parse loop -----------------------------------------------------------------------------
 
 
+def _pull(source) -> Iterator[tuple[str, object]]:
+    """The (event, element) pairs of the top-level elements of ``source`` (a path or a binary
+    file object). The file is fed to a pull parser in slices, and the events parsed before an
+    error are handed out before the error is raised: ``iterparse`` (lxml 6) drops the events of
+    the read in which the error came, which for a small export is every document before it."""
+    parser = etree.XMLPullParser(events=("start", "end"), tag=_TOP, huge_tree=True,
+                                 resolve_entities=False)
+    fp = open(source, "rb") if isinstance(source, str) else source  # noqa: SIM115 - closed below
+    try:
+        while True:
+            chunk = fp.read(FEED_BYTES)
+            failure = None
+            try:
+                if chunk:
+                    parser.feed(chunk)
+                else:
+                    parser.close()
+            except etree.XMLSyntaxError as err:
+                failure = err
+            events = parser.read_events()
+            if failure is not None and not chunk:
+                # a file that ends early: closing the parser ends the elements left open, the
+                # truncated document among them; those are not the file's
+                events = ()
+            yield from events
+            if failure is not None:
+                raise failure
+            if not chunk:
+                return
+    finally:
+        fp.close()
+
+
+
 class _State:
     def __init__(self, keep_file_data: bool, yield_database: bool):
         self.keep_file_data = keep_file_data
@@ -119,36 +152,7 @@ class _State:
         self.root = None  # the <database> element, once its start tag is parsed
 
     def run(self, source) -> Iterator[Event]:
-        """The events of ``source`` (a path or a binary file object). The file is fed to a pull
-        parser in slices, and the events parsed before an error are handed out before the error
-        is raised: ``iterparse`` (lxml 6) drops the events of the read in which the error came,
-        which for a small export is every document before the error."""
-        parser = etree.XMLPullParser(events=("start", "end"), tag=_TOP, huge_tree=True,
-                                     resolve_entities=False)
-        fp = open(source, "rb") if isinstance(source, str) else source  # noqa: SIM115 - closed below
-        try:
-            while True:
-                chunk = fp.read(FEED_BYTES)
-                failure = None
-                try:
-                    if chunk:
-                        parser.feed(chunk)
-                    else:
-                        parser.close()
-                except etree.XMLSyntaxError as err:
-                    failure = err
-                events = parser.read_events()
-                if failure is not None and not chunk:
-                    # a file that ends early: closing the parser ends the elements left open,
-                    # the truncated document among them; those are not the file's
-                    events = ()
-                yield from self._events(events)
-                if failure is not None:
-                    raise failure
-                if not chunk:
-                    return
-        finally:
-            fp.close()
+        return self._events(_pull(source))
 
     def _events(self, parsed) -> Iterator[Event]:
         for event, elem in parsed:

@@ -159,6 +159,9 @@ def test_malformed_dxl_reports_where_and_keeps_the_other_documents(tmp_path):
     # the error comes in file order: after the first document, before the third
     kinds = [type(e).__name__ for e in evs if not isinstance(e, (Form, View))]
     assert kinds[:4] == ["Database", "Document", "DxlError", "Document"]
+    # the header before the error is read too (iterparse lost it in a small file)
+    header = dxl.database_info(path)
+    assert (header.title, header.document_count) == ("Client CRM", 7) and header == evs[0]
 
 
 def test_truncated_dxl_keeps_what_came_before(tmp_path):
