@@ -39,7 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 _PRELUDE = """
-import json, resource, sys, time
+import faulthandler, json, resource, sys, time
+faulthandler.enable()  # a native crash (SIGABRT, SIGSEGV) prints every thread's Python stack
 path = sys.argv[1]
 def report(documents, **extra):
     print(json.dumps({"seconds": time.perf_counter() - started, "documents": documents,

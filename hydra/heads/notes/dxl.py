@@ -62,8 +62,68 @@ Event = Database | Form | View | Document | DxlError
 
 
 def parse(path: str | Path, *, keep_file_data: bool = False) -> Iterator[Event]:
-    """Every database, design note, document and error of a DXL file, as a stream."""
-    path = str(path)
+    """Every database, design note, document and error of a DXL file, as a stream.
+
+    The parse runs in a thread of its own, handing out events (plain Python objects, no lxml
+    element) through a small queue: a reader's generator is resumed by whichever thread asks for
+    the next batch (DuckDB's scan of a RecordBatchReader resumes it from its worker threads too),
+    and an lxml parser and its tree must stay in the thread that made them (a 2 GB EXTRACT died
+    with "free(): invalid pointer" when they did not)."""
+    return _in_own_thread(_parse, str(path), keep_file_data)
+
+
+#: events handed over at a time, and batches waiting: a few hundred documents at most in memory
+HANDOVER_EVENTS, HANDOVER_BATCHES = 64, 2
+
+
+def _in_own_thread(produce, *args) -> Iterator:
+    """``produce(*args)``'s items, produced in one thread and yielded in the caller's. Stops the
+    producer when the consumer stops early; re-raises the producer's error."""
+    import queue
+    import threading
+
+    handover: queue.Queue = queue.Queue(HANDOVER_BATCHES)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                handover.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        batch: list = []
+        try:
+            for item in produce(*args):
+                batch.append(item)
+                if len(batch) >= HANDOVER_EVENTS or getattr(item, "attachments", None):
+                    if not put(batch):
+                        return
+                    batch = []
+            put(batch) and put(done)
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer, which raises it
+            put(batch) and put(err)
+
+    worker = threading.Thread(target=run, name="hydra-dxl-parse", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = handover.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _parse(path: str, keep_file_data: bool) -> Iterator[Event]:
     lines = _Lines(path)
     resume_at, prefix = 0, b""
     nsmap: dict | None = None

@@ -610,3 +610,42 @@ def test_slices_fed_to_the_parser_do_not_change_what_is_read(tmp_path, monkeypat
     assert [u for k, u in expected["whole.dxl"]] == [d.unid for d in crm.documents]
     assert [k for k, _ in expected["cut.dxl"]] == ["Document", "Document", "DxlError"]
     assert whole.exists()
+
+
+def test_the_parse_stays_in_one_thread_whoever_reads_it(crm_dxl, monkeypatch, tmp_path):
+    """DuckDB resumes a reader's generator from its own threads: the lxml work of one parse must
+    stay in one thread (lxml parsers and trees are not to move between threads). Read here from
+    two threads in turn; stopped early, the parse's thread ends; its errors reach the reader."""
+    import threading
+
+    expected = events(crm_dxl)
+    workers = set()
+    real = dxl._document
+
+    def recording(elem, keep):
+        workers.add(threading.get_ident())
+        return real(elem, keep)
+
+    monkeypatch.setattr(dxl, "_document", recording)
+    monkeypatch.setattr(dxl, "HANDOVER_EVENTS", 2)
+    stream = dxl.parse(crm_dxl)
+    got = []
+
+    def take(n):
+        for _ in range(n):
+            got.append(next(stream))
+
+    for _ in range(3):
+        reader = threading.Thread(target=take, args=(2,))
+        reader.start()
+        reader.join()
+    got.extend(stream)
+    assert got == expected and len(workers) == 1
+    assert threading.get_ident() not in workers
+
+    early = dxl.parse(crm_dxl)
+    next(early)
+    early.close()
+    assert not [t for t in threading.enumerate() if t.name == "hydra-dxl-parse"]
+    with pytest.raises(FileNotFoundError):
+        next(dxl.parse(tmp_path / "missing.dxl"))
