@@ -1,6 +1,6 @@
 """DXL benchmark: a large Notes export parsed as a stream, in bounded memory.
 
-    python bench/bench_notes_dxl.py [--size 2G] [--path export.dxl] [--keep] [--only head]
+    python bench/bench_notes_dxl.py [--size 256M,2G] [--path export.dxl] [--keep] [--only head]
 
 Writes a DXL export of ``--size`` bytes (default 2 GB; '200M' for a quick run) with the test
 fixtures' streaming writer: two forms of documents with every common item type, rich text, and a
@@ -18,8 +18,11 @@ a fresh process so that peak RSS is its own:
   notes_docs spilled and streamed in), then ATTACH + EXTRACT of every element (each form, view and
   the attachments: one parse per element, WORKERS 1).
 
-Prints throughput, peak RSS and the ratio of each pass's time to the baseline's. Bounded memory is
-the point: peak RSS must not follow the file size (compare a 200M and a 2G run).
+Prints throughput, peak RSS (and it as a share of the file) and the ratio of each pass's time to
+the baseline's. Bounded memory is the point: peak RSS must not follow the file size. Given two
+sizes or more (``--size 256M,2G``, the default), each export is written, measured and deleted in
+turn, and the end compares them: for each pass, how much its peak RSS grew against how much the
+file grew (bounded: a few MiB of RSS for GiBs of file).
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 _PRELUDE = """
-import json, resource, sys, time
+import faulthandler, json, resource, sys, time
+faulthandler.enable()  # a native crash (SIGABRT, SIGSEGV) prints every thread's Python stack
 path = sys.argv[1]
 def report(documents, **extra):
     print(json.dumps({"seconds": time.perf_counter() - started, "documents": documents,
@@ -141,7 +145,8 @@ def run(code: str, path: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--size", default="2G", help="export size, e.g. 200M, 2G (default 2G)")
+    p.add_argument("--size", default="256M,2G",
+                   help="export sizes, e.g. 200M or 256M,2G (default 256M,2G)")
     p.add_argument("--path", help="where to write the export (default: a temporary file)")
     p.add_argument("--keep", action="store_true", help="keep the export (reused if it exists)")
     p.add_argument("--only", action="append", default=[],
@@ -152,7 +157,28 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT / "tests"))
     from fakes.domino.dxl import write_large
 
-    size = parse_size(args.size)
+    sizes = [parse_size(s) for s in args.size.split(",")]
+    if args.path and len(sizes) > 1:
+        raise SystemExit("--path takes one --size")
+    peaks: dict[int, dict[str, float]] = {}
+    for size in sizes:
+        peaks[size] = measure(args, size, write_large)
+    if len(sizes) > 1:
+        small, large = min(peaks), max(peaks)
+        grown = (large - small) / 2**20
+        print(f"peak RSS growth from {small / 2**20:,.0f} MiB to {large / 2**20:,.0f} MiB of DXL "
+              f"({grown:,.0f} MiB more file):")
+        for name, peak in peaks[large].items():
+            more = peak - peaks[small][name]
+            print(f"  {name:42s} {peaks[small][name]:6.0f} -> {peak:6.0f} MiB  "
+                  f"({more:+.0f} MiB, {more / grown:+.1%} of the file's growth)")
+    return 0
+
+
+def measure(args, size: int, write_large) -> dict[str, float]:
+    """Write an export of ``size`` bytes, run the passes on it, delete it; the peak RSS (MiB) of
+    each pass."""
+    peaks = {}
     tmp = None
     if args.path:
         path = Path(args.path)
@@ -166,10 +192,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {written['bytes'] / 2**20:,.0f} MiB: {written['documents']:,} documents, "
                   f"{written['attachments']:,} attachments "
                   f"({written['attachment_bytes'] / 2**20:,.0f} MiB) "
-                  f"in {time.perf_counter() - started:.0f} s")
+                  f"in {time.perf_counter() - started:.0f} s", flush=True)
         mib = path.stat().st_size / 2**20
         print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
-              f"on {os.cpu_count()} CPUs")
+              f"on {os.cpu_count()} CPUs", flush=True)
         baseline = None
         for name, code in PASSES.items():
             if args.only and not name.startswith("baseline") and not any(
@@ -179,15 +205,18 @@ def main(argv: list[str] | None = None) -> int:
             seconds = result.pop("seconds")
             baseline = baseline or seconds
             extra = {k: v for k, v in result.items() if k not in ("documents", "peak_rss_mb")}
+            peak = peaks[name] = result["peak_rss_mb"]
             print(f"{name:42s} {seconds:7.1f} s  {mib / seconds:6.1f} MiB/s  "
-                  f"peak RSS {result['peak_rss_mb']:6.0f} MiB  {seconds / baseline:4.2f}x baseline"
-                  f"  ({result['documents']:,} rows{', ' + json.dumps(extra) if extra else ''})")
-        print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+                  f"peak RSS {peak:6.0f} MiB ({peak / mib:5.1%} of the file)  "
+                  f"{seconds / baseline:4.2f}x baseline"
+                  f"  ({result['documents']:,} rows{', ' + json.dumps(extra) if extra else ''})",
+                  flush=True)
+        print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     finally:
         if tmp and not args.keep:
             path.unlink(missing_ok=True)
             os.rmdir(tmp)
-    return 0
+    return peaks
 
 
 if __name__ == "__main__":

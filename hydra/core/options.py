@@ -27,6 +27,7 @@ class Option:
     secret: bool = False  # never stored in the workspace, never shown
     help: str = ""
     choices: tuple[str, ...] = ()  # the accepted values of a str option (compared in lower case)
+    minimum: int | None = None  # the least value of an int option (1 for a count of workers)
 
     def parse(self, text: Any) -> Any:
         """The value as its type; ``OptionError`` (one line) when it is not one."""
@@ -39,9 +40,12 @@ class Option:
             raise OptionError(f"{self.name} must be true or false, not {text!r}")
         if self.type is int:
             try:
-                return int(str(text).strip())
+                number = int(str(text).strip())
             except ValueError:
                 raise OptionError(f"{self.name} must be a whole number, not {text!r}") from None
+            if self.minimum is not None and number < self.minimum:
+                raise OptionError(f"{self.name} must be at least {self.minimum}, not {number}")
+            return number
         value = str(text)
         if self.choices and value.lower() not in self.choices:
             raise OptionError(f"{self.name} must be {_either(self.choices)}, not {value!r}")

@@ -23,6 +23,13 @@ Rules every head keeps:
 * **Pushdown is a hint.** DuckDB re-applies the whole statement, so a head may return more columns
   and more rows than asked. The one exception is ``limit``: Hydra passes it only when every
   conjunct was accepted by ``can_filter``, and a head that accepts a Qual must apply it exactly.
+* **System columns are declared.** A column that is not the data of the source's table, but one
+  the head adds to its rows (a Notes document's ``@unid``, a view entry's ``@position``) or an
+  item the source reserves for its own bookkeeping (a Notes document's ``Form``, the table's own
+  name in every row), is named in ``system_columns``. Every other column of an element is the
+  source's, named and ordered as the source has it: the contract suite
+  (``tests/heads/test_contract.py``) checks that rule on the columns left once the system ones
+  are set aside, wherever they stand. A head whose rows are exactly the source's declares none.
 * **Options are declared** (``attach_options = (Option("REGION", str, help=…), …)``): the core rejects
   unknown options and values of the wrong type, keeps ``secret`` ones out of the workspace, and
   builds ATTACH's help from them. ``self.option("REGION")`` reads one as its type.
@@ -80,6 +87,9 @@ class Head(ABC):
     #: the options ``ATTACH … (NAME value, …)`` accepts besides TYPE: the core validates them,
     #: keeps the secret ones out of the workspace, and builds ATTACH's help from them
     attach_options: ClassVar[tuple[Option, ...]] = ()
+    #: the names (compared in lower case) of the columns this head adds to the source's own, or
+    #: that the source reserves for its bookkeeping: see "System columns" above
+    system_columns: ClassVar[frozenset[str]] = frozenset()
     #: True when an element's parts are ``/``-separated paths (files, object keys): EXTRACT then
     #: keeps their folders in the target layout; otherwise each part is one folder name
     path_parts: ClassVar[bool] = False

@@ -2,7 +2,7 @@
 
 ``parse(path)`` yields, in file order, the ``Database`` (from ``<database>``; ``<databaseinfo>``
 later fills its counts in place), then every ``Form``, ``View`` and ``Document``, and a ``DxlError``
-where the file is malformed or ends early. lxml's ``iterparse`` builds one top-level element at a
+where the file is malformed or ends early. lxml's pull parser builds one top-level element at a
 time; each is cleared, and its earlier siblings deleted, once it has been turned into objects, so
 memory holds one document (with its attachments' base64 text when ``keep_file_data``), never the
 export.
@@ -53,6 +53,8 @@ _NOT_TEXT = frozenset({
     "embeddedcontrol", "horizrule", "region", "run_properties", "caption",
 })
 
+#: bytes fed to the parser at a time: the events of one slice are queued before they are read
+FEED_BYTES = 1 << 18
 #: rawitemdata type of a note reference list ($REF): TYPE_NOTEREF_LIST in nsfdata.h
 _NOTEREF_LIST = 4
 
@@ -60,8 +62,68 @@ Event = Database | Form | View | Document | DxlError
 
 
 def parse(path: str | Path, *, keep_file_data: bool = False) -> Iterator[Event]:
-    """Every database, design note, document and error of a DXL file, as a stream."""
-    path = str(path)
+    """Every database, design note, document and error of a DXL file, as a stream.
+
+    The parse runs in a thread of its own, handing out events (plain Python objects, no lxml
+    element) through a small queue: a reader's generator is resumed by whichever thread asks for
+    the next batch (DuckDB's scan of a RecordBatchReader resumes it from its worker threads too),
+    and an lxml parser and its tree must stay in the thread that made them (a 2 GB EXTRACT died
+    with "free(): invalid pointer" when they did not)."""
+    return _in_own_thread(_parse, str(path), keep_file_data)
+
+
+#: events handed over at a time, and batches waiting: a few hundred documents at most in memory
+HANDOVER_EVENTS, HANDOVER_BATCHES = 64, 2
+
+
+def _in_own_thread(produce, *args) -> Iterator:
+    """``produce(*args)``'s items, produced in one thread and yielded in the caller's. Stops the
+    producer when the consumer stops early; re-raises the producer's error."""
+    import queue
+    import threading
+
+    handover: queue.Queue = queue.Queue(HANDOVER_BATCHES)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                handover.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        batch: list = []
+        try:
+            for item in produce(*args):
+                batch.append(item)
+                if len(batch) >= HANDOVER_EVENTS or getattr(item, "attachments", None):
+                    if not put(batch):
+                        return
+                    batch = []
+            put(batch) and put(done)
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer, which raises it
+            put(batch) and put(err)
+
+    worker = threading.Thread(target=run, name="hydra-dxl-parse", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = handover.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _parse(path: str, keep_file_data: bool) -> Iterator[Event]:
     lines = _Lines(path)
     resume_at, prefix = 0, b""
     nsmap: dict | None = None
@@ -91,8 +153,7 @@ def database_info(path: str | Path) -> Database | None:
     """The database's header (``<database>``, ``<databaseinfo>``) without reading its notes."""
     database = None
     try:
-        for event, elem in etree.iterparse(str(path), events=("start", "end"), tag=_TOP,
-                                           huge_tree=True, resolve_entities=False):
+        for event, elem in _pull(str(path)):
             name = _local(elem.tag)
             if event == "start" and name == "database" and database is None:
                 database = _database(elem)
@@ -108,21 +169,57 @@ def database_info(path: str | Path) -> Database | None:
 # -- the parse loop -----------------------------------------------------------------------------
 
 
+def _pull(source) -> Iterator[tuple[str, object]]:
+    """The (event, element) pairs of the top-level elements of ``source`` (a path or a binary
+    file object). The file is fed to a pull parser in slices, and the events parsed before an
+    error are handed out before the error is raised: ``iterparse`` (lxml 6) drops the events of
+    the read in which the error came, which for a small export is every document before it."""
+    parser = etree.XMLPullParser(events=("start", "end"), tag=_TOP, huge_tree=True,
+                                 resolve_entities=False)
+    fp = open(source, "rb") if isinstance(source, str) else source  # noqa: SIM115 - closed below
+    try:
+        while True:
+            chunk = fp.read(FEED_BYTES)
+            failure = None
+            try:
+                if chunk:
+                    parser.feed(chunk)
+                else:
+                    parser.close()
+            except etree.XMLSyntaxError as err:
+                failure = err
+            events = parser.read_events()
+            if failure is not None and not chunk:
+                # a file that ends early: closing the parser ends the elements left open, the
+                # truncated document among them; those are not the file's
+                events = ()
+            yield from events
+            if failure is not None:
+                raise failure
+            if not chunk:
+                return
+    finally:
+        fp.close()
+
+
+
 class _State:
     def __init__(self, keep_file_data: bool, yield_database: bool):
         self.keep_file_data = keep_file_data
         self.yield_database = yield_database
         self.nsmap: dict | None = None
         self.database: Database | None = None
+        self.root = None  # the <database> element, once its start tag is parsed
 
     def run(self, source) -> Iterator[Event]:
-        root = None
-        for event, elem in etree.iterparse(source, events=("start", "end"), tag=_TOP,
-                                           huge_tree=True, resolve_entities=False):
+        return self._events(_pull(source))
+
+    def _events(self, parsed) -> Iterator[Event]:
+        for event, elem in parsed:
             name = _local(elem.tag)
             if event == "start":
-                if root is None and name == "database":
-                    root, self.nsmap = elem, dict(elem.nsmap)
+                if self.root is None and name == "database":
+                    self.root, self.nsmap = elem, dict(elem.nsmap)
                     if self.yield_database:
                         self.database = _database(elem)
                         yield self.database
@@ -130,7 +227,7 @@ class _State:
             parent = elem.getparent()
             if name == "document":
                 yield _document(elem, self.keep_file_data)
-            elif parent is root and parent is not None:
+            elif parent is self.root and parent is not None:
                 if name in ("view", "folder"):
                     yield _view(elem, is_folder=name == "folder")
                 elif name in ("form", "subform"):

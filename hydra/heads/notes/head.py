@@ -41,13 +41,20 @@ WritesFile = Callable[[IO[bytes]], Any]  # writes one file's bytes to a binary f
 class NotesHead(Head):
     kind = "notes"
     schemes = ("domino+https", "domino+http")
+    #: the columns the head puts before a document's items (forms.META_COLUMNS) or a view entry's
+    #: values (forms.VIEW_META), and the Form item, which Notes reserves (every row of a form's
+    #: table holds the form's own name)
+    system_columns = frozenset({"@unid", "@noteid", "@created", "@modified", "@parent", "@position",
+                                "form"})
     tables = ("notes_databases", "notes_views", "notes_forms", "notes_docs", "notes_attachments")
     attach_options = (
-        Option("API", str, help="das (Domino Access Services, the default) or rest (the Domino REST API)"),
+        Option("API", str, choices=APIS,
+               help="das (Domino Access Services, the default) or rest (the Domino REST API)"),
         Option("USER", str, help="the Domino user name"),
         Option("PASSWORD_ENV", str, help="the environment variable holding the password"),
-        Option("CONCURRENCY", str, help="documents fetched at once (default 2)"),
-        Option("PAGE_SIZE", str, help="view entries asked per request (DAS 100, REST 1000)"),
+        Option("CONCURRENCY", int, minimum=1, help="documents fetched at once (default 2)"),
+        Option("PAGE_SIZE", int, minimum=1,
+               help="view entries asked per request (DAS 100, REST 1000)"),
     )
 
     @classmethod
@@ -56,11 +63,10 @@ class NotesHead(Head):
 
     def __init__(self, name, uri, options=None):
         super().__init__(name, uri, options)
-        self.api = (self.options.get("API") or "das").lower()
-        if self.api not in APIS:
-            raise HeadError(f"API is 'das' or 'rest', not {self.options['API']!r}")
-        self.concurrency = _positive(self.options, "CONCURRENCY")
-        self.page_size = _positive(self.options, "PAGE_SIZE")
+        # the core checked the options' values against their declarations; option() reads them
+        self.api = self.option("API", "das").lower()
+        self.concurrency = self.option("CONCURRENCY")
+        self.page_size = self.option("PAGE_SIZE")
         self.http = uri.lower().startswith("domino+")
         self._estate = None
         self._places: dict[str, Place] = {}
@@ -235,19 +241,6 @@ def attachment_row(attachment, form: str | None) -> dict[str, Any]:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-def _positive(options: dict, key: str) -> int | None:
-    text = options.get(key)
-    if text is None:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise HeadError(f"{key} must be a whole number, not {text!r}") from None
-    if value < 1:
-        raise HeadError(f"{key} must be at least 1")
-    return value
 
 
 def _limited(reader: pa.RecordBatchReader, limit: int | None) -> pa.RecordBatchReader:

@@ -100,9 +100,11 @@ class Found:
                 f"malformed DXL at {self.errors[0]}{more}")
 
     def elements(self, has_attachments: bool) -> list[Element]:
-        if self.error is not None:
-            return []
         name, address = self.place.name, self.place.address
+        if self.error is not None:
+            # a database this user may not open is still listed (the head contract: an element
+            # that cannot be described is listed with its error), as the database itself
+            return [Element(parts=(name,), kind="notes database", path=address, error=self.error)]
         counts = {form: s.documents for (_, form), s in self.schemas.items()}
         out = []
         for (_, form), schema in sorted(self.schemas.items()):

@@ -176,3 +176,14 @@ def check_rest_shared(status: int, body) -> None:
     ref = schema["schema"]["$ref"].rsplit("/", 1)[1]
     OAS30Validator({**spec["components"]["schemas"][ref], "components": spec["components"]}
                    ).validate(body)
+
+
+def check_exchanges(exchanges: list[dict]) -> int:
+    """Check every exchange a client had with the simulation against the spec of the interface it
+    used (the Domino REST API under /api/v1, else DAS); the number checked."""
+    for exchange in exchanges:
+        if exchange["path"].startswith("/api/v1/"):
+            check_rest(exchange)
+        else:
+            check_das(exchange)
+    return len(exchanges)

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 import pyarrow.parquet as pq
 import pytest
 from fakes.domino import dxl as dxl_writer
+from fakes.domino import specs
 from fakes.domino.model import many_documents, sample_crm, sample_estate
 from fakes.domino.server import DominoServer
 
@@ -36,8 +37,12 @@ def exports(tmp_path):
 
 @pytest.fixture
 def server():
+    """The Domino simulation; what the head's clients exchanged with it is checked against the
+    DAS and REST API specs afterwards (fakes/domino/specs.py), so the head is tested against
+    answers the specs allow, to requests the specs allow."""
     with DominoServer(sample_estate(), page_cap=3) as s:
         yield s
+    specs.check_exchanges(s.responses)
 
 
 @pytest.fixture
@@ -249,9 +254,13 @@ def test_documents_are_fetched_politely(ws, password):
 
 @pytest.mark.parametrize("statement, message", [
     ("ATTACH '{missing}' AS n (TYPE notes)", "DXL file or folder not found"),
-    ("ATTACH '{exports}' AS n (TYPE notes, API 'soap')", "API is 'das' or 'rest', not 'soap'"),
+    ("ATTACH '{exports}' AS n (TYPE notes, API 'soap')", "API must be das or rest, not 'soap'"),
     ("ATTACH '{exports}' AS n (TYPE notes, CONCURRENCY 'many')",
-     "CONCURRENCY must be a whole number"),
+     "CONCURRENCY must be a whole number, not 'many'"),
+    ("ATTACH '{exports}' AS n (TYPE notes, CONCURRENCY 0)", "CONCURRENCY must be at least 1, not 0"),
+    ("ATTACH '{exports}' AS n (TYPE notes, PAGE_SIZE '-5')", "PAGE_SIZE must be at least 1, not -5"),
+    ("ATTACH '{exports}' AS n (TYPE notes, PAGE_SIZE '10 rows')",
+     "PAGE_SIZE must be a whole number, not '10 rows'"),
     ("ATTACH '{exports}' AS n (TYPE notes, COLOUR 'x')", "unknown option COLOUR"),
     ("ATTACH 'domino+http://127.0.0.1:9' AS n (USER 'u', PASSWORD_ENV 'NOT_SET_ANYWHERE')",
      "PASSWORD_ENV names NOT_SET_ANYWHERE, which is not set"),
@@ -287,7 +296,9 @@ def test_domino_over_http_pages_under_the_server_cap_and_only_reads(ws, server, 
     errors = dict(ws.query("SELECT database, error FROM notes_databases"))
     hr = "hr" if api == "rest" else "apps/hr"
     assert "may not open it (HTTP 403)" in errors[hr] and errors[big.strip('"')] is None
-    assert not ws.query(f"SELECT ref FROM elements WHERE ref LIKE 'dom.%{hr}%'")
+    listed = ws.query(f"SELECT ref, error FROM elements WHERE ref LIKE 'dom.%{hr}%'")
+    assert [(ref, error) for ref, error in listed] == [(f"dom.{big.replace('big', 'hr')}",
+                                                        errors[hr])]  # the database, its error
     methods = {(r["method"], r["path"] if r["method"] != "GET" else "") for r in server.requests}
     assert methods <= {("GET", ""), ("POST", "/api/v1/auth")}
 
@@ -420,3 +431,33 @@ def test_refresh_sees_a_new_export_and_detach_clears_the_tables(ws, exports):
     assert ws.execute("SELECT count(*) FROM notes.more.forms.Row").rows == [(4,)]
     ws.execute("DETACH notes")
     assert [ws.query(f"SELECT count(*) FROM {t}")[0][0] for t in TABLES] == [0] * len(TABLES)
+
+
+def test_refresh_with_a_bad_option_value_changes_nothing(ws, exports):
+    """REFRESH's options are checked by the core as ATTACH's are: one line, the source as it was."""
+    ws.execute(f"ATTACH '{exports}' AS notes (TYPE notes, PAGE_SIZE 50)")
+    before = ws.query("SELECT CAST(options AS VARCHAR) FROM sources")
+    with pytest.raises(HydraError) as err:
+        ws.execute("REFRESH notes (CONCURRENCY 0)")
+    assert str(err.value) == "CONCURRENCY must be at least 1, not 0"
+    assert ws.query("SELECT CAST(options AS VARCHAR) FROM sources") == before
+    ws.execute("REFRESH notes (CONCURRENCY 4)")
+    assert "CONCURRENCY" in ws.query("SELECT CAST(options AS VARCHAR) FROM sources")[0][0]
+
+
+def test_the_declared_system_columns_are_the_ones_the_head_adds():
+    """Head.system_columns (the contract's rule, hydra/heads/base.py) names exactly the columns
+    the head puts before the items of a form and the values of a view, and the Form item."""
+    from hydra.heads.notes.forms import META_COLUMNS, VIEW_META
+
+    added = {name.lower() for name, _, _ in META_COLUMNS + VIEW_META}
+    assert head_class("notes").system_columns == added | {"form"}
+
+
+def test_one_dxl_file_attaches_without_type(ws, exports):
+    """A single .dxl export is claimed by the notes head from its extension (no TYPE)."""
+    ws.execute(f"ATTACH '{exports / 'crm.dxl'}' AS one")
+    assert ws.query("SELECT kind FROM sources") == [("notes",)]
+    refs = {r for (r,) in ws.query("SELECT ref FROM elements WHERE source = 'one'")}
+    assert 'one.crm.forms."Contact"' in refs and len(refs) == 7
+    assert ws.execute('SELECT count(*) FROM one.crm.forms.Reply').rows == [(3,)]

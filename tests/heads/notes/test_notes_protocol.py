@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pyarrow as pa
 import pytest
 from fakes.domino import dxl as dxl_writer
+from fakes.domino import specs
 from fakes.domino.model import (
     FxDocument,
     FxFile,
@@ -158,6 +159,9 @@ def test_malformed_dxl_reports_where_and_keeps_the_other_documents(tmp_path):
     # the error comes in file order: after the first document, before the third
     kinds = [type(e).__name__ for e in evs if not isinstance(e, (Form, View))]
     assert kinds[:4] == ["Database", "Document", "DxlError", "Document"]
+    # the header before the error is read too (iterparse lost it in a small file)
+    header = dxl.database_info(path)
+    assert (header.title, header.document_count) == ("Client CRM", 7) and header == evs[0]
 
 
 def test_truncated_dxl_keeps_what_came_before(tmp_path):
@@ -376,8 +380,12 @@ def test_paging_stops_at_the_total_or_a_short_page(total, cap, page, with_total,
 
 @pytest.fixture
 def server():
+    """The Domino simulation; what the head's clients exchanged with it is checked against the
+    DAS and REST API specs afterwards (fakes/domino/specs.py), so the head is tested against
+    answers the specs allow, to requests the specs allow."""
     with DominoServer(sample_estate(), page_cap=5) as s:
         yield s
+    specs.check_exchanges(s.responses)
 
 
 @pytest.mark.simulated
@@ -580,3 +588,64 @@ def test_all_forms_in_one_pass_equal_one_pass_per_form(crm_dxl):
     for form, schema in schemas.items():
         alone = forms.form_reader(docs, schema).read_all()
         assert pa.Table.from_batches(together[form]).equals(alone), form
+
+
+@pytest.mark.parametrize("feed", [97, 4096])
+def test_slices_fed_to_the_parser_do_not_change_what_is_read(tmp_path, monkeypatch, feed):
+    """The parser is fed the file in slices (``FEED_BYTES``): whatever the slice, a whole, a
+    malformed and a truncated export give the documents and errors they give read at once."""
+    crm = sample_crm()
+    whole = dxl_writer.write_database(crm, tmp_path / "whole.dxl")
+    dxl_writer.write_malformed(crm, tmp_path / "bad.dxl", document=1)
+    dxl_writer.write_truncated(crm, tmp_path / "cut.dxl", document=2)
+
+    def seen(path):
+        return [(type(e).__name__, getattr(e, "unid", None) or str(e)) for e in events(path)
+                if isinstance(e, Document | DxlError)]
+
+    expected = {p: seen(tmp_path / p) for p in ("whole.dxl", "bad.dxl", "cut.dxl")}
+    monkeypatch.setattr(dxl, "FEED_BYTES", feed)
+    for name, got in expected.items():
+        assert seen(tmp_path / name) == got, name
+    assert [u for k, u in expected["whole.dxl"]] == [d.unid for d in crm.documents]
+    assert [k for k, _ in expected["cut.dxl"]] == ["Document", "Document", "DxlError"]
+    assert whole.exists()
+
+
+def test_the_parse_stays_in_one_thread_whoever_reads_it(crm_dxl, monkeypatch, tmp_path):
+    """DuckDB resumes a reader's generator from its own threads: the lxml work of one parse must
+    stay in one thread (lxml parsers and trees are not to move between threads). Read here from
+    two threads in turn; stopped early, the parse's thread ends; its errors reach the reader."""
+    import threading
+
+    expected = events(crm_dxl)
+    workers = set()
+    real = dxl._document
+
+    def recording(elem, keep):
+        workers.add(threading.get_ident())
+        return real(elem, keep)
+
+    monkeypatch.setattr(dxl, "_document", recording)
+    monkeypatch.setattr(dxl, "HANDOVER_EVENTS", 2)
+    stream = dxl.parse(crm_dxl)
+    got = []
+
+    def take(n):
+        for _ in range(n):
+            got.append(next(stream))
+
+    for _ in range(3):
+        reader = threading.Thread(target=take, args=(2,))
+        reader.start()
+        reader.join()
+    got.extend(stream)
+    assert got == expected and len(workers) == 1
+    assert threading.get_ident() not in workers
+
+    early = dxl.parse(crm_dxl)
+    next(early)
+    early.close()
+    assert not [t for t in threading.enumerate() if t.name == "hydra-dxl-parse"]
+    with pytest.raises(FileNotFoundError):
+        next(dxl.parse(tmp_path / "missing.dxl"))
