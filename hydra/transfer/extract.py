@@ -77,7 +77,8 @@ class Job:
     pushed: list = field(default_factory=list)
     counter: object = None  # the head whose independent count checks the rows read
     expected: tuple | None = None  # (rows, how counted) from counter.count
-    accounts: object = None  # the head that accounts for every line of a whole read (Head.accounting)
+    account: bool = False  # account for every line of a whole read (the task asks Head.accounting)
+    accounting: dict | None = None  # what the task found (TaskResult.accounting)
     lines: dict | None = None  # that accounting (the manifest's "lines")
     rejects: list | None = None  # its rejects, stored by the main thread once the element is committed
     route: str = "duckdb"  # how rows reach the writer: through a DuckDB query, or 'direct' (transfer.direct)
@@ -115,6 +116,8 @@ class Job:
             self.route = "direct"
         if result.expected is not None:
             self.expected = result.expected
+        if result.accounting is not None:
+            self.accounting = result.accounting
 
 
 class _JobContext(Context):
@@ -388,7 +391,7 @@ class Run:
             engine.run_here(("read", job.number, "0"), self._read_query, job)
             return
         for task in element_tasks(job.number, job.spec, job.item, job.ranges, self.target.uri, job.staging,
-                                  self.options, job.snapshot, count=job.counter is not None):
+                                  self.options, job.snapshot, count=job.counter is not None, account=job.account):
             engine.submit(("read", job.number, task.task_id), run_task, task, _JobContext(self, job))
 
     def _read(self, engine, display, job: Job, outcome) -> None:
@@ -526,7 +529,7 @@ class Run:
                     job.counter = head  # the rows read are checked against head.count (the task)
                 self._take_snapshot(job, head)
                 if not item.filter and len(job.ranges) == 1:
-                    job.accounts = head  # lines loaded + rejected + skipped = lines (_commit)
+                    job.account = True  # lines loaded + rejected + skipped = lines (the task)
             job.pending = len(job.ranges) + (job.figure_columns is not None and bool(job.snapshot.token))
             return True
         except Exception as err:  # noqa: BLE001 - the element fails, the others go on
@@ -623,11 +626,10 @@ class Run:
             raise HydraError(f"{job.item.ref}: reading it yields {read:,} rows but it holds "
                              f"{job.expected[0]:,} (counted by {job.expected[1]}): the reader "
                              f"skipped rows it could not parse or decode; nothing was written")
-        if job.accounts is not None:
-            lines = job.accounts.accounting(job.item.element, read)  # raises when the lines do not add up
-            if lines is not None:
-                job.rejects = lines.pop("rejects")
-                job.lines = lines
+        if job.accounting is not None:  # checked by the task, where the file was read
+            lines = dict(job.accounting)
+            job.rejects = lines.pop("rejects")
+            job.lines = lines
         if not job.sink.files and job.schemas:
             job.sink.empty_part(job.schemas[0])  # an empty element still has a file with its schema
         if not job.item.is_query:

@@ -96,7 +96,7 @@ def parse_options(raw: dict[str, str]) -> Options:
 
 
 def element_tasks(number: int, source: SourceSpec, item, ranges: list, target_uri: str, staging: str,
-                  options: Options, snapshot=None, count: bool = False) -> list[ReadTask]:
+                  options: Options, snapshot=None, count: bool = False, account: bool = False) -> list[ReadTask]:
     """The read tasks of the element numbered ``number`` in its run: one per key range (``ranges``:
     Quals per range, ``[None]`` for the element read whole). Parts are named after the range
     (``part-<range>-<n>``) when there are several, ``part-<n>`` when one task reads it all."""
@@ -106,4 +106,4 @@ def element_tasks(number: int, source: SourceSpec, item, ranges: list, target_ur
         staging=staging, layout=options.layout, part_task=f"{i:03d}" if several else "",
         columns=tuple(item.columns) if item.columns else None, filter=item.filter,
         range=tuple(quals) if quals else None, snapshot=snapshot, count=count and not several,
-        may_fall_back=not several) for i, quals in enumerate(ranges)]
+        may_fall_back=not several, account=account and not several) for i, quals in enumerate(ranges)]

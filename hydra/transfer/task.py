@@ -16,6 +16,7 @@ the results.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,7 @@ class ReadTask:
     snapshot: Snapshot | None = None  # the element's snapshot, joined by the reader as it opens
     count: bool = False  # check the rows read against the head's own count (``Head.count``)
     may_fall_back: bool = False  # a failed native scan may be read again the head's other way
+    account: bool = False  # account for every line of the element read whole (``Head.accounting``)
 
     @property
     def range_sql(self) -> str | None:
@@ -78,6 +80,9 @@ class TaskResult:
     query: str  # the extraction query (for the manifest)
     route: str  # "duckdb" or "direct" (``hydra.transfer.direct``)
     expected: tuple[int, str] | None = None  # the head's own count, when asked (``ReadTask.count``)
+    # where every line of a delimited file went (``Head.accounting``), when asked (``ReadTask.account``):
+    # taken where the task ran, by the head that read it (a remote worker's, not the coordinator's)
+    accounting: dict | None = None
 
 
 def run_task(task: ReadTask, context: Context | None = None) -> TaskResult:
@@ -146,9 +151,9 @@ def _read(task: ReadTask, context: Context, head, target) -> TaskResult:
         found = write_scan(con, scan, columns, task.filter, to_sql(seen, "duckdb") if seen else None, layout,
                            writer, context.stopped)
         expected = head.count(task.element) if task.count else None
-        return TaskResult(task.task_id, tuple(sink.files), writer.rows, sum(f["bytes"] for f in sink.files),
-                          writer.checksum, found.schema, tuple(found.columns), tuple(scan.pushed), found.query,
-                          found.route, expected)
+        result = TaskResult(task.task_id, tuple(sink.files), writer.rows, sum(f["bytes"] for f in sink.files),
+                            writer.checksum, found.schema, tuple(found.columns), tuple(scan.pushed), found.query,
+                            found.route, expected)
     except BaseException:
         if writer is not None:
             writer.abandon()
@@ -161,6 +166,9 @@ def _read(task: ReadTask, context: Context, head, target) -> TaskResult:
             con.close()
         except Exception:  # noqa: BLE001 - closing after an interrupt may fail; nothing is left to do
             pass
+    if task.account:  # the scan is closed: its reader has counted every line (raises when they do not add up)
+        result = dataclasses.replace(result, accounting=head.accounting(task.element, result.rows))
+    return result
 
 
 @dataclass

@@ -378,3 +378,28 @@ def test_an_unreachable_scheduler_fails_each_element_with_one_line(ws, tmp_path,
     (status, error), = [(r[1], r[6]) for r in result.rows]
     assert status == "failed" and error.startswith(f"ENGINE 'dask': cannot reach the scheduler tcp://127.0.0.1:{port}")
     assert "\n" not in error
+
+
+def test_a_messy_csv_read_on_a_worker_accounts_for_every_line(cluster, tmp_path):
+    """The line accounting of a delimited file read record by record is taken on the worker that
+    read it (TaskResult.accounting), and reaches the manifest and ``rejects`` on the coordinator."""
+    import json
+
+    from hydra.statements.workspace import Workspace
+
+    local, _ = cluster
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "ragged.csv").write_text(
+        "id,name,amount\n1,ann,10\n2,bob\n3,cy,30,extra,fields\n4,dee,40\n")
+    ws = Workspace.open(":memory:")
+    try:
+        ws.execute(f"ATTACH '{tmp_path / 'data'}' AS f")
+        result = ws.execute(f"EXTRACT f.* TO '{tmp_path / 'out'}' (ENGINE 'dask', SCHEDULER '{local.scheduler_address}')")
+        assert [r[1] for r in result.rows] == ["done"], result.rows
+        rejects = ws.con.execute("SELECT line, action FROM rejects ORDER BY line").fetchall()
+        assert ws.execute("RECONCILE LAST").message.endswith("all passed")
+    finally:
+        ws.close()
+    manifest, = (tmp_path / "out").rglob("_manifest.json")
+    lines = json.loads(manifest.read_text())["lines"]
+    assert lines["lines"] == 5 and [line for line, _ in rejects] == [3, 4]
