@@ -462,14 +462,43 @@ def _generic(data: Data, table: str, order: list[str]) -> tuple[Table, int] | No
                  collapsed=f"All {total:,} rows" if min(total, GENERIC_LIMIT) > FOLD_ROWS else None), total
 
 
+# the differences columns the report shows (RECONCILE … AGAINST …); the rows' values stay in the table
+DIFFERENCE_COLUMNS = {"run_id", "left_ref", "right_ref", "key_column", "key_value", "kind", "changed_columns"}
+DIFFERENCE_KINDS = {"missing_left": "missing on the left", "missing_right": "missing on the right",
+                    "changed": "changed"}
+
+
 def differences(data: Data) -> Section | None:
-    """Rows that differ between two elements (RECONCILE … AGAINST …)."""
-    found = _generic(data, "differences", ["source", "ref"])
-    if found is None:
+    """Rows that differ between two elements (RECONCILE … AGAINST …), from each pair's latest run."""
+    if not data.has("differences"):
         return None
-    table, total = found
-    return Section("differences", "Rows that differ", f"{fmt.plural(total, 'row')} differ between the elements "
-                   "compared.", [table], FAIL)
+    if not DIFFERENCE_COLUMNS <= set(data.columns_of("differences")):  # a table of the user's own
+        found = _generic(data, "differences", ["source", "ref"])
+        if found is None:
+            return None
+        table, total = found
+        return Section("differences", "Rows that differ", f"{fmt.plural(total, 'row')} differ between the "
+                       "elements compared.", [table], FAIL)
+    # a pair is in scope when either side's element is; a pair's earlier runs are history
+    chosen = f"(SELECT ref FROM elements WHERE {data.in_scope()})"
+    latest = (f"FROM differences d WHERE (left_ref IN {chosen} OR right_ref IN {chosen}) AND run_id = "
+              f"(SELECT max(run_id) FROM differences e WHERE e.left_ref = d.left_ref AND e.right_ref = d.right_ref)")
+    params = data.scope_params(2)
+    total = data.value(f"SELECT count(*) {latest}", params)
+    if not total:
+        return None
+    rows = data.con.execute(f"SELECT left_ref, right_ref, key_column || ' = ' || key_value, kind, "
+                            f"array_to_string(changed_columns, ', ') {latest} ORDER BY left_ref, right_ref, kind, "
+                            f"key_value LIMIT {GENERIC_LIMIT}", params).fetchall()
+    rows = [(left, right, key, DIFFERENCE_KINDS.get(kind, kind), changed) for left, right, key, kind, changed in rows]
+    table = Table([Column("Left", "code"), Column("Right", "code"), Column("Key", "path"), Column("Difference"),
+                   Column("Columns that changed", "path")], rows,
+                  note=(f"The first {GENERIC_LIMIT:,} of {total:,} rows. " if total > GENERIC_LIMIT else "")
+                  + "SELECT * FROM differences has each row's values on both sides.",
+                  collapsed=f"All {total:,} rows" if min(total, GENERIC_LIMIT) > FOLD_ROWS else None)
+    pairs = data.value(f"SELECT count(DISTINCT (left_ref, right_ref)) {latest}", params)
+    return Section("differences", "Rows that differ", f"{fmt.plural(total, 'row')} differ between "
+                   f"{fmt.plural(pairs, 'pair')} of elements compared (RECONCILE … AGAINST …).", [table], FAIL)
 
 
 # the rejects columns the report shows: the record, where it is and why; the run and offsets stay in the table

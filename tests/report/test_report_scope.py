@@ -137,8 +137,10 @@ def test_tables_other_statements_add_are_shown_when_present(engagement):
     con = engagement.ws.con
     con.execute("INSERT INTO rejects (source, ref, line, lines, byte_offset, raw, reason, action, read_at) VALUES "
                 "('a', 'a.\"alpha.csv\"', 7, 1, 60, '7,\"unclosed', 'unterminated quote', 'rejected', now())")
-    con.execute("CREATE TABLE differences (source VARCHAR, ref VARCHAR, other_ref VARCHAR, key VARCHAR, side VARCHAR)")
-    con.execute("INSERT INTO differences VALUES ('b', 'b.\"gamma.csv\"', 'wh.gamma', 'id=3', 'missing on the right')")
+    # RECONCILE … AGAINST …'s rows: an earlier run of the pair is history, its latest run is shown
+    con.execute("INSERT INTO differences (run_id, left_ref, right_ref, key_column, key_value, kind, found_at) VALUES "
+                "('R1', 'b.\"gamma.csv\"', 'wh.gamma', 'id', '2', 'changed', now()), "
+                "('R2', 'b.\"gamma.csv\"', 'wh.gamma', 'id', '3', 'missing_right', now())")
     con.execute("CREATE TABLE databases (source VARCHAR, database VARCHAR, accessible BOOLEAN, reason VARCHAR)")
     con.execute("INSERT INTO databases VALUES ('b', 'sales', false, 'permission denied for database sales')")
     con.execute("ALTER TABLE reconciliations ADD COLUMN kind VARCHAR")
@@ -149,9 +151,11 @@ def test_tables_other_statements_add_are_shown_when_present(engagement):
     assert headline(report) == f"## ⚠️ 1 element, {checks} checks, all passed"  # drift is not a failed copy
     assert "unterminated quote" in section(report, "Rejected lines")
     assert "missing on the right" in section(report, "Rows that differ")
+    assert "id = 3" in section(report, "Rows that differ") and "id = 2" not in section(report, "Rows that differ")
     assert "permission denied for database sales" in section(report, "Databases")
     assert "6 rows inserted since the snapshot" in section(report, "Drift on live sources")
     assert "unterminated quote" not in engagement.report("SOURCES 'b'")  # a's rejects
+    assert "missing on the right" not in engagement.report("SOURCES 'a'")  # b's pair
 
 
 @pytest.mark.parametrize("instead", [None, "CREATE TABLE history (day DATE, what VARCHAR)"])

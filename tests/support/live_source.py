@@ -92,7 +92,8 @@ def kill_then_run_again(hydra_cmd, workspace, out, attach: str, what: str, write
         proc = subprocess.Popen([*hydra_cmd, str(workspace), "-c", f"{attach}; {extract}"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.time() + 120
-        while time.time() < deadline and not list(out.glob(".hydra-staging/**/*.parquet")):
+        # a part being written (``.part-….parquet.tmp``, renamed once whole) or written
+        while time.time() < deadline and not list(out.glob(".hydra-staging/**/*.parquet*")):
             time.sleep(0.01)
         proc.kill()  # kill -9: no clean-up of any kind
         proc.wait(timeout=30)
