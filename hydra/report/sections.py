@@ -441,6 +441,14 @@ def drift(data: Data) -> Section | None:
 # -- tables other issues add: shown when the workspace has them -----------------------------------
 
 
+def _capped(columns: list[Column], rows: list, total: int, noun: str, rest: str) -> Table:
+    """The first ``GENERIC_LIMIT`` of ``total`` rows of a workspace table (folded when long);
+    ``rest`` says where the rest, or the columns left out, are."""
+    cut = f"The first {GENERIC_LIMIT:,} of {total:,} {noun}. " if total > GENERIC_LIMIT else ""
+    return Table(columns, rows, note=(cut + rest) or None,
+                 collapsed=f"All {total:,} {noun}" if min(total, GENERIC_LIMIT) > FOLD_ROWS else None)
+
+
 def _generic(data: Data, table: str, order: list[str]) -> tuple[Table, int] | None:
     """A table of the workspace as it is (first ``GENERIC_LIMIT`` rows), in the chosen sources."""
     if not data.has(table):
@@ -456,10 +464,8 @@ def _generic(data: Data, table: str, order: list[str]) -> tuple[Table, int] | No
                             params).fetchall()
     kinds = [("code" if name in ("ref", "source") else "path" if name in ("key", "raw", "line_text") else "text")
              for name in columns]
-    return Table([Column(name.replace("_", " ").capitalize(), kind) for name, kind in zip(columns, kinds)], rows,
-                 note=f"The first {GENERIC_LIMIT:,} of {total:,} rows; SELECT * FROM {table} has them all."
-                 if total > GENERIC_LIMIT else None,
-                 collapsed=f"All {total:,} rows" if min(total, GENERIC_LIMIT) > FOLD_ROWS else None), total
+    return _capped([Column(name.replace("_", " ").capitalize(), kind) for name, kind in zip(columns, kinds)], rows,
+                   total, "rows", f"SELECT * FROM {table} has them all." if total > GENERIC_LIMIT else ""), total
 
 
 # the differences columns the report shows (RECONCILE … AGAINST …); the rows' values stay in the table
@@ -491,11 +497,9 @@ def differences(data: Data) -> Section | None:
                             f"array_to_string(changed_columns, ', ') {latest} ORDER BY left_ref, right_ref, kind, "
                             f"key_value LIMIT {GENERIC_LIMIT}", params).fetchall()
     rows = [(left, right, key, DIFFERENCE_KINDS.get(kind, kind), changed) for left, right, key, kind, changed in rows]
-    table = Table([Column("Left", "code"), Column("Right", "code"), Column("Key", "path"), Column("Difference"),
-                   Column("Columns that changed", "path")], rows,
-                  note=(f"The first {GENERIC_LIMIT:,} of {total:,} rows. " if total > GENERIC_LIMIT else "")
-                  + "SELECT * FROM differences has each row's values on both sides.",
-                  collapsed=f"All {total:,} rows" if min(total, GENERIC_LIMIT) > FOLD_ROWS else None)
+    table = _capped([Column("Left", "code"), Column("Right", "code"), Column("Key", "path"), Column("Difference"),
+                     Column("Columns that changed", "path")], rows, total, "rows",
+                    "SELECT * FROM differences has each row's values on both sides.")
     pairs = data.value(f"SELECT count(DISTINCT (left_ref, right_ref)) {latest}", params)
     return Section("differences", "Rows that differ", f"{fmt.plural(total, 'row')} differ between "
                    f"{fmt.plural(pairs, 'pair')} of elements compared (RECONCILE … AGAINST …).", [table], FAIL)
@@ -524,11 +528,9 @@ def rejects(data: Data) -> Section | None:
     # five columns, so the table fits A4 paper as well as a screen (ten did not: the print test measures it)
     rows = data.con.execute(f"SELECT ref, line, action, reason, raw FROM rejects WHERE {data.in_scope()} "
                             f"ORDER BY source, ref, line LIMIT {GENERIC_LIMIT}", data.scope_params()).fetchall()
-    table = Table([Column("Element", "code"), Column("Line", "count"), Column("Action"), Column("Reason"),
-                   Column("Record", "path")], rows,
-                  note=(f"The first {GENERIC_LIMIT:,} of {total:,} records. " if total > GENERIC_LIMIT else "")
-                  + "SELECT * FROM rejects has each record's byte offset, span and run.",
-                  collapsed=f"All {total:,} records" if min(total, GENERIC_LIMIT) > FOLD_ROWS else None)
+    table = _capped([Column("Element", "code"), Column("Line", "count"), Column("Action"), Column("Reason"),
+                     Column("Record", "path")], rows, total, "records",
+                    "SELECT * FROM rejects has each record's byte offset, span and run.")
     return Section("rejects", "Rejected lines", f"{fmt.plural(total, 'record')} of files were not loaded as they "
                    f"stand: {rejected:,} rejected, {total - rejected:,} loaded after a repair; each is kept with "
                    "its reason.", [table], WARN)
