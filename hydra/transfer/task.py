@@ -62,10 +62,6 @@ class ReadTask:
     may_fall_back: bool = False  # a failed native scan may be read again the head's other way
     account: bool = False  # account for every line of the element read whole (``Head.accounting``)
 
-    @property
-    def range_sql(self) -> str | None:
-        return to_sql(list(self.range), "duckdb") if self.range else None
-
 
 @dataclass(frozen=True)
 class TaskResult:
