@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
 import threading
 import time
 
@@ -83,6 +85,21 @@ class Typist:
             time.sleep(0.02)
         self.failures.append(f"timed out waiting after {what}; buffer={self.buffer!r}")
         self.input.send_text("\x03")  # clear the line so that Ctrl-D can end the shell
+
+
+def interrupted_while_running(t) -> bool:
+    """``until``: Ctrl-C (SIGINT to this process) pressed while the typed statement runs, then the
+    shell said "interrupted" and the prompt is back.
+
+    The signal is sent only once the shell has entered its ``Interrupter`` (the statement is
+    running, not still being accepted by prompt_toolkit, whose own SIGINT handling would take it as
+    Ctrl-C at the prompt), and sent again every 2 s until it shows: on a loaded machine the first
+    one can land in the instant before DuckDB starts the query, and a user would press again too."""
+    sent = t.__dict__.setdefault("_sigint_sent", [])
+    if t.shell.interrupter._active and (not sent or time.monotonic() - sent[-1] > 2.0):
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)
+    return "interrupted" in t.err and t.prompt_ready()
 
 
 def new_session(ws, fmt: str = "table"):
