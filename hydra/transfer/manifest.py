@@ -134,6 +134,11 @@ def column_entries(job) -> list[dict]:
 
 def run_manifest(run_id: str, statement: str, target_uri: str, options, started_at, finished_at,
                  outcomes: list[dict]) -> dict:
+    """The run's record at the target. The statement is kept with its secrets masked (a password
+    typed into it never lands on disk); one that cannot be tokenized keeps only its first word."""
+    from hydra.core.secrets import mask_sql
+
+    statement = mask_sql(statement) or (statement.split(None, 1) or ["EXTRACT"])[0] + " …"
     return {
         "manifest_version": MANIFEST_VERSION,
         "hydra_version": hydra.__version__,

@@ -359,3 +359,14 @@ def test_an_interrupt_while_an_element_commits_leaves_no_staging(ws, tmp_path, m
     complete = {f'f."{p.parent.name}"' for p in out.glob("f/*/_manifest.json")}
     statuses = dict(ws.query("SELECT ref, status FROM transfers"))
     assert complete and statuses == {ref: "done" if ref in complete else "failed" for ref in statuses}
+
+
+def test_the_run_manifest_keeps_the_statement_with_its_secrets_masked(ws, tmp_path):
+    """The run's record at the target (``_hydra_runs/<run>.json``) holds the statement: a password
+    typed into it is masked there, as in the workspace's statement log."""
+    out = tmp_path / "out"
+    ws.execute(f"EXTRACT (SELECT 'host=db password=hunter2' AS conn) TO '{out}' (NAME 'q')")
+    run, = (out / "_hydra_runs").iterdir()
+    statement = json.loads(run.read_text())["statement"]
+    assert "hunter2" not in statement
+    assert statement.startswith("EXTRACT (SELECT 'host=db password=***'")
