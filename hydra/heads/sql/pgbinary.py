@@ -88,11 +88,12 @@ def plan(head: SqlHead, cols: list[Column]) -> list[Plan]:
 
 
 def _gather(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """(rows, width) bytes at ``starts``: row gathers from an overlapping-window view (no copy)."""
-    from numpy.lib.stride_tricks import as_strided
-
-    windows = as_strided(buf, shape=(len(buf) - width + 1, width), strides=(1, 1), writeable=False)
-    return windows[starts]
+    """(rows, width) bytes at ``starts``: the buffer viewed as overlapping ``width``-byte items
+    (no copy), one item taken per row. Taking void items is 2-4× faster than taking rows of an
+    (n, width) strided window, whose copy loops byte by byte (measured 4 MiB blocks, 37k rows:
+    8 bytes 15 → 5 ns a row, 20 bytes 19 → 6 ns)."""
+    items = np.ndarray(shape=(len(buf) - width + 1,), dtype=f"V{width}", buffer=buf, strides=(1,))
+    return items[starts].view(np.uint8).reshape(-1, width)
 
 
 def _be32(buf: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -140,25 +141,40 @@ def _numeric(block, start, length, null, typ):
     """Binary numeric (base-10000 digits) to decimal128(p ≤ 18, s), vectorised in int64.
 
     The column's typmod guarantees at most ``s`` decimals, so every digit group lands on an exact
-    integer of the unscaled value; NaN and infinities have no decimal form and are read as NULL."""
+    integer of the unscaled value; NaN and infinities have no decimal form and are read as NULL.
+
+    The digit groups are aligned on the block's common weights: each value's groups are gathered
+    from the byte before its first one that the largest weight would need (``shift`` groups
+    earlier, masked), so group k of every row has the same power of ten and the unscaled value is
+    one integer dot product. A per-group loop with per-row exponents cost 3× the CPU (wide table:
+    21 numeric columns)."""
     import pyarrow as pa
 
     buf = np.frombuffer(block, dtype=np.uint8)
     n = len(start)
-    # one gather of the header and up to 6 digit groups (enough for 18 digits) per value
-    words = _gather(buf, start, 8 + 2 * 6).view(">i2").astype(np.int64)
-    ndigits, weight, sign = words[:, 0], words[:, 1], words[:, 2] & 0xFFFF
-    special = (sign != 0) & (sign != 0x4000)
-    null = null | special
+    head = _gather(buf, start, 8).view(">i2").astype(np.int64)
+    ndigits, weight, sign = head[:, 0], head[:, 1], head[:, 2] & 0xFFFF
+    null = null | ((sign != 0) & (sign != 0x4000))  # NaN, ±Infinity
+    live = ~null & (ndigits > 0)  # zero has no digit groups
     value = np.zeros(n, dtype=np.int64)
-    top = min(int(ndigits[~null].max()) if (~null).any() else 0, 6)
-    for j in range(top):
-        digit = np.where(j < ndigits, words[:, 4 + j], 0)
-        exponent = 4 * (weight - j) + typ.scale
-        up = _POW10[np.clip(exponent, 0, 18)]
-        down = _POW10[np.clip(-exponent, 0, 18)]
-        value += np.where(exponent >= 0, digit * up, digit // down)
-    value = np.where(sign == 0x4000, -value, value)
+    if live.any():
+        top = int(weight[live].max())
+        groups = top - int((weight - ndigits)[live].min())  # weights top … lowest, one column each
+        scale = typ.scale
+        powers = [4 * (top - k) + scale for k in range(groups)]  # the power of ten of column k
+        if groups > 12 or max(powers) > 18:  # (the 32 bytes of padding bound the gather)
+            raise HeadError(f"a numeric value exceeds its column's precision {typ.precision}")
+        shift = np.clip(top - weight, 0, groups)
+        words = _gather(buf, start + 8 - 2 * shift, 2 * groups).view(">i2").astype(np.int64)
+        k = np.arange(groups)
+        first = np.where(live, shift, groups)[:, None]
+        words *= (k >= first) & (k < first + ndigits[:, None])
+        up = [j for j, e in enumerate(powers) if e >= 0]
+        value = words[:, up] @ _POW10[[powers[j] for j in up]] if len(up) < groups else words @ _POW10[powers]
+        for j, e in enumerate(powers):
+            if -4 < e < 0:  # the last group of decimals: its trailing zeros are below the scale
+                value += words[:, j] // _POW10[-e]
+        value = np.where(sign == 0x4000, -value, value)
     words = np.empty((n, 2), dtype=np.int64)
     words[:, 0] = value
     words[:, 1] = value >> 63
