@@ -144,10 +144,9 @@ def _numeric(block, start, length, null, typ):
     integer of the unscaled value; NaN and infinities have no decimal form and are read as NULL.
 
     The digit groups are aligned on the block's common weights: each value's groups are gathered
-    from the byte before its first one that the largest weight would need (``shift`` groups
-    earlier, masked), so group k of every row has the same power of ten and the unscaled value is
-    one integer dot product. A per-group loop with per-row exponents cost 3× the CPU (wide table:
-    21 numeric columns)."""
+    from where the block's largest weight would put its first one (``shift`` groups earlier), so
+    column k of every row has the same power of ten, and the unscaled value is the sum of the
+    groups times their powers (0 outside the row's own groups)."""
     import pyarrow as pa
 
     buf = np.frombuffer(block, dtype=np.uint8)
@@ -166,14 +165,22 @@ def _numeric(block, start, length, null, typ):
             raise HeadError(f"a numeric value exceeds its column's precision {typ.precision}")
         shift = np.clip(top - weight, 0, groups)
         words = _gather(buf, start + 8 - 2 * shift, 2 * groups).view(">i2").astype(np.int64)
-        k = np.arange(groups)
-        first = np.where(live, shift, groups)[:, None]
-        words *= (k >= first) & (k < first + ndigits[:, None])
-        up = [j for j, e in enumerate(powers) if e >= 0]
-        value = words[:, up] @ _POW10[[powers[j] for j in up]] if len(up) < groups else words @ _POW10[powers]
-        for j, e in enumerate(powers):
-            if -4 < e < 0:  # the last group of decimals: its trailing zeros are below the scale
-                value += words[:, j] // _POW10[-e]
+        # per (first group, number of groups): each column's power of ten where the row has a
+        # group there, else 0 — one row of this table taken per value masks and scales at once
+        # (a broadcast mask cost 28 ns a value, the table 8)
+        whole = sum(e >= 0 for e in powers)  # the columns of a whole power of ten come first
+        table = np.zeros((groups + 1, groups + 1, groups), dtype=np.int64)
+        for f in range(groups + 1):
+            for d in range(groups + 1 - f):
+                table[f, d, f:f + d] = [_POW10[e] if e >= 0 else 1 for e in powers[f:f + d]]
+        first = np.where(live, shift, groups)
+        rows = table.reshape(-1, groups).view(f"V{8 * groups}").ravel()
+        factors = rows[first * (groups + 1) + np.clip(ndigits, 0, groups - first)].view(np.int64).reshape(-1, groups)
+        words *= factors
+        value = words[:, :whole].sum(axis=1)
+        for j in range(whole, groups):
+            if powers[j] > -4:  # the last group of decimals: its trailing zeros are below the scale
+                value += words[:, j] // _POW10[-powers[j]]
         value = np.where(sign == 0x4000, -value, value)
     words = np.empty((n, 2), dtype=np.int64)
     words[:, 0] = value
