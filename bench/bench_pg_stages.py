@@ -114,6 +114,7 @@ def main(argv=None) -> int:
     import pyarrow.parquet as pq
 
     from hydra.heads.sql import pgbinary
+    from hydra.heads.sql.aggregates import aggregates as figures
     from hydra.heads.sql.head import SqlHead
     from hydra.heads.sql.postgres import _client_command
     from hydra.transfer.direct import hashed_batches
@@ -173,8 +174,8 @@ def main(argv=None) -> int:
                 hashlib.sha256(f.read()).hexdigest()
         keep("write (Parquet zstd, SHA-256)", s)
         del batches, groups, reader
-        with Stage() as s:
-            head.aggregates(element, cols, None)
+        with Stage() as s:  # as in EXTRACT's snapshot: no distinct counts
+            figures(head, element, cols, distinct=False)
         s.server = server_stage(args.url, _optimistic(head, element, cols))
         keep("figures query", s)
     head.close()
