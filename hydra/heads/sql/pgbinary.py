@@ -172,7 +172,7 @@ def _numeric(block, start, length, null, typ):
         words = _gather(buf, start + 8 - 2 * shift, 2 * groups).view(">i2").astype(np.int64)
         # per (first group, number of groups): each column's power of ten where the row has a
         # group there, else 0 — one row of this table taken per value masks and scales at once
-        # (a broadcast mask cost 28 ns a value, the table 8)
+        # (instead of a broadcast mask: 37k numeric(12,2) values, 67 -> 50 ns a value)
         whole = sum(e >= 0 for e in powers)  # the columns of a whole power of ten come first
         table = np.zeros((groups + 1, groups + 1, groups), dtype=np.int64)
         for f in range(groups + 1):
