@@ -40,8 +40,11 @@ def _kind(col: Column) -> str:
     return "other"  # json, blob, arrays, interval, unknown types: counts only
 
 
-def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
-    """The aggregate expressions for one column in the head's dialect, by figure name."""
+def column_exprs(head: SqlHead, col: Column, nan_free: bool = False) -> dict[str, str]:
+    """The aggregate expressions for one column in the head's dialect, by figure name.
+
+    ``nan_free``: a PostgreSQL numeric is aggregated as it is, not through ``NULLIF(n, 'NaN')`` —
+    the same figures when the column holds no NaN, which the caller checks (``nan_checks``)."""
     q = head.quote(col.name)
     fam = head.family
     kind = _kind(col)
@@ -53,7 +56,7 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
         exact = q
         q = f"CAST({q} AS double precision)"
         out["distinct"] = f"COUNT(DISTINCT {exact})"
-    elif kind == "num" and fam == "postgresql" and src.startswith("numeric"):
+    elif kind == "num" and fam == "postgresql" and src.startswith("numeric") and not nan_free:
         # a NaN is read as NULL (DECIMAL has none): count and compare it the same way
         from hydra.heads.sql.postgres import decimal_expr
 
@@ -118,18 +121,19 @@ def column_exprs(head: SqlHead, col: Column) -> dict[str, str]:
 
 
 def aggregate_sql(head: SqlHead, element: Element, columns: list[Column],
-                  distinct: bool = True) -> tuple[str, list[tuple[str, str]]]:
+                  distinct: bool = True, nan_free: bool = False) -> tuple[str, list[tuple[str, str]]]:
     """One SELECT computing every figure; returns it and the (column, figure) of each output."""
-    exprs, slots = figure_exprs(head, columns, distinct)
+    exprs, slots = figure_exprs(head, columns, distinct, nan_free)
     return f"SELECT {', '.join(exprs)} FROM {head.table_sql(element)}", slots
 
 
-def figure_exprs(head: SqlHead, columns: list[Column], distinct: bool = True) -> tuple[list[str], list[tuple[str, str]]]:
+def figure_exprs(head: SqlHead, columns: list[Column], distinct: bool = True,
+                 nan_free: bool = False) -> tuple[list[str], list[tuple[str, str]]]:
     """The row count and every figure's expression, and the (column, figure) of each after the count."""
     exprs = ["COUNT(*)"]
     slots: list[tuple[str, str]] = []
     for col in columns:
-        for figure, expr in column_exprs(head, col).items():
+        for figure, expr in column_exprs(head, col, nan_free).items():
             if figure == "distinct" and not distinct:
                 continue
             exprs.append(expr)
@@ -203,15 +207,35 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column], distinct:
     ref = ".".join(element.parts)
     cols = known_columns(element, columns)
     sql, slots = aggregate_sql(head, element, cols, distinct)
+    # PostgreSQL numerics are first aggregated as they are: NULLIF(n, 'NaN') per figure cost a
+    # fifth of the query's CPU for one numeric column among seven (3M rows: 1.65 -> 1.29 server
+    # CPU-s). NaN sorts above every number, so MAX(n) is NaN exactly when the column holds one;
+    # only then is the exact query run, whole (its figures all from one statement).
+    checks = nan_checks(head, cols, slots)
+    optimistic = aggregate_sql(head, element, cols, distinct, nan_free=True)[0] if checks else sql
     try:
         with head.engine.connect() as conn:
             for statement in joining(head, explicit_begin=False):
                 conn.exec_driver_sql(statement)
             with working(head, conn.connection.driver_connection):  # cancelled if the element is
-                row = conn.exec_driver_sql(sql).one()
+                row = conn.exec_driver_sql(optimistic).one()
+                if checks and any(_is_nan(row[i]) for i in checks):
+                    row = conn.exec_driver_sql(sql).one()
     except Exception as err:  # noqa: BLE001 - find the column that fails, to name it
         raise HeadError(f"{head.name}: cannot aggregate {ref}: {_failing_figure(head, element, cols, err)}") from None
     return from_row(head, cols, slots, row)
+
+
+def nan_checks(head: SqlHead, cols: list[Column], slots: list[tuple[str, str]]) -> list[int]:
+    """Positions in the figures' row of the MAX of every column aggregated through
+    ``NULLIF(n, 'NaN')`` (which ``nan_free`` leaves out)."""
+    by_name = {c.name: c for c in cols}
+    return [i + 1 for i, (name, figure) in enumerate(slots) if figure == "max"
+            and column_exprs(head, by_name[name])["max"] != column_exprs(head, by_name[name], nan_free=True)["max"]]
+
+
+def _is_nan(value) -> bool:
+    return value is not None and not isinstance(value, str) and value != value
 
 
 def from_row(head: SqlHead, cols: list[Column], slots: list[tuple[str, str]], row) -> Aggregates:

@@ -35,6 +35,11 @@ SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 PG_EPOCH_US = 946_684_800_000_000
 PG_EPOCH_DAYS = 10_957
 BLOCK = 1 << 22
+# A block of fewer rows than this doubles the next one, up to 2 × BLOCK: every column costs some
+# twenty numpy calls per block whatever its rows, so 150 columns of 1.3 KB rows (3,000 a block)
+# spent a fifth of their decode on calls (wide shape, 200k rows, best of 3: 4 MiB 2.38, 8 MiB
+# 2.08, 16 MiB 2.08 CPU-s; 8 MiB holds two blocks' worth less memory than 16).
+BLOCK_ROWS = 16384
 _POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
 _FIXED = {"i2": (2, ">i2"), "i4": (4, ">i4"), "i8": (8, ">i8"), "f4": (4, ">f4"), "f8": (8, ">f8"),
           "bool": (1, None), "date": (4, ">i4"), "ts": (8, ">i8"), "time": (8, ">i8"), "uuid": (16, None),
@@ -88,11 +93,12 @@ def plan(head: SqlHead, cols: list[Column]) -> list[Plan]:
 
 
 def _gather(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """(rows, width) bytes at ``starts``: row gathers from an overlapping-window view (no copy)."""
-    from numpy.lib.stride_tricks import as_strided
-
-    windows = as_strided(buf, shape=(len(buf) - width + 1, width), strides=(1, 1), writeable=False)
-    return windows[starts]
+    """(rows, width) bytes at ``starts``: the buffer viewed as overlapping ``width``-byte items
+    (no copy), one item taken per row. Taking void items is 2-4× faster than taking rows of an
+    (n, width) strided window, whose copy loops byte by byte (measured 4 MiB blocks, 37k rows:
+    8 bytes 15 → 5 ns a row, 20 bytes 19 → 6 ns)."""
+    items = np.ndarray(shape=(len(buf) - width + 1,), dtype=f"V{width}", buffer=buf, strides=(1,))
+    return items[starts].view(np.uint8).reshape(-1, width)
 
 
 def _be32(buf: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -140,25 +146,47 @@ def _numeric(block, start, length, null, typ):
     """Binary numeric (base-10000 digits) to decimal128(p ≤ 18, s), vectorised in int64.
 
     The column's typmod guarantees at most ``s`` decimals, so every digit group lands on an exact
-    integer of the unscaled value; NaN and infinities have no decimal form and are read as NULL."""
+    integer of the unscaled value; NaN and infinities have no decimal form and are read as NULL.
+
+    The digit groups are aligned on the block's common weights: each value's groups are gathered
+    from where the block's largest weight would put its first one (``shift`` groups earlier), so
+    column k of every row has the same power of ten, and the unscaled value is the sum of the
+    groups times their powers (0 outside the row's own groups)."""
     import pyarrow as pa
 
     buf = np.frombuffer(block, dtype=np.uint8)
     n = len(start)
-    # one gather of the header and up to 6 digit groups (enough for 18 digits) per value
-    words = _gather(buf, start, 8 + 2 * 6).view(">i2").astype(np.int64)
-    ndigits, weight, sign = words[:, 0], words[:, 1], words[:, 2] & 0xFFFF
-    special = (sign != 0) & (sign != 0x4000)
-    null = null | special
+    head = _gather(buf, start, 8).view(">i2").astype(np.int64)
+    ndigits, weight, sign = head[:, 0], head[:, 1], head[:, 2] & 0xFFFF
+    null = null | ((sign != 0) & (sign != 0x4000))  # NaN, ±Infinity
+    live = ~null & (ndigits > 0)  # zero has no digit groups
     value = np.zeros(n, dtype=np.int64)
-    top = min(int(ndigits[~null].max()) if (~null).any() else 0, 6)
-    for j in range(top):
-        digit = np.where(j < ndigits, words[:, 4 + j], 0)
-        exponent = 4 * (weight - j) + typ.scale
-        up = _POW10[np.clip(exponent, 0, 18)]
-        down = _POW10[np.clip(-exponent, 0, 18)]
-        value += np.where(exponent >= 0, digit * up, digit // down)
-    value = np.where(sign == 0x4000, -value, value)
+    if live.any():
+        top = int(weight[live].max())
+        groups = top - int((weight - ndigits)[live].min())  # weights top … lowest, one column each
+        scale = typ.scale
+        powers = [4 * (top - k) + scale for k in range(groups)]  # the power of ten of column k
+        if groups > 12 or max(powers) > 18:  # (the 32 bytes of padding bound the gather)
+            raise HeadError(f"a numeric value exceeds its column's precision {typ.precision}")
+        shift = np.clip(top - weight, 0, groups)
+        words = _gather(buf, start + 8 - 2 * shift, 2 * groups).view(">i2").astype(np.int64)
+        # per (first group, number of groups): each column's power of ten where the row has a
+        # group there, else 0 — one row of this table taken per value masks and scales at once
+        # (instead of a broadcast mask: 37k numeric(12,2) values, 67 -> 50 ns a value)
+        whole = sum(e >= 0 for e in powers)  # the columns of a whole power of ten come first
+        table = np.zeros((groups + 1, groups + 1, groups), dtype=np.int64)
+        for f in range(groups + 1):
+            for d in range(groups + 1 - f):
+                table[f, d, f:f + d] = [_POW10[e] if e >= 0 else 1 for e in powers[f:f + d]]
+        first = np.where(live, shift, groups)
+        rows = table.reshape(-1, groups).view(f"V{8 * groups}").ravel()
+        factors = rows[first * (groups + 1) + np.clip(ndigits, 0, groups - first)].view(np.int64).reshape(-1, groups)
+        words *= factors
+        value = words[:, :whole].sum(axis=1)
+        for j in range(whole, groups):
+            if powers[j] > -4:  # the last group of decimals: its trailing zeros are below the scale
+                value += words[:, j] // _POW10[-powers[j]]
+        value = np.where(sign == 0x4000, -value, value)
     words = np.empty((n, 2), dtype=np.int64)
     words[:, 0] = value
     words[:, 1] = value >> 63
@@ -370,16 +398,17 @@ class Decoder:
         carry = b""
         eof = False
         buf = bytearray()
+        size = BLOCK
         while not eof:
             # the block: the carried tail, then up to BLOCK bytes read straight into it, then 32
             # zero bytes of padding (a NULL field's value is read, then masked). Every column is
             # copied out of the block, so one buffer serves every block: a fresh 4 MiB per block
             # cost page faults worth a tenth of the decode.
-            if len(buf) < len(carry) + BLOCK + 32:
-                buf = bytearray(len(carry) + BLOCK + 32)
+            if len(buf) < len(carry) + size + 32:
+                buf = bytearray(len(carry) + size + 32)
             buf[:len(carry)] = carry
             view = memoryview(buf)
-            filled, want = len(carry), len(carry) + BLOCK
+            filled, want = len(carry), len(carry) + size
             while filled < want:
                 got = stream.readinto(view[filled:want])
                 if not got:
@@ -413,6 +442,8 @@ class Decoder:
                         raise HeadError("binary COPY stream ended inside a row")
                 if len(rows):
                     yield self.batch(a, block, rows, cols)
+            if len(rows) < BLOCK_ROWS and size < 2 * BLOCK:
+                size *= 2
             carry = bytes(data[stop:]) if not eof else b""
 
 

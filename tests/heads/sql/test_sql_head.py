@@ -413,3 +413,41 @@ def test_a_keyless_table_splits_into_ctid_block_ranges(pg, bulk):
         assert h.split(found[("public", "heap_view")], 3) is None
     finally:
         h.close()
+
+
+@pytest.mark.parametrize("nan", [False, True])
+def test_numeric_figures_without_nullif_unless_a_nan(pg, monkeypatch, nan):
+    """Numerics are aggregated without NULLIF(n, 'NaN') (a fifth of the query's CPU); a NaN makes
+    MAX(n) NaN, and then the exact query gives the figures. Either way they equal the exact
+    query's (a NaN read as NULL)."""
+    from hydra.heads.sql import aggregates as sql_aggregates
+
+    with psycopg.connect(pg, autocommit=True) as con:
+        con.execute("CREATE TABLE nums (id int PRIMARY KEY, a numeric(10,2), b numeric(30,5), c numeric); "
+                    "INSERT INTO nums VALUES (1, 1.25, 100000000000000000000.5, 3), (2, -7.5, NULL, 0.1), "
+                    "(3, NULL, -2.25, NULL)" + (", (4, 'NaN', 1, 'NaN'), (5, 2, 'NaN', 2)" if nan else ""))
+    h = SqlHead("crm", pg)
+    h.open()
+    try:
+        el = elements(h)[("public", "nums")]
+        seen = []
+        real = h.engine.connect
+
+        def spying():
+            conn = real()
+            run = conn.exec_driver_sql
+            conn.exec_driver_sql = lambda sql, *a: (seen.append(sql), run(sql, *a))[1]
+            return conn
+
+        monkeypatch.setattr(h.engine, "connect", spying)
+        got = h.aggregates(el, el.columns).columns
+        cols = sql_aggregates.known_columns(el, el.columns)
+        exact_sql, slots = sql_aggregates.aggregate_sql(h, el, cols)
+        with psycopg.connect(pg) as con:
+            exact = sql_aggregates.from_row(h, cols, slots, con.execute(exact_sql).fetchone()).columns
+    finally:
+        h.close()
+    assert repr(got) == repr(exact)  # (a NaN sum is not equal to itself)
+    assert sum("NULLIF" in sql for sql in seen) == (1 if nan else 0)
+    assert got["a"]["null_count"] == (2 if nan else 1) and got["a"]["max_value"] == ("2.00" if nan else "1.25")
+    assert got["b"]["sum_value"] == Decimal("100000000000000000000.5") - Decimal("2.25") + (1 if nan else 0)
