@@ -204,11 +204,21 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column], distinct:
     cols = known_columns(element, columns)
     sql, slots = aggregate_sql(head, element, cols, distinct)
     try:
-        with head.engine.connect() as conn:
+        # a DB-API connection of the head's pool, not an engine's: a PostgreSQL head opened
+        # without SQLAlchemy (``pgdirect``) keeps it off the EXTRACT path (start-up time)
+        raw = head.raw_connection()
+        try:
+            cur = raw.cursor()
             for statement in joining(head, explicit_begin=False):
-                conn.exec_driver_sql(statement)
-            with working(head, conn.connection.driver_connection):  # cancelled if the element is
-                row = conn.exec_driver_sql(sql).one()
+                cur.execute(statement)
+            with working(head, raw.driver_connection):  # cancelled if the element is
+                cur.execute(sql)
+                row = cur.fetchone()
+            cur.close()
+        finally:
+            raw.close()  # rolled back, into the pool
+        if row is None:
+            raise HeadError("the aggregate query returned no row")
     except Exception as err:  # noqa: BLE001 - find the column that fails, to name it
         raise HeadError(f"{head.name}: cannot aggregate {ref}: {_failing_figure(head, element, cols, err)}") from None
     return from_row(head, cols, slots, row)

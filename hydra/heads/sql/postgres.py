@@ -44,7 +44,7 @@ PIPE_BYTES = 1 << 20  # the client pipe's size (Linux's default ceiling for unpr
 
 def usable(head: SqlHead) -> bool:
     try:
-        driver = head.engine.url.get_driver_name()
+        driver = head.url.get_driver_name()
     except Exception:  # noqa: BLE001 - an unusable URL: the generic path says why
         return False
     return driver == "psycopg" or (head.bulk == "client" and shutil.which("psql") is not None)
@@ -245,8 +245,8 @@ def start_client(argv: list[str], env: dict) -> subprocess.Popen:
 
 
 def _client_command(head: SqlHead, sql: str):
-    """argv and environment for ``psql`` reading the same database as the engine."""
-    url = head.engine.url
+    """argv and environment for ``psql`` reading the same database as the head's connections."""
+    url = head.url
     params = {k: v for k, v in url.query.items() if isinstance(v, str)}
     params.pop("password", None)
     password = head.password()
@@ -331,7 +331,7 @@ def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None) 
         else:
             from hydra.heads.sql.snapshot import join
 
-            raw = head.engine.raw_connection()
+            raw = head.raw_connection()
             conn = raw.driver_connection
             join(head, conn)
             cm = conn.cursor().copy(sql)
