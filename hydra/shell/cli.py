@@ -105,9 +105,22 @@ def _one_blas_thread() -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+def _fewer_collections() -> None:
+    """Python's cyclic collector runs every 700 new objects by default; a command imports tens of
+    thousands that live as long as the process (modules, classes, functions), and traversing them
+    again and again was 60-73 ms of CPU of an EXTRACT of a 1-row PostgreSQL table (159 young, 15
+    middle and one full collection; ``gc.callbacks`` with ``time.thread_time``, 3 runs, load 4.7),
+    16% of its CPU in ``perf``. Every 10,000 objects: 32-37 ms (11 and 1 collections). Cyclic
+    garbage still goes, a few MB at most later; reference counting frees the rest as before."""
+    import gc
+
+    gc.set_threshold(10_000, 10, 10)
+
+
 def main(argv: list[str] | None = None) -> int:
     _without_pandas()
     _one_blas_thread()
+    _fewer_collections()
     args = parser().parse_args(argv)
     from hydra.shell.output import unescape_separator
 
