@@ -206,8 +206,7 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column], distinct:
     try:
         # a DB-API connection of the head's pool, not an engine's: a PostgreSQL head opened
         # without SQLAlchemy (``pgdirect``) keeps it off the EXTRACT path (start-up time)
-        raw = head.raw_connection()
-        try:
+        with head.pooled() as raw:  # rolled back into the pool after
             cur = raw.cursor()
             for statement in joining(head, explicit_begin=False):
                 cur.execute(statement)
@@ -215,8 +214,6 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column], distinct:
                 cur.execute(sql)
                 row = cur.fetchone()
             cur.close()
-        finally:
-            raw.close()  # rolled back, into the pool
         if row is None:
             raise HeadError("the aggregate query returned no row")
     except Exception as err:  # noqa: BLE001 - find the column that fails, to name it

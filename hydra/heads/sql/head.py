@@ -35,6 +35,7 @@ batch size.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import threading
@@ -241,6 +242,26 @@ class SqlHead(Head):
             return self._pool.connect()
         return self.engine.raw_connection()
 
+    @contextlib.contextmanager
+    def pooled(self):
+        """``raw_connection()`` for a block, given back as a SQLAlchemy ``Connection`` would give
+        it back: rolled back into the pool, or invalidated when the block was interrupted
+        (KeyboardInterrupt: a command may still be running on it) or the connection broke."""
+        raw = self.raw_connection()
+        try:
+            yield raw
+        except Exception:
+            driver = raw.driver_connection
+            if getattr(driver, "broken", False) or getattr(driver, "closed", False):
+                raw.invalidate()
+            else:
+                raw.close()
+            raise
+        except BaseException:
+            raw.invalidate()
+            raise
+        raw.close()
+
     def _connect_args(self, url) -> dict[str, Any]:
         connect_args: dict[str, Any] = {}
         if self.family == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
@@ -442,14 +463,11 @@ class SqlHead(Head):
             sql = ("SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent "
                    "WHERE i.inhparent = to_regclass(%(t)s) AND c.relkind <> 'p')")
             try:
-                raw = self.raw_connection()
-                try:
+                with self.pooled() as raw:
                     cur = raw.cursor()
                     cur.execute(sql, {"t": table})
                     known = bool(cur.fetchone()[0])
                     cur.close()
-                finally:
-                    raw.close()
             except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
                 raise HeadError(f"{self.name}: cannot read the catalog: {self._clean(err)}") from None
             with self._lock:
@@ -845,6 +863,14 @@ class SqlHead(Head):
         ``figures``, its figures; held until ``release``: a ``hydra.core.snapshot.Snapshot``."""
         from hydra.heads.sql import snapshot as sql_snapshot
 
+        if self.family == "postgresql":
+            # whether the table is an inheritance parent (``table_sql``), asked now on the pooled
+            # connection the snapshot then takes: every reader would otherwise open a connection
+            # of its own to ask, on the way to its first row
+            try:
+                self.table_sql(self._full(element))
+            except HeadError:
+                pass  # the readers ask again, and say why
         return sql_snapshot.take(self, element, readers, per_reader, figures)
 
     def release(self, snapshot) -> None:
