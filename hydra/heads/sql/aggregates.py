@@ -214,13 +214,21 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column], distinct:
     checks = nan_checks(head, cols, slots)
     optimistic = aggregate_sql(head, element, cols, distinct, nan_free=True)[0] if checks else sql
     try:
-        with head.engine.connect() as conn:
+        # a DB-API connection of the head's pool, not an engine's: a PostgreSQL head opened
+        # without SQLAlchemy (``pgdirect``) keeps it off the EXTRACT path (start-up time)
+        with head.pooled() as raw:  # rolled back into the pool after
+            cur = raw.cursor()
             for statement in joining(head, explicit_begin=False):
-                conn.exec_driver_sql(statement)
-            with working(head, conn.connection.driver_connection):  # cancelled if the element is
-                row = conn.exec_driver_sql(optimistic).one()
-                if checks and any(_is_nan(row[i]) for i in checks):
-                    row = conn.exec_driver_sql(sql).one()
+                cur.execute(statement)
+            with working(head, raw.driver_connection):  # cancelled if the element is
+                cur.execute(optimistic)
+                row = cur.fetchone()
+                if row is not None and checks and any(_is_nan(row[i]) for i in checks):
+                    cur.execute(sql)
+                    row = cur.fetchone()
+            cur.close()
+        if row is None:
+            raise HeadError("the aggregate query returned no row")
     except Exception as err:  # noqa: BLE001 - find the column that fails, to name it
         raise HeadError(f"{head.name}: cannot aggregate {ref}: {_failing_figure(head, element, cols, err)}") from None
     return from_row(head, cols, slots, row)

@@ -80,10 +80,11 @@ def whole_server(uri: str, options: Mapping[str, Any] | None) -> str | None:
         return None
     if any(str(k).upper() == "DATABASES" and v for k, v in (options or {}).items()):
         return shape
-    from sqlalchemy.engine import make_url
+    # read as SQLAlchemy reads it, without importing it (``pgdirect``: start-up time)
+    from hydra.heads.sql.pgdirect import parse_url
 
     try:
-        url = make_url(uri)
+        url = parse_url(uri)
     except Exception:  # noqa: BLE001 - a bad URL is reported by open(), as for any SQL source
         return None
     if any(k.lower() == "odbc_connect" for k in url.query):

@@ -35,6 +35,7 @@ batch size.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import threading
@@ -110,6 +111,11 @@ class SqlHead(Head):
         # server (``server``) names its elements srv.<database>.<schema>.<table> in messages
         self.prefix: tuple[str, ...] = ()
         self._engine = None
+        # a postgresql+psycopg head connects through ``pgdirect`` (no SQLAlchemy: start-up time)
+        # and creates its engine only when something needs one (``engine``)
+        self._pool = None
+        self._light_url = self._opened_uri = None
+        self._engine_lock = threading.Lock()
         self._lock = threading.Lock()
         self._described: dict[tuple[str, ...], Element] = {}
         scheme = uri.split(":", 1)[0].lower()
@@ -141,7 +147,7 @@ class SqlHead(Head):
         """The password a new connection of a client program should use, if any."""
         if self.client_password is not None:
             return self.client_password()
-        url = self.engine.url
+        url = self.url
         return url.password or url.query.get("password") or None
 
     # -- choosing a head ------------------------------------------------------------------------
@@ -187,17 +193,21 @@ class SqlHead(Head):
 
         return mask_secrets(_one_line(str(err)), self._secrets())
 
-    def _url(self):
-        from sqlalchemy.engine import make_url
-
+    def _driver_uri(self) -> str:
+        """The URI with the driver we install named, for a bare scheme."""
         uri = self.uri
         scheme, _, rest = uri.partition(":")
         low = scheme.lower()
         if low in _DEFAULT_DRIVER:
             backend = {"postgres": "postgresql"}.get(low, low)
             uri = f"{backend}+{_DEFAULT_DRIVER[low][0]}:{rest}"
+        return uri
+
+    def _url(self, uri: str | None = None):
+        from sqlalchemy.engine import make_url
+
         try:
-            url = make_url(uri)
+            url = make_url(uri or self._driver_uri())
         except Exception as err:  # noqa: BLE001 - any error of SQLAlchemy's URL parser means: not a database URL
             raise HeadError(f"{self.name}: not a database URL: {self._clean(err)}") from None
         if url.get_backend_name() == "mssql" and url.get_driver_name() == "pyodbc":
@@ -207,20 +217,116 @@ class SqlHead(Head):
 
     @property
     def engine(self):
+        """The SQLAlchemy engine; a head opened through ``pgdirect`` creates it now, once."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None and self._pool is not None:
+                    # the URI it was opened with (a whole server's head opens a database's
+                    # URI, then puts its own back: ``SqlServerHead.open``)
+                    self._engine = self._create_engine(self._url(self._opened_uri))
         if self._engine is None:
             raise HeadError(f"{self.name} is not open")
         return self._engine
 
-    def open(self) -> None:
-        from sqlalchemy import create_engine, event
+    @property
+    def url(self):
+        """The URL connections are made with (SQLAlchemy's ``URL``, or ``pgdirect.Url``: the same parts)."""
+        if self._engine is None and self._light_url is not None:
+            return self._light_url
+        return self.engine.url
 
-        url = self._url()
+    def raw_connection(self):
+        """A DB-API connection of the head's pool (``driver_connection``, ``cursor``; ``close``
+        gives it back, rolled back), without creating an engine when the head has none yet."""
+        if self._engine is None and self._pool is not None:
+            return self._pool.connect()
+        return self.engine.raw_connection()
+
+    @contextlib.contextmanager
+    def pooled(self):
+        """``raw_connection()`` for a block, given back as a SQLAlchemy ``Connection`` would give
+        it back: rolled back into the pool, or invalidated when the block was interrupted
+        (KeyboardInterrupt: a command may still be running on it) or the connection broke."""
+        raw = self.raw_connection()
+        try:
+            yield raw
+        except Exception:
+            driver = raw.driver_connection
+            if getattr(driver, "broken", False) or getattr(driver, "closed", False):
+                raw.invalidate()
+            else:
+                raw.close()
+            raise
+        except BaseException:
+            raw.invalidate()
+            raise
+        raw.close()
+
+    def _connect_args(self, url) -> dict[str, Any]:
         connect_args: dict[str, Any] = {}
         if self.family == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
             connect_args["options"] = "-c default_transaction_read_only=on -c TimeZone=UTC -c DateStyle=ISO"
             connect_args.setdefault("connect_timeout", 10)
         if self.family == "mysql":
             connect_args.setdefault("connect_timeout", 10)
+        return connect_args
+
+    def open(self) -> None:
+        if self._open_direct():
+            return
+        url = self._url()
+        engine = self._create_engine(url)
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1").all()
+        except Exception as err:  # noqa: BLE001 - any driver error is a connection problem here
+            engine.dispose()
+            raise HeadConnectionError(f"{self.name}: cannot connect to {self.redact(self.uri)}: {self._clean(err)}") from None
+        self._engine = engine
+        if self.family == "mysql" and self.schemas is None and url.database:
+            self.schemas = [url.database]
+
+    def _open_direct(self) -> bool:
+        """Open a postgresql+psycopg head through ``pgdirect`` (the same connections, no
+        SQLAlchemy); False for any other URL."""
+        from hydra.heads.sql import pgdirect
+
+        try:
+            url = pgdirect.parse_url(self._driver_uri())
+        except ValueError:
+            return False  # SQLAlchemy's parser says why (``_url``)
+        if not pgdirect.direct(url):
+            return False
+        try:
+            import psycopg  # noqa: F401 - as create_engine would, before connecting
+        except ModuleNotFoundError as err:
+            from hydra.core.errors import missing_driver
+
+            raise missing_driver(self.name, err) from None
+        pool = pgdirect.Pool(pgdirect.connect_kwargs(url, self._connect_args(url)), password=self._fresh_password)
+        try:
+            raw = pool.connect()
+            try:
+                cur = raw.cursor()
+                cur.execute("SELECT 1")
+                cur.fetchall()
+                cur.close()
+            finally:
+                raw.close()
+        except Exception as err:  # noqa: BLE001 - any driver error is a connection problem here
+            pool.close()
+            raise HeadConnectionError(f"{self.name}: cannot connect to {self.redact(self.uri)}: {self._clean(err)}") from None
+        self._light_url, self._pool, self._opened_uri = url, pool, self._driver_uri()
+        return True
+
+    def _fresh_password(self) -> str | None:
+        """The password of a new connection when it changes (``client_password``), else None."""
+        return self.client_password() if self.client_password is not None else None
+
+    def _create_engine(self, url):
+        from sqlalchemy import create_engine, event
+
+        connect_args = self._connect_args(url)
         try:
             engine = create_engine(url, connect_args=connect_args, pool_pre_ping=False, pool_size=8, max_overflow=16)
         except TypeError:  # sqlite and others have no pool_size
@@ -248,20 +354,32 @@ class SqlHead(Head):
             finally:
                 cur.close()
 
-        try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1").all()
-        except Exception as err:  # noqa: BLE001 - any driver error is a connection problem here
-            engine.dispose()
-            raise HeadConnectionError(f"{self.name}: cannot connect to {self.redact(self.uri)}: {self._clean(err)}") from None
-        self._engine = engine
-        if self.family == "mysql" and self.schemas is None and url.database:
-            self.schemas = [url.database]
+        return engine
+
+    @property
+    def is_open(self) -> bool:
+        return self._engine is not None or self._pool is not None
+
+    def release_idle(self) -> None:
+        """Close the idle pooled connections only; the head stays open and connects again when
+        next used (one checked out — a read under way, a held snapshot — closes when given back)."""
+        if self._engine is not None:
+            self._engine.dispose()  # the engine makes a new pool
+        if self._pool is not None:
+            self._pool.release_idle()
+
+    def idle_connections(self) -> int:
+        """Connections pooled idle (for tests and the whole-server head's bookkeeping)."""
+        engine_idle = self._engine.pool.checkedin() if self._engine is not None else 0
+        return engine_idle + (self._pool.idle() if self._pool is not None else 0)
 
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     # -- catalog --------------------------------------------------------------------------------
 
@@ -345,8 +463,11 @@ class SqlHead(Head):
             sql = ("SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent "
                    "WHERE i.inhparent = to_regclass(%(t)s) AND c.relkind <> 'p')")
             try:
-                with self.engine.connect() as conn:
-                    known = bool(conn.exec_driver_sql(sql, {"t": table}).scalar())
+                with self.pooled() as raw:
+                    cur = raw.cursor()
+                    cur.execute(sql, {"t": table})
+                    known = bool(cur.fetchone()[0])
+                    cur.close()
             except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
                 raise HeadError(f"{self.name}: cannot read the catalog: {self._clean(err)}") from None
             with self._lock:
@@ -508,7 +629,7 @@ class SqlHead(Head):
 
                     if self.bulk != "copy" and shutil.which("psql"):
                         return sql_pgbinary.read(self, element, columns, quals, limit, transport="psql")
-                    if self.engine.url.get_driver_name() == "psycopg":
+                    if self.url.get_driver_name() == "psycopg":
                         return sql_pgbinary.read(self, element, columns, quals, limit, transport="psycopg")
                 return sql_postgres.read(self, element, columns, quals, limit)
         if self.family == "mysql" and self.bulk in ("auto", "client"):
@@ -742,6 +863,14 @@ class SqlHead(Head):
         ``figures``, its figures; held until ``release``: a ``hydra.core.snapshot.Snapshot``."""
         from hydra.heads.sql import snapshot as sql_snapshot
 
+        if self.family == "postgresql":
+            # whether the table is an inheritance parent (``table_sql``), asked now on the pooled
+            # connection the snapshot then takes: every reader would otherwise open a connection
+            # of its own to ask, on the way to its first row
+            try:
+                self.table_sql(self._full(element))
+            except HeadError:
+                pass  # the readers ask again, and say why
         return sql_snapshot.take(self, element, readers, per_reader, figures)
 
     def release(self, snapshot) -> None:

@@ -132,7 +132,7 @@ class SqlServerHead(SqlHead):
             head = self.inner.get(database)
             if head is None:
                 head = self.inner[database] = self._new_inner(database)
-            if head._engine is None:
+            if not head.is_open:
                 head.open()
             self._recent.pop(database, None)
             self._recent[database] = head
@@ -140,11 +140,9 @@ class SqlServerHead(SqlHead):
             while len(self._recent) > POOLED_DATABASES:
                 stale.append(self._recent.pop(next(iter(self._recent))))
         for old in stale:
-            engine = old._engine
-            if engine is not None:
-                # closes the pool's idle connections only: one checked out (a read under way, a
-                # held snapshot) is closed when given back, and the engine makes a new pool
-                engine.dispose()
+            # closes the pool's idle connections only: one checked out (a read under way, a held
+            # snapshot) is closed when given back
+            old.release_idle()
         return head
 
     # -- catalog ----------------------------------------------------------------------------------

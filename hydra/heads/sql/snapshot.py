@@ -92,7 +92,7 @@ class Holds:
 def take(head: SqlHead, element: Element, readers: int, per_reader: bool, figures: bool = True) -> Snapshot:
     """A snapshot for ``readers`` readers of ``element`` (held until ``release``); ``figures``:
     the element's figures will be asked for in it."""
-    if head.family == "postgresql" and head.engine.url.get_driver_name() in ("psycopg", "psycopg2"):
+    if head.family == "postgresql" and head.url.get_driver_name() in ("psycopg", "psycopg2"):
         return _take_postgres(head)
     if head.family == "mysql":
         if per_reader and readers > 1:
@@ -131,7 +131,7 @@ def _take_mssql(head: SqlHead, readers: int, per_reader: bool) -> Snapshot:
 
 
 def _take_postgres(head: SqlHead) -> Snapshot:
-    raw = head.engine.raw_connection()
+    raw = head.raw_connection()
     try:
         cur = raw.driver_connection.cursor()
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

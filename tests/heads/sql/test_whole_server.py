@@ -124,10 +124,17 @@ def test_mark_extract_reconcile_across_databases(ws, server, tmp_path):
 def test_each_database_connection_is_read_only_and_opened_when_first_read(ws, server):
     ws.execute(f"ATTACH '{server}' AS srv (DATABASES '{SALES}')")
     head = ws.head("srv")
-    assert head.inner[SALES]._engine is None  # closed after listing: nothing held until a read
+    assert not head.inner[SALES].is_open  # closed after listing: nothing held until a read
     assert ws.execute(f"SELECT count(*) FROM srv.{SALES}.public.orders").rows[0][0] == 30
     inner = head.inner[SALES]
-    assert inner._engine is not None
+    assert inner.is_open
+    raw = inner.raw_connection()  # the connections a read opens (no SQLAlchemy engine: pgdirect)
+    try:
+        cur = raw.cursor()
+        cur.execute("SELECT current_setting('default_transaction_read_only'), current_database()")
+        assert cur.fetchone() == ("on", SALES)
+    finally:
+        raw.close()
     with inner.engine.connect() as conn:
         assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
         assert conn.exec_driver_sql("SELECT current_database()").scalar() == SALES
@@ -149,12 +156,12 @@ def test_only_the_databases_used_last_keep_idle_connections(ws, server, monkeypa
     head = ws.head("srv")
     sales = f"SELECT count(*) FROM srv.{SALES}.public.orders"
     assert ws.execute(sales).rows[0][0] == 30
-    pool = head.inner[SALES].engine.pool
-    assert pool.checkedin() >= 1  # pooled after the read
+    sales_head = head.inner[SALES]
+    assert sales_head.idle_connections() >= 1  # pooled after the read
     ws.execute(f"SELECT count(*) FROM srv.{CRM}.public.customers")
-    assert head.inner[SALES].engine.pool is pool and pool.checkedin() >= 1  # still among the last two
+    assert head.inner[SALES] is sales_head and sales_head.idle_connections() >= 1  # still among the last two
     ws.execute(f'SELECT count(*) FROM srv."{WEIRD}"."Sales Ops"."Order Details"')
-    assert pool.checkedin() == 0 and head.inner[SALES].engine.pool is not pool  # let go
+    assert sales_head.idle_connections() == 0 and sales_head.is_open  # let go, still usable
     assert ws.execute(sales).rows[0][0] == 30
 
 
