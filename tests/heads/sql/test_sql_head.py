@@ -431,15 +431,21 @@ def test_numeric_figures_without_nullif_unless_a_nan(pg, monkeypatch, nan):
     try:
         el = elements(h)[("public", "nums")]
         seen = []
-        real = h.engine.connect
+        real = h.raw_connection
 
-        def spying():
-            conn = real()
-            run = conn.exec_driver_sql
-            conn.exec_driver_sql = lambda sql, *a: (seen.append(sql), run(sql, *a))[1]
-            return conn
+        class Spied:  # a pooled connection whose cursors note every statement they run
+            def __init__(self, wrapped):
+                self.wrapped = wrapped
 
-        monkeypatch.setattr(h.engine, "connect", spying)
+            def __getattr__(self, name):
+                return getattr(self.wrapped, name)
+
+            def cursor(self):
+                cursor = Spied(self.wrapped.cursor())
+                cursor.execute = lambda sql, *a: (seen.append(sql), cursor.wrapped.execute(sql, *a))[1]
+                return cursor
+
+        monkeypatch.setattr(h, "raw_connection", lambda: Spied(real()))
         got = h.aggregates(el, el.columns).columns
         cols = sql_aggregates.known_columns(el, el.columns)
         exact_sql, slots = sql_aggregates.aggregate_sql(h, el, cols)
