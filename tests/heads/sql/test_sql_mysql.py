@@ -189,3 +189,37 @@ def test_a_keyless_table_is_read_whole(my):
         assert len(rows(h.read(heap, ["v"], []))) == 3000
     finally:
         h.close()
+
+
+def test_time_text_to_intervals_vectorised():
+    """TIME text as the client prints it, nulls, slices and chunks: every value in microseconds."""
+    import pyarrow as pa
+
+    from hydra.heads.sql.mysql import _time_to_interval
+
+    text = ["12:34:56", "-838:59:59", "25:00:00.5", None, "-00:00:00.123456", "00:00:01.000001",
+            "838:59:59.999999", "0:00:00", "-01:02:03"]
+    micros = [45296_000000, -3020399_000000, 90000_500000, None, -123456, 1_000001, 3020399_999999, 0, -3723_000000]
+    arr = pa.array(text)
+    for got, want in ((arr, micros), (arr.slice(1), micros[1:]),
+                      (pa.chunked_array([arr.slice(0, 4), arr.slice(4)]), micros)):
+        out = _time_to_interval(got)
+        assert out.type == pa.month_day_nano_interval()
+        assert [None if v is None else (v.months, v.days, v.nanoseconds) for v in out.to_pylist()] == \
+            [None if m is None else (0, 0, m * 1000) for m in want]
+    with pytest.raises(ValueError, match="not a MySQL TIME"):
+        _time_to_interval(pa.array(["12:34"]))
+
+
+def test_hex_text_to_binary_vectorised():
+    import pyarrow as pa
+
+    from hydra.heads.sql.mysql import _hex_to_binary
+
+    arr = pa.array(["00FF", None, "", "DEADbeef", "0A", "7f"])
+    want = [b"\x00\xff", None, b"", b"\xde\xad\xbe\xef", b"\n", b"\x7f"]
+    assert _hex_to_binary(arr).to_pylist() == want
+    assert _hex_to_binary(arr.slice(1)).to_pylist() == want[1:]
+    assert _hex_to_binary(pa.chunked_array([arr.slice(0, 2), arr.slice(2)])).to_pylist() == want
+    with pytest.raises(ValueError):
+        _hex_to_binary(pa.array(["0G"]))
