@@ -223,3 +223,29 @@ def test_hex_text_to_binary_vectorised():
     assert _hex_to_binary(pa.chunked_array([arr.slice(0, 2), arr.slice(2)])).to_pylist() == want
     with pytest.raises(ValueError):
         _hex_to_binary(pa.array(["0G"]))
+
+
+def test_zero_and_invalid_dates_read_and_counted_as_null(head, my):
+    """Dates are read as ``col + INTERVAL 0 DAY``: NULL for zero and invalid dates, else the value
+    with the column's own fractional digits; the figures count and compare the same values."""
+    con = _connect(my)
+    with con.cursor() as cur:
+        cur.execute("SET SESSION sql_mode = 'ALLOW_INVALID_DATES'")
+        cur.execute("CREATE TABLE dates (id INT PRIMARY KEY, d DATE, c DATETIME(3), g TIMESTAMP(6) NULL)")
+        cur.execute("INSERT INTO dates VALUES (1, '2024-02-30', '2024-01-02 03:04:05.120', '1970-01-01 00:00:01'), "
+                    "(2, '2024-00-15', '0000-00-00 00:00:00', '0000-00-00 00:00:00'), "
+                    "(3, '0001-01-01', '2024-01-02 03:04:05', '2038-01-19 03:14:07.999999'), (4, NULL, NULL, NULL)")
+    con.close()
+    db = my.rsplit("/", 1)[1]
+    el = elements(head)[(db, "dates")]
+    got = {r["id"]: r for r in rows(head.read(el))}
+    assert [got[i]["d"] for i in (1, 2, 3, 4)] == [None, None, dt.date(1, 1, 1), None]
+    assert [got[i]["c"] for i in (1, 2, 3, 4)] == [dt.datetime(2024, 1, 2, 3, 4, 5, 120000), None,
+                                                   dt.datetime(2024, 1, 2, 3, 4, 5), None]
+    utc = dt.timezone.utc
+    assert [got[i]["g"] for i in (1, 2, 3, 4)] == [dt.datetime(1970, 1, 1, 0, 0, 1, tzinfo=utc), None,
+                                                   dt.datetime(2038, 1, 19, 3, 14, 7, 999999, tzinfo=utc), None]
+    figures = head.aggregates(el, el.columns).columns
+    assert figures["d"]["null_count"] == 3 and figures["d"]["min_value"] == figures["d"]["max_value"]
+    assert figures["c"]["null_count"] == 2 and figures["c"]["max_value"].startswith("2024-01-02 03:04:05.12")
+    assert figures["g"]["null_count"] == 2 and figures["g"]["min_value"].startswith("1970-01-01 00:00:01")
