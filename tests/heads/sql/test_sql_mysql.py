@@ -249,3 +249,29 @@ def test_zero_and_invalid_dates_read_and_counted_as_null(head, my):
     assert figures["d"]["null_count"] == 3 and figures["d"]["min_value"] == figures["d"]["max_value"]
     assert figures["c"]["null_count"] == 2 and figures["c"]["max_value"].startswith("2024-01-02 03:04:05.12")
     assert figures["g"]["null_count"] == 2 and figures["g"]["min_value"].startswith("1970-01-01 00:00:01")
+
+
+def test_a_unique_not_null_index_splits_a_table_without_primary_key(my):
+    """Without a primary key, a unique index of NOT NULL columns is the key (InnoDB clusters the
+    table by it) and splits it; a unique index that allows NULLs is no key: read whole."""
+    db = my.rsplit("/", 1)[1]
+    con = _connect(my)
+    with con.cursor() as cur:
+        cur.execute("CREATE TABLE coded (code INT NOT NULL, v INT, UNIQUE KEY (code))")
+        cur.execute("INSERT INTO coded SELECT seq * 3, seq FROM seq_1_to_900")
+        cur.execute("CREATE TABLE loose (code INT NULL, v INT, UNIQUE KEY (code))")
+        cur.execute("INSERT INTO loose SELECT IF(seq % 9 = 0, NULL, seq), seq FROM seq_1_to_900")
+    con.close()
+    h = SqlHead("shop", my)
+    h.open()
+    try:
+        els = elements(h)
+        coded, loose = els[(db, "coded")], els[(db, "loose")]
+        assert coded.key == ["code"] and not loose.key
+        ranges = h.split(coded, 3)
+        assert len(ranges) == 3
+        seen = [r["v"] for preds in ranges for r in rows(h.read(coded, ["v"], preds))]
+        assert sorted(seen) == list(range(1, 901))
+        assert h.split(loose, 3) is None
+    finally:
+        h.close()
