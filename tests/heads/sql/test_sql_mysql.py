@@ -275,3 +275,34 @@ def test_a_unique_not_null_index_splits_a_table_without_primary_key(my):
         assert h.split(loose, 3) is None
     finally:
         h.close()
+
+
+def test_not_null_columns_of_a_table_counted_without_reading_them(my):
+    """The figures count a table's NOT NULL column with COUNT(*) (no column read); a nullable
+    column, a view's column and a date (zero dates count as NULL) keep COUNT(col)."""
+    from hydra.heads.sql.aggregates import aggregate_sql
+
+    db = my.rsplit("/", 1)[1]
+    con = _connect(my)
+    with con.cursor() as cur:
+        cur.execute("CREATE TABLE counted (id INT NOT NULL PRIMARY KEY, a INT NOT NULL, b INT, "
+                    "d DATE NOT NULL DEFAULT '2000-01-01')")
+        cur.execute("INSERT INTO counted VALUES (1, 5, NULL, '2024-01-01'), (2, 6, 7, '2024-01-02')")
+        cur.execute("CREATE VIEW counted_v AS SELECT id, a, b FROM counted")
+    con.close()
+    h = SqlHead("shop", my)
+    h.open()
+    try:
+        els = elements(h)
+        table, view = els[(db, "counted")], els[(db, "counted_v")]
+        sql, slots = aggregate_sql(h, table, table.columns, distinct=False)
+        exprs = dict(zip(slots, sql.removeprefix("SELECT ").split(" FROM ")[0].split(", ")[1:]))
+        assert exprs[("id", "count")] == exprs[("a", "count")] == "COUNT(*)"
+        assert exprs[("b", "count")] == "COUNT(`b`)" and exprs[("d", "count")] != "COUNT(*)"
+        vsql, _ = aggregate_sql(h, view, view.columns, distinct=False)
+        assert "COUNT(`a`)" in vsql
+        figures = h.aggregates(table, table.columns).columns
+        assert figures["a"]["null_count"] == 0 and figures["a"]["mean_value"] == 5.5
+        assert figures["b"]["null_count"] == 1 and figures["b"]["mean_value"] == 7
+    finally:
+        h.close()
