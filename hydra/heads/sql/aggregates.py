@@ -123,19 +123,27 @@ def column_exprs(head: SqlHead, col: Column, nan_free: bool = False) -> dict[str
 def aggregate_sql(head: SqlHead, element: Element, columns: list[Column],
                   distinct: bool = True, nan_free: bool = False) -> tuple[str, list[tuple[str, str]]]:
     """One SELECT computing every figure; returns it and the (column, figure) of each output."""
-    exprs, slots = figure_exprs(head, columns, distinct, nan_free)
+    exprs, slots = figure_exprs(head, columns, distinct, nan_free, element)
     return f"SELECT {', '.join(exprs)} FROM {head.table_sql(element)}", slots
 
 
 def figure_exprs(head: SqlHead, columns: list[Column], distinct: bool = True,
-                 nan_free: bool = False) -> tuple[list[str], list[tuple[str, str]]]:
-    """The row count and every figure's expression, and the (column, figure) of each after the count."""
+                 nan_free: bool = False, element: Element | None = None) -> tuple[list[str], list[tuple[str, str]]]:
+    """The row count and every figure's expression, and the (column, figure) of each after the count.
+
+    MySQL/MariaDB, a table's NOT NULL column: its count is ``COUNT(*)``, which reads no column
+    (the one reader of an element computes the figures before its rows, on the same connection:
+    every figure is time the rows wait). ``COUNT(col)`` cost mariadbd about 0.1 CPU-s per
+    column for 1M rows (six DECIMAL columns: 0.77 CPU-s against 0.16 for ``COUNT(*)``)."""
     exprs = ["COUNT(*)"]
     slots: list[tuple[str, str]] = []
+    table = element is not None and element.kind == "table" and head.family == "mysql"
     for col in columns:
         for figure, expr in column_exprs(head, col, nan_free).items():
             if figure == "distinct" and not distinct:
                 continue
+            if figure == "count" and table and col.nullable is False and expr == f"COUNT({head.quote(col.name)})":
+                expr = "COUNT(*)"
             exprs.append(expr)
             slots.append((col.name, figure))
     return exprs, slots

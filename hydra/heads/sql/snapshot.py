@@ -266,7 +266,7 @@ def prelude(head: SqlHead, element: Element, figure_exprs, from_row):
     if "findings" not in extra:
         return None
     cols = list(element.columns or [])
-    exprs, slots = figure_exprs(head, cols, distinct=False)
+    exprs, slots = figure_exprs(head, cols, distinct=False, element=element)
     figures = ("SELECT " + ", ".join(f"IFNULL(HEX(CAST({e} AS CHAR)), '-')" for e in exprs)
                + f" FROM {head.table_sql(element)}")
 

@@ -189,3 +189,120 @@ def test_a_keyless_table_is_read_whole(my):
         assert len(rows(h.read(heap, ["v"], []))) == 3000
     finally:
         h.close()
+
+
+def test_time_text_to_intervals_vectorised():
+    """TIME text as the client prints it, nulls, slices and chunks: every value in microseconds."""
+    import pyarrow as pa
+
+    from hydra.heads.sql.mysql import _time_to_interval
+
+    text = ["12:34:56", "-838:59:59", "25:00:00.5", None, "-00:00:00.123456", "00:00:01.000001",
+            "838:59:59.999999", "0:00:00", "-01:02:03"]
+    micros = [45296_000000, -3020399_000000, 90000_500000, None, -123456, 1_000001, 3020399_999999, 0, -3723_000000]
+    arr = pa.array(text)
+    for got, want in ((arr, micros), (arr.slice(1), micros[1:]),
+                      (pa.chunked_array([arr.slice(0, 4), arr.slice(4)]), micros)):
+        out = _time_to_interval(got)
+        assert out.type == pa.month_day_nano_interval()
+        assert [None if v is None else (v.months, v.days, v.nanoseconds) for v in out.to_pylist()] == \
+            [None if m is None else (0, 0, m * 1000) for m in want]
+    with pytest.raises(ValueError, match="not a MySQL TIME"):
+        _time_to_interval(pa.array(["12:34"]))
+
+
+def test_hex_text_to_binary_vectorised():
+    import pyarrow as pa
+
+    from hydra.heads.sql.mysql import _hex_to_binary
+
+    arr = pa.array(["00FF", None, "", "DEADbeef", "0A", "7f"])
+    want = [b"\x00\xff", None, b"", b"\xde\xad\xbe\xef", b"\n", b"\x7f"]
+    assert _hex_to_binary(arr).to_pylist() == want
+    assert _hex_to_binary(arr.slice(1)).to_pylist() == want[1:]
+    assert _hex_to_binary(pa.chunked_array([arr.slice(0, 2), arr.slice(2)])).to_pylist() == want
+    with pytest.raises(ValueError):
+        _hex_to_binary(pa.array(["0G"]))
+
+
+def test_zero_and_invalid_dates_read_and_counted_as_null(head, my):
+    """Dates are read as ``col + INTERVAL 0 DAY``: NULL for zero and invalid dates, else the value
+    with the column's own fractional digits; the figures count and compare the same values."""
+    con = _connect(my)
+    with con.cursor() as cur:
+        cur.execute("SET SESSION sql_mode = 'ALLOW_INVALID_DATES'")
+        cur.execute("CREATE TABLE dates (id INT PRIMARY KEY, d DATE, c DATETIME(3), g TIMESTAMP(6) NULL)")
+        cur.execute("INSERT INTO dates VALUES (1, '2024-02-30', '2024-01-02 03:04:05.120', '1970-01-01 00:00:01'), "
+                    "(2, '2024-00-15', '0000-00-00 00:00:00', '0000-00-00 00:00:00'), "
+                    "(3, '0001-01-01', '2024-01-02 03:04:05', '2038-01-19 03:14:07.999999'), (4, NULL, NULL, NULL)")
+    con.close()
+    db = my.rsplit("/", 1)[1]
+    el = elements(head)[(db, "dates")]
+    got = {r["id"]: r for r in rows(head.read(el))}
+    assert [got[i]["d"] for i in (1, 2, 3, 4)] == [None, None, dt.date(1, 1, 1), None]
+    assert [got[i]["c"] for i in (1, 2, 3, 4)] == [dt.datetime(2024, 1, 2, 3, 4, 5, 120000), None,
+                                                   dt.datetime(2024, 1, 2, 3, 4, 5), None]
+    utc = dt.timezone.utc
+    assert [got[i]["g"] for i in (1, 2, 3, 4)] == [dt.datetime(1970, 1, 1, 0, 0, 1, tzinfo=utc), None,
+                                                   dt.datetime(2038, 1, 19, 3, 14, 7, 999999, tzinfo=utc), None]
+    figures = head.aggregates(el, el.columns).columns
+    assert figures["d"]["null_count"] == 3 and figures["d"]["min_value"] == figures["d"]["max_value"]
+    assert figures["c"]["null_count"] == 2 and figures["c"]["max_value"].startswith("2024-01-02 03:04:05.12")
+    assert figures["g"]["null_count"] == 2 and figures["g"]["min_value"].startswith("1970-01-01 00:00:01")
+
+
+def test_a_unique_not_null_index_splits_a_table_without_primary_key(my):
+    """Without a primary key, a unique index of NOT NULL columns is the key (InnoDB clusters the
+    table by it) and splits it; a unique index that allows NULLs is no key: read whole."""
+    db = my.rsplit("/", 1)[1]
+    con = _connect(my)
+    with con.cursor() as cur:
+        cur.execute("CREATE TABLE coded (code INT NOT NULL, v INT, UNIQUE KEY (code))")
+        cur.execute("INSERT INTO coded SELECT seq * 3, seq FROM seq_1_to_900")
+        cur.execute("CREATE TABLE loose (code INT NULL, v INT, UNIQUE KEY (code))")
+        cur.execute("INSERT INTO loose SELECT IF(seq % 9 = 0, NULL, seq), seq FROM seq_1_to_900")
+    con.close()
+    h = SqlHead("shop", my)
+    h.open()
+    try:
+        els = elements(h)
+        coded, loose = els[(db, "coded")], els[(db, "loose")]
+        assert coded.key == ["code"] and not loose.key
+        ranges = h.split(coded, 3)
+        assert len(ranges) == 3
+        seen = [r["v"] for preds in ranges for r in rows(h.read(coded, ["v"], preds))]
+        assert sorted(seen) == list(range(1, 901))
+        assert h.split(loose, 3) is None
+    finally:
+        h.close()
+
+
+def test_not_null_columns_of_a_table_counted_without_reading_them(my):
+    """The figures count a table's NOT NULL column with COUNT(*) (no column read); a nullable
+    column, a view's column and a date (zero dates count as NULL) keep COUNT(col)."""
+    from hydra.heads.sql.aggregates import aggregate_sql
+
+    db = my.rsplit("/", 1)[1]
+    con = _connect(my)
+    with con.cursor() as cur:
+        cur.execute("CREATE TABLE counted (id INT NOT NULL PRIMARY KEY, a INT NOT NULL, b INT, "
+                    "d DATE NOT NULL DEFAULT '2000-01-01')")
+        cur.execute("INSERT INTO counted VALUES (1, 5, NULL, '2024-01-01'), (2, 6, 7, '2024-01-02')")
+        cur.execute("CREATE VIEW counted_v AS SELECT id, a, b FROM counted")
+    con.close()
+    h = SqlHead("shop", my)
+    h.open()
+    try:
+        els = elements(h)
+        table, view = els[(db, "counted")], els[(db, "counted_v")]
+        sql, slots = aggregate_sql(h, table, table.columns, distinct=False)
+        exprs = dict(zip(slots, sql.removeprefix("SELECT ").split(" FROM ")[0].split(", ")[1:]))
+        assert exprs[("id", "count")] == exprs[("a", "count")] == "COUNT(*)"
+        assert exprs[("b", "count")] == "COUNT(`b`)" and exprs[("d", "count")] != "COUNT(*)"
+        vsql, _ = aggregate_sql(h, view, view.columns, distinct=False)
+        assert "COUNT(`a`)" in vsql
+        figures = h.aggregates(table, table.columns).columns
+        assert figures["a"]["null_count"] == 0 and figures["a"]["mean_value"] == 5.5
+        assert figures["b"]["null_count"] == 1 and figures["b"]["mean_value"] == 7
+    finally:
+        h.close()
