@@ -117,10 +117,23 @@ def _fewer_collections() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
+def _quiet_sqlalchemy_logs() -> None:
+    """SQLAlchemy reports to the ``logging`` module, which, unconfigured, prints its errors with a
+    traceback on stderr. The one it emits in Hydra's use is "Exception during reset or similar":
+    after Ctrl-C, a pooled connection interrupted in the middle of a command cannot be rolled
+    back, and the pool discards it (invalidates it) — nothing is lost, and the user has already
+    been told "interrupted". Every error that matters reaches Hydra as an exception and is said in
+    one line, so the command line gives SQLAlchemy's loggers a handler that prints nothing."""
+    import logging
+
+    logging.getLogger("sqlalchemy").addHandler(logging.NullHandler())
+
+
 def main(argv: list[str] | None = None) -> int:
     _without_pandas()
     _one_blas_thread()
     _fewer_collections()
+    _quiet_sqlalchemy_logs()
     args = parser().parse_args(argv)
     from hydra.shell.output import unescape_separator
 

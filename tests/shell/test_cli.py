@@ -181,3 +181,20 @@ def test_help_and_readme_list_every_dot_command(ws):
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     section = readme.split("Dot commands (in the shell and in scripts", 1)[1].split("\n## ", 1)[0]
     assert set(re.findall(r"`\.([a-z]+)[^`]*`", section)) == registered
+
+
+def test_sqlalchemy_pool_logs_are_not_printed_by_the_command_line():
+    """After Ctrl-C, SQLAlchemy's pool logs "Exception during reset or similar" with a traceback
+    when it discards a connection interrupted mid-command; the command line prints none of it
+    (the user was told "interrupted"), and other loggers still print."""
+    import sys
+
+    emit = ("import logging; "
+            "logging.getLogger('sqlalchemy.pool.impl.QueuePool').error('Exception during reset or similar', "
+            "exc_info=ValueError('another command is already in progress')); "
+            "logging.getLogger('elsewhere').error('still said')")
+    quiet = "from hydra.shell import cli; cli._quiet_sqlalchemy_logs(); "
+    for prefix, shown in (("", True), (quiet, False)):
+        done = subprocess.run([sys.executable, "-c", prefix + emit], capture_output=True, text=True, timeout=60)
+        assert ("Exception during reset" in done.stderr) is shown, done.stderr
+        assert "still said" in done.stderr
