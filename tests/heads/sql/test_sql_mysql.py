@@ -21,13 +21,20 @@ def _connect(url):
     return pymysql.connect(host="127.0.0.1", port=3306, user="root", database=name, autocommit=True)
 
 
+def _execute(url, *statements):
+    """Run ``statements`` in order on one connection to the test database (its set-up)."""
+    con = _connect(url)
+    try:
+        with con.cursor() as cur:
+            for stmt in statements:
+                cur.execute(stmt)
+    finally:
+        con.close()
+
+
 @pytest.fixture
 def my(mysql_database):
-    con = _connect(mysql_database)
-    with con.cursor() as cur:
-        for stmt in SETUP:
-            cur.execute(stmt)
-    con.close()
+    _execute(mysql_database, *SETUP)
     return mysql_database
 
 
@@ -160,11 +167,9 @@ def test_wrong_password_one_line(my):
 
 
 def test_geometry_reads_as_wkt(head, my):
-    con = _connect(my)
-    with con.cursor() as cur:
-        cur.execute("CREATE TABLE places (id INT PRIMARY KEY, p POINT, `where` POLYGON)")
-        cur.execute("INSERT INTO places VALUES (1, POINT(1, 2), NULL), (2, NULL, ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))'))")
-    con.close()
+    _execute(my,
+             "CREATE TABLE places (id INT PRIMARY KEY, p POINT, `where` POLYGON)",
+             "INSERT INTO places VALUES (1, POINT(1, 2), NULL), (2, NULL, ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))'))")
     db = my.rsplit("/", 1)[1]
     el = elements(head)[(db, "places")]
     assert {c.name: c.note for c in el.columns}["p"] == "point read as WKT text"
@@ -175,11 +180,9 @@ def test_geometry_reads_as_wkt(head, my):
 def test_a_keyless_table_is_read_whole(my):
     """MySQL has no ctid: a table without a key is not split (README: why), and reads whole."""
     db = my.rsplit("/", 1)[1]
-    con = _connect(my)
-    with con.cursor() as cur:
-        cur.execute("CREATE TABLE heap (v INT, t VARCHAR(20))")
-        cur.execute("INSERT INTO heap SELECT seq % 50, CONCAT('x', seq) FROM seq_1_to_3000")
-    con.close()
+    _execute(my,
+             "CREATE TABLE heap (v INT, t VARCHAR(20))",
+             "INSERT INTO heap SELECT seq % 50, CONCAT('x', seq) FROM seq_1_to_3000")
     h = SqlHead("shop", my)
     h.open()
     try:
@@ -228,14 +231,12 @@ def test_hex_text_to_binary_vectorised():
 def test_zero_and_invalid_dates_read_and_counted_as_null(head, my):
     """Dates are read as ``col + INTERVAL 0 DAY``: NULL for zero and invalid dates, else the value
     with the column's own fractional digits; the figures count and compare the same values."""
-    con = _connect(my)
-    with con.cursor() as cur:
-        cur.execute("SET SESSION sql_mode = 'ALLOW_INVALID_DATES'")
-        cur.execute("CREATE TABLE dates (id INT PRIMARY KEY, d DATE, c DATETIME(3), g TIMESTAMP(6) NULL)")
-        cur.execute("INSERT INTO dates VALUES (1, '2024-02-30', '2024-01-02 03:04:05.120', '1970-01-01 00:00:01'), "
-                    "(2, '2024-00-15', '0000-00-00 00:00:00', '0000-00-00 00:00:00'), "
-                    "(3, '0001-01-01', '2024-01-02 03:04:05', '2038-01-19 03:14:07.999999'), (4, NULL, NULL, NULL)")
-    con.close()
+    _execute(my,
+             "SET SESSION sql_mode = 'ALLOW_INVALID_DATES'",
+             "CREATE TABLE dates (id INT PRIMARY KEY, d DATE, c DATETIME(3), g TIMESTAMP(6) NULL)",
+             "INSERT INTO dates VALUES (1, '2024-02-30', '2024-01-02 03:04:05.120', '1970-01-01 00:00:01'), "
+             "(2, '2024-00-15', '0000-00-00 00:00:00', '0000-00-00 00:00:00'), "
+             "(3, '0001-01-01', '2024-01-02 03:04:05', '2038-01-19 03:14:07.999999'), (4, NULL, NULL, NULL)")
     db = my.rsplit("/", 1)[1]
     el = elements(head)[(db, "dates")]
     got = {r["id"]: r for r in rows(head.read(el))}
@@ -255,13 +256,11 @@ def test_a_unique_not_null_index_splits_a_table_without_primary_key(my):
     """Without a primary key, a unique index of NOT NULL columns is the key (InnoDB clusters the
     table by it) and splits it; a unique index that allows NULLs is no key: read whole."""
     db = my.rsplit("/", 1)[1]
-    con = _connect(my)
-    with con.cursor() as cur:
-        cur.execute("CREATE TABLE coded (code INT NOT NULL, v INT, UNIQUE KEY (code))")
-        cur.execute("INSERT INTO coded SELECT seq * 3, seq FROM seq_1_to_900")
-        cur.execute("CREATE TABLE loose (code INT NULL, v INT, UNIQUE KEY (code))")
-        cur.execute("INSERT INTO loose SELECT IF(seq % 9 = 0, NULL, seq), seq FROM seq_1_to_900")
-    con.close()
+    _execute(my,
+             "CREATE TABLE coded (code INT NOT NULL, v INT, UNIQUE KEY (code))",
+             "INSERT INTO coded SELECT seq * 3, seq FROM seq_1_to_900",
+             "CREATE TABLE loose (code INT NULL, v INT, UNIQUE KEY (code))",
+             "INSERT INTO loose SELECT IF(seq % 9 = 0, NULL, seq), seq FROM seq_1_to_900")
     h = SqlHead("shop", my)
     h.open()
     try:
@@ -283,13 +282,11 @@ def test_not_null_columns_of_a_table_counted_without_reading_them(my):
     from hydra.heads.sql.aggregates import aggregate_sql
 
     db = my.rsplit("/", 1)[1]
-    con = _connect(my)
-    with con.cursor() as cur:
-        cur.execute("CREATE TABLE counted (id INT NOT NULL PRIMARY KEY, a INT NOT NULL, b INT, "
-                    "d DATE NOT NULL DEFAULT '2000-01-01')")
-        cur.execute("INSERT INTO counted VALUES (1, 5, NULL, '2024-01-01'), (2, 6, 7, '2024-01-02')")
-        cur.execute("CREATE VIEW counted_v AS SELECT id, a, b FROM counted")
-    con.close()
+    _execute(my,
+             "CREATE TABLE counted (id INT NOT NULL PRIMARY KEY, a INT NOT NULL, b INT, "
+             "d DATE NOT NULL DEFAULT '2000-01-01')",
+             "INSERT INTO counted VALUES (1, 5, NULL, '2024-01-01'), (2, 6, 7, '2024-01-02')",
+             "CREATE VIEW counted_v AS SELECT id, a, b FROM counted")
     h = SqlHead("shop", my)
     h.open()
     try:
