@@ -32,11 +32,12 @@ CREATE = "CREATE TABLE live (id BIGINT PRIMARY KEY, amount BIGINT NOT NULL, note
 
 class Writer(threading.Thread):
     """Commits transactions on its own connection until ``stop()``; ``committed`` counts them.
-    ``connect`` returns a DB-API connection not in autocommit; ``mark`` is its placeholder."""
+    ``connect`` returns a DB-API connection not in autocommit; ``mark`` is its placeholder;
+    ``pause``: seconds between transactions (0: back to back)."""
 
-    def __init__(self, connect, rows: int, mark: str = "%s"):
+    def __init__(self, connect, rows: int, mark: str = "%s", pause: float = 0.0):
         super().__init__(name="live-writer", daemon=True)
-        self.connect, self.rows, self.mark = connect, rows, mark
+        self.connect, self.rows, self.mark, self.pause = connect, rows, mark, pause
         self.committed = 0
         self.error: BaseException | None = None
         self._halt = threading.Event()
@@ -69,6 +70,8 @@ class Writer(threading.Thread):
                 low, high, doomed = low + MOVE, high - MOVE, doomed + 1
                 self.committed += 1
                 self.started_writing.set()
+                if self.pause:
+                    self._halt.wait(self.pause)
             con.close()
         except BaseException as err:  # noqa: BLE001 - reported by stop()
             self.error = err

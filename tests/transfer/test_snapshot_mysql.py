@@ -1,8 +1,10 @@
 """Consistent snapshots on the real MariaDB while a client keeps writing (issue 13).
 
 MariaDB/MySQL cannot share a snapshot between connections, so by default an element is read by one
-reader in ``START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY``, which first takes the figures
-RECONCILE compares with, in the same snapshot. ``SNAPSHOT 'per_reader'`` reads the key ranges in
+reader in ``START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY``, and the figures RECONCILE
+compares with are taken at its moment: beside it, on a connection whose snapshot starts with the
+reader's while the table is locked for an instant (``LOCK TABLES … READ NOWAIT``), or, when the
+table is being written at that instant, by the reader before its rows. ``SNAPSHOT 'per_reader'`` reads the key ranges in
 parallel, each in a snapshot of its own: the manifest says the ranges may see different moments,
 and under a writer they do — the failure the default is there to prevent.
 """
@@ -32,11 +34,12 @@ def live(mysql_database):
     return mysql_database
 
 
-def writer_for(url: str) -> Writer:
+def writer_for(url: str, pause: float = 0.0) -> Writer:
     import pymysql
 
     database = url.rsplit("/", 1)[1]
-    writer = Writer(lambda: pymysql.connect(host="127.0.0.1", port=3306, user="root", database=database), ROWS)
+    writer = Writer(lambda: pymysql.connect(host="127.0.0.1", port=3306, user="root", database=database), ROWS,
+                    pause=pause)
     writer.start()
     assert writer.started_writing.wait(30)
     return writer
@@ -70,7 +73,9 @@ def test_one_reader_in_one_consistent_snapshot_with_its_figures(ws, live, tmp_pa
     assert (snapshot["sharing"], snapshot["readers"]) == ("shared", 1)
     assert "cannot share a snapshot between connections" in snapshot["note"]
     assert manifest["source_figures"]["row_count"] == ROWS
-    assert "by the reader in its snapshot" in manifest["source_figures"]["method"]
+    # a writer without pause leaves the lock no instant: the reader mostly takes the figures itself
+    method = manifest["source_figures"]["method"]
+    assert "by the reader in its snapshot" in method or "beside the reader" in method, method
     assert consistent(duckdb.connect(), parquet(out), ROWS) == (ROWS, ROWS, total(ROWS))
     assert reconciled.message.split("; ")[0].endswith("all passed"), ws.execute(
         "SELECT check_name, source_value, target_value FROM reconciliations WHERE status = 'fail'").rows
@@ -107,3 +112,78 @@ def test_killed_mid_extract_under_writes_then_run_again_completes_in_one_new_sna
     assert "1 done" in rerun and "all passed" in rerun, rerun
     assert "did not complete" in manifest_of(out)["snapshot"]["resumed"]
     assert consistent(duckdb.connect(), parquet(out), ROWS) == (ROWS, ROWS, total(ROWS))
+
+
+def test_figures_beside_the_reader_at_its_moment_while_a_writer_keeps_writing(ws, live, tmp_path):
+    """A writer that pauses 20 ms between transactions (a busy table, not a saturated one): the
+    lock is had at once, the figures are taken beside the reader, and they match its rows."""
+    import duckdb
+
+    out = tmp_path / "out"
+    ws.execute(f"ATTACH '{live}' AS db")
+    writer = writer_for(live, pause=0.02)
+    try:
+        before = writer.committed
+        result = ws.execute(f"EXTRACT db.*.live TO '{out}' (WORKERS 4)")
+        during = writer.committed - before
+        reconciled = ws.execute("RECONCILE LAST")
+    finally:
+        writer.stop()
+    assert result.rows[0][1] == "done", result.rows[0][-1]
+    assert during > 10, "the writer must commit while the element is read"
+    manifest = manifest_of(out)
+    assert "beside the reader" in manifest["source_figures"]["method"], manifest["source_figures"]["method"]
+    assert manifest["source_figures"]["row_count"] == ROWS
+    assert consistent(duckdb.connect(), parquet(out), ROWS) == (ROWS, ROWS, total(ROWS))
+    assert reconciled.message.split("; ")[0].endswith("all passed"), ws.execute(
+        "SELECT check_name, source_value, target_value FROM reconciliations WHERE status = 'fail'").rows
+
+
+@pytest.mark.parametrize("locked", [True, False], ids=["locked", "control-without-the-lock"])
+def test_a_write_between_the_two_snapshots_waits_for_the_lock(ws, mysql_database, tmp_path, monkeypatch, locked):
+    """A row is inserted after the figures' snapshot has started and before the reader's does.
+    The table is locked then, so the insert waits (and times out): figures and rows agree. The
+    control takes no lock: the insert lands between the two moments and RECONCILE fails on the
+    row count, which shows the test can fail."""
+    import pymysql
+
+    from hydra.heads.sql import postgres as sql_postgres
+    from hydra.heads.sql import snapshot as sql_snapshot
+
+    database = mysql_database.rsplit("/", 1)[1]
+
+    def connect():
+        return pymysql.connect(host="127.0.0.1", port=3306, user="root", database=database, autocommit=True)
+
+    with connect() as con, con.cursor() as cur:
+        cur.execute("CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+        cur.execute("INSERT INTO t SELECT seq, seq FROM seq_1_to_1000")
+    inserts: list[str] = []
+    real_start = sql_postgres.start_client
+
+    def start_after_an_insert(argv, env):  # between the figures' snapshot and the reader's
+        with connect() as con, con.cursor() as cur:
+            cur.execute("SET SESSION lock_wait_timeout = 1")
+            try:
+                cur.execute("INSERT INTO t VALUES (5000, 5000)")
+                inserts.append("inserted")
+            except pymysql.err.OperationalError as err:
+                inserts.append(f"waited: {err.args[0]}")
+        return real_start(argv, env)
+
+    monkeypatch.setattr(sql_postgres, "start_client", start_after_an_insert)
+    if not locked:
+        monkeypatch.setattr(sql_snapshot, "LOCK_SQL", "DO 0")
+    out = tmp_path / "out"
+    ws.execute(f"ATTACH '{mysql_database}' AS db")
+    ws.execute(f"EXTRACT db.*.t TO '{out}'")
+    reconciled = ws.execute("RECONCILE LAST")
+    manifest = json.loads(next(out.glob("db/*/t/_manifest.json")).read_text())
+    assert "beside the reader" in manifest["source_figures"]["method"]
+    if locked:
+        assert inserts == ["waited: 1205"]
+        assert reconciled.message.split("; ")[0].endswith("all passed"), reconciled.message
+    else:
+        assert inserts == ["inserted"]
+        failed = ws.execute("SELECT check_name FROM reconciliations WHERE status = 'fail'").rows
+        assert ("row_count",) in failed, failed

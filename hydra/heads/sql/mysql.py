@@ -214,10 +214,12 @@ def _post(plan: _Plan, arr, field):
     return arr
 
 
-def command(head: SqlHead, sql: str):
+def command(head: SqlHead, sql: str, unbuffered: bool = False):
+    """The client's argv and environment to run ``sql``; ``unbuffered``: its output is flushed
+    after each statement (the first line is awaited while the rest runs)."""
     url = head.engine.url
     argv = [client_binary(), "--batch", "--raw", "--skip-column-names", "--default-character-set=utf8mb4",
-            "--connect-timeout=10", "--quick", "--no-auto-rehash"]
+            "--connect-timeout=10", "--quick", "--no-auto-rehash"] + (["--unbuffered"] if unbuffered else [])
     if url.host:
         argv += ["-h", url.host, "--protocol=TCP"]
     if url.port:
@@ -241,8 +243,9 @@ def command(head: SqlHead, sql: str):
 
 def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None,
          prelude=None) -> pa.RecordBatchReader:
-    """``prelude``: (statements, keep) from ``snapshot.prelude``: the one reader of an element's
-    snapshot runs the statements first, and hands the two lines they print to ``keep``."""
+    """``prelude``: ``snapshot.prelude``'s, for the one reader of an element's snapshot: the
+    identity and figures are taken in that snapshot, the figures beside the reader when the table
+    can be locked for an instant, else by the reader before its rows."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -265,9 +268,27 @@ def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None,
     )
     from hydra.heads.sql.postgres import start_client
 
-    argv, env = command(head, "; ".join([*prelude[0], sql]) if prelude else sql)
-    proc = start_client(argv, env)
-    stream = io.BufferedReader(proc.stdout, buffer_size=BLOCK_SIZE)
+    beside = prelude is not None and prelude.beside.lock()
+    try:
+        if beside:
+            # the figures are taken beside this reader: its snapshot starts while the table is locked,
+            # which it stays until the identity line shows that snapshot started (``snapshot.Beside``)
+            try:
+                argv, env = command(head, f"{prelude.identity_sql}; {sql}", unbuffered=True)
+                proc = start_client(argv, env)
+                stream = io.BufferedReader(proc.stdout, buffer_size=BLOCK_SIZE)
+                lines = [stream.readline()]
+            finally:
+                prelude.beside.unlock()
+        else:
+            argv, env = command(head, "; ".join([*prelude.statements, sql]) if prelude else sql)
+            proc = start_client(argv, env)
+            stream = io.BufferedReader(proc.stdout, buffer_size=BLOCK_SIZE)
+            lines = [stream.readline(), stream.readline()] if prelude else []
+    except BaseException:
+        if beside:
+            prelude.beside.discard()
+        raise
 
     def failure(err=None) -> str:
         from hydra.heads.sql.postgres import _cleanup
@@ -276,11 +297,13 @@ def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None,
         return head._clean(text or (str(err) if err else f"{argv[0]} exited with {proc.returncode}"))
 
     try:
-        if prelude:
-            lines = [stream.readline(), stream.readline()]
-            if not all(line.endswith(b"\n") for line in lines):
-                raise HeadError(f"{ref}: {failure()}")
-            prelude[1](lines)
+        if not all(line.endswith(b"\n") for line in lines):
+            raise HeadError(f"{ref}: {failure()}")
+        if beside:
+            prelude.keep_identity(lines[0])
+            prelude.beside.start(prelude)
+        elif prelude:
+            prelude.keep(lines)
         reader = pcsv.open_csv(stream, read_options=read_options,
                                parse_options=parse_options, convert_options=convert_options)
     except pa.ArrowInvalid as err:
@@ -288,8 +311,12 @@ def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None,
             raise HeadError(f"{ref}: {failure(err)}") from None
         reader = None
     except HeadError:
+        if beside:
+            prelude.beside.discard()
         raise
     except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
+        if beside:
+            prelude.beside.discard()
         raise HeadError(f"{ref}: {failure(err)}") from None
 
     from hydra.heads.sql.postgres import _cleanup, stream_batches

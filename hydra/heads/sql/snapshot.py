@@ -10,7 +10,9 @@
 * MySQL/MariaDB: ``START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY`` on each connection. A
   MySQL snapshot cannot be shared between connections (MariaDB and MySQL have no export), so an
   element is read on one connection, unless the user accepts ranges read at moments that may
-  differ (``EXTRACT … (SNAPSHOT 'per_reader')``); the manifest says which.
+  differ (``EXTRACT … (SNAPSHOT 'per_reader')``); the manifest says which. Its figures are taken
+  at the reader's moment: beside it where the table can be locked for an instant (``Beside``),
+  else by the reader before its rows.
 * SQL Server: ``SNAPSHOT`` isolation on each connection where the database allows it, one reader
   per element as for MySQL; else read committed, and the manifest says so.
 * Other dialects: no snapshot (``no_snapshot``), said in the manifest.
@@ -22,6 +24,8 @@ import contextlib
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -48,6 +52,7 @@ class Holds:
         # MySQL: what the one reader of a snapshot found in it (identity, figures), by snapshot key
         self.found: dict[str, tuple[dict, object]] = {}
         self.busy: dict[str, set] = {}  # driver connections computing figures in a snapshot
+        self.beside: dict[str, Beside] = {}  # MySQL: figures taken beside the reader, by snapshot key
 
     @contextlib.contextmanager
     def working(self, token: str | None, dbapi_connection):
@@ -103,7 +108,10 @@ def take(head: SqlHead, element: Element, readers: int, per_reader: bool, figure
         names, identity_sql = _mysql_identity_sql(head)
         extra = (("identity_names", names), ("identity_sql", identity_sql))
         if figures:  # the one reader takes them in its snapshot, before its rows (prelude)
-            note += ", and the figures are taken by that reader, in its snapshot, before it reads the rows"
+            note += (", and the figures at that reader's moment: on MariaDB beside it, on a connection whose snapshot "
+                     "starts with the reader's while the table is locked for a few milliseconds (LOCK TABLES … READ "
+                     "NOWAIT); else (the table being written at that instant, no LOCK TABLES privilege, MySQL) by "
+                     "the reader itself, in its snapshot, before it reads the rows")
             extra += (("findings", uuid.uuid4().hex),)
         return Snapshot(head.name, MYSQL_METHOD, MYSQL_ISOLATION, SHARED, taken_at=_now(), note=note, extra=extra)
     if head.family == "mssql":
@@ -192,7 +200,12 @@ def release(head: SqlHead, snapshot: Snapshot) -> None:
         _holds(head).release(snapshot.token)
     key = dict(snapshot.extra).get("findings")
     if key:
-        _holds(head).found.pop(key, None)
+        holds = _holds(head)
+        with holds._lock:
+            beside = holds.beside.pop(key, None)
+        if beside is not None:  # an interrupted EXTRACT: its figures' query stops too
+            beside.cancel()
+        holds.found.pop(key, None)
 
 
 def held_seconds(head: SqlHead, snapshot: Snapshot) -> float | None:
@@ -254,34 +267,176 @@ def join(head: SqlHead, dbapi_connection) -> None:
 
 # -- MySQL: the one reader of a snapshot reports what it found in it ------------------------------
 
+# LOCK TABLES … READ NOWAIT is tried this many times, this far apart, before the reader takes the
+# figures itself: a table written without pause is never locked, and never waited for
+LOCK_TRIES = 25
+LOCK_PAUSE = 0.02
+LOCK_SQL = "LOCK TABLES {table} READ NOWAIT"
 
-def prelude(head: SqlHead, element: Element, figure_exprs, from_row):
-    """For the one reader of a MySQL snapshot that takes the figures (``mysql.read``): the two
-    SELECTs it runs in its snapshot before its rows — the identity, then the element's figures,
-    each value as hex, one line each — and the function that keeps what they print, for
-    ``found``; None outside such a snapshot. (``figure_exprs`` and ``from_row`` are
-    ``aggregates``', passed in: that module reads in snapshots through this one.)"""
+
+@dataclass
+class Prelude:
+    """What the one reader of a MySQL snapshot runs first (``mysql.read``): the identity SELECT and
+    the figures' SELECT (each value as hex, one line each), and where what they print goes.
+    ``beside``: the figures may instead be taken beside the reader, at its moment (``Beside``)."""
+
+    identity_sql: str
+    figures_sql: str
+    keep_identity: Callable[[bytes], None]
+    keep_figures: Callable[[list], None]
+    beside: Beside
+
+    @property
+    def statements(self) -> list[str]:
+        return [self.identity_sql, self.figures_sql]
+
+    def keep(self, lines: list[bytes]) -> None:
+        self.keep_identity(lines[0])
+        self.keep_figures(lines[1].decode("ascii").rstrip("\n").split("\t"))
+
+
+class Beside:
+    """MariaDB: an element's figures taken on a connection of their own, at the moment its one reader reads.
+
+    A MySQL snapshot cannot be shared between connections, but two can start at one moment: while
+    a third connection holds ``LOCK TABLES <t> READ`` no transaction can change the table, so the
+    figures' connection and then the reader start their consistent snapshots under the lock, and
+    both see the same rows. The lock is released as soon as the reader's snapshot has started
+    (a few milliseconds); the figures' scan then runs on the server beside the reader's instead
+    of before it — on 1M mixed rows the reader took 6.0 s with its figures first and 3.7 s without.
+
+    ``NOWAIT`` (MariaDB's): the lock never queues behind a writer, which would hold up every writer
+    queued behind it. A table in the middle of a write is tried again (``LOCK_TRIES``); then, as when
+    the lock is refused (no LOCK TABLES privilege, MySQL's syntax), the reader takes the figures
+    itself before its rows."""
+
+    def __init__(self, head: SqlHead, table_sql: str, prelude_key: str):
+        self.head, self.table, self.key = head, table_sql, prelude_key
+        self._locker = self._figures = None
+        self._thread: threading.Thread | None = None
+
+    def lock(self) -> bool:
+        """Lock the table and start the figures' snapshot; False (nothing held) when it cannot."""
+        try:
+            self._locker = self.head.raw_connection()
+            cur = self._locker.cursor()
+            for attempt in range(LOCK_TRIES):
+                try:
+                    cur.execute(LOCK_SQL.format(table=self.table))
+                    break
+                except Exception as err:  # noqa: BLE001 - 1205: being written now; else refused
+                    if getattr(err, "args", (None,))[0] != 1205 or attempt == LOCK_TRIES - 1:
+                        raise
+                    time.sleep(LOCK_PAUSE)
+            self._figures = self.head.raw_connection()
+            self._figures.cursor().execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            return True
+        except Exception:  # noqa: BLE001 - the reader takes the figures itself
+            self.unlock()
+            self._close_figures()
+            return False
+
+    def unlock(self) -> None:
+        locker, self._locker = self._locker, None
+        if locker is None:
+            return
+        try:
+            locker.cursor().execute("UNLOCK TABLES")
+            locker.close()
+        except Exception:  # noqa: BLE001 - a closed connection holds no lock
+            locker.invalidate()
+
+    def start(self, prelude: Prelude) -> None:
+        """Run the figures' query on its connection, beside the reader (a thread; ``found`` waits)."""
+        def run():
+            try:
+                cur = self._figures.cursor()
+                cur.execute(prelude.figures_sql)
+                prelude.keep_figures(list(cur.fetchone()))
+            except Exception:  # noqa: BLE001 - nothing found: the figures are computed again, and say so
+                pass
+            finally:
+                self._close_figures()
+
+        self._thread = threading.Thread(target=run, name="hydra-figures", daemon=True)
+        self._thread.start()
+        with _holds(self.head)._lock:
+            _holds(self.head).beside[self.key] = self
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def cancel(self) -> None:
+        """Stop the figures' query (an interrupted EXTRACT): ``KILL QUERY`` from another connection."""
+        figures = self._figures
+        if figures is None or self._thread is None or not self._thread.is_alive():
+            return
+        try:
+            with self.head.pooled() as raw:
+                raw.cursor().execute(f"KILL QUERY {int(figures.driver_connection.thread_id())}")
+        except Exception:  # noqa: BLE001 - the query may have ended meanwhile
+            pass
+
+    def discard(self) -> None:
+        """The reader failed before the figures started: their connection goes back."""
+        if self._thread is None:
+            self._close_figures()
+
+    def _close_figures(self) -> None:
+        figures, self._figures = self._figures, None
+        if figures is not None:
+            try:
+                figures.close()  # rolled back into the pool
+            except Exception:  # noqa: BLE001
+                figures.invalidate()
+
+
+def prelude(head: SqlHead, element: Element, figure_exprs, from_row) -> Prelude | None:
+    """For the one reader of a MySQL snapshot that takes the figures (``mysql.read``): what it runs
+    in its snapshot before its rows, and the functions that keep what they print, for ``found``;
+    None outside such a snapshot. (``figure_exprs`` and ``from_row`` are ``aggregates``', passed
+    in: that module reads in snapshots through this one.)"""
     snapshot = current()
     extra = dict(snapshot.extra) if snapshot is not None and snapshot.source == head.name else {}
     if "findings" not in extra:
         return None
     cols = list(element.columns or [])
     exprs, slots = figure_exprs(head, cols, distinct=False, element=element)
-    figures = ("SELECT " + ", ".join(f"IFNULL(HEX(CAST({e} AS CHAR)), '-')" for e in exprs)
-               + f" FROM {head.table_sql(element)}")
+    table = head.table_sql(element)
+    figures = "SELECT " + ", ".join(f"IFNULL(HEX(CAST({e} AS CHAR)), '-')" for e in exprs) + f" FROM {table}"
+    key = extra["findings"]
+    identity: dict = {}
 
-    def keep(lines: list[bytes]) -> None:
-        values = [[None if v == "-" else bytes.fromhex(v).decode("utf-8", "replace")
-                   for v in line.decode("ascii").rstrip("\n").split("\t")] for line in lines]
-        identity = {n: v for n, v in zip(extra["identity_names"].split(","), values[0]) if v}
-        found = from_row(head, cols, slots, values[1])
+    def unhex(values: list) -> list:
+        values = [v.decode("ascii") if isinstance(v, bytes) else v for v in values]
+        return [None if v == "-" else bytes.fromhex(v).decode("utf-8", "replace") for v in values]
+
+    def keep_identity(line: bytes) -> None:
+        values = unhex(line.decode("ascii").rstrip("\n").split("\t"))
+        identity.update({n: v for n, v in zip(extra["identity_names"].split(","), values) if v})
+
+    def keep_figures(values: list) -> None:
+        found = from_row(head, cols, slots, unhex(values))
         found.method = f"{head.backend} aggregate query, by the reader in its snapshot"
-        _holds(head).found[extra["findings"]] = (identity, found)
+        if beside._thread is not None:
+            found.method = (f"{head.backend} aggregate query, beside the reader, in a snapshot started with "
+                            f"the reader's while the table was locked (LOCK TABLES … READ NOWAIT)")
+        _holds(head).found[key] = (identity, found)
 
-    return [extra["identity_sql"], figures], keep
+    beside = Beside(head, table, key)
+    return Prelude(extra["identity_sql"], figures, keep_identity, keep_figures, beside)
 
 
 def found(head: SqlHead, snapshot: Snapshot) -> tuple[dict, object] | None:
-    """(identity, figures) the reader of a MySQL snapshot found, if it has run."""
+    """(identity, figures) the reader of a MySQL snapshot found (or its figures' connection beside
+    it, waited for), if it has run."""
     key = dict(snapshot.extra).get("findings")
-    return _holds(head).found.get(key) if key else None
+    if not key:
+        return None
+    holds = _holds(head)
+    with holds._lock:
+        beside = holds.beside.get(key)
+    if beside is not None:
+        beside.wait()
+    return holds.found.get(key)
