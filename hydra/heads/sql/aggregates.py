@@ -223,7 +223,7 @@ def aggregates(head: SqlHead, element: Element, columns: list[Column], distinct:
     optimistic = aggregate_sql(head, element, cols, distinct, nan_free=True)[0] if checks else sql
     try:
         # a DB-API connection of the head's pool, not an engine's: a PostgreSQL head opened
-        # without SQLAlchemy (``pgdirect``) keeps it off the EXTRACT path (start-up time)
+        # without SQLAlchemy (``direct``) keeps it off the EXTRACT path (start-up time)
         with head.pooled() as raw:  # rolled back into the pool after
             cur = raw.cursor()
             for statement in joining(head, explicit_begin=False):

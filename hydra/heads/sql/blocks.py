@@ -27,15 +27,12 @@ _RELKINDS = ("r", "m")  # heap tables and materialized views (a view or partitio
 
 def split(head, element: Element, parts: int) -> list[list[Qual]] | None:
     """``parts`` block ranges of similar size, or None (too small, no heap, server before 14)."""
-    from sqlalchemy import text
-
     sql = ("SELECT current_setting('server_version_num')::int, c.relkind, "
            "GREATEST(c.relpages::bigint, pg_relation_size(c.oid) / current_setting('block_size')::int) "
            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-           "WHERE n.nspname = :s AND c.relname = :t")
+           "WHERE n.nspname = %(s)s AND c.relname = %(t)s")
     try:
-        with head.engine.connect() as conn:
-            row = conn.execute(text(sql), {"s": element.parts[0], "t": element.parts[-1]}).first()
+        row = head.fetch_one(sql, {"s": element.parts[0], "t": element.parts[-1]})
     except Exception:  # noqa: BLE001 - without the block count the table is read as one range
         return None
     if row is None:

@@ -80,8 +80,8 @@ def whole_server(uri: str, options: Mapping[str, Any] | None) -> str | None:
         return None
     if any(str(k).upper() == "DATABASES" and v for k, v in (options or {}).items()):
         return shape
-    # read as SQLAlchemy reads it, without importing it (``pgdirect``: start-up time)
-    from hydra.heads.sql.pgdirect import parse_url
+    # read as SQLAlchemy reads it, without importing it (``direct``: start-up time)
+    from hydra.heads.sql.direct import parse_url
 
     try:
         url = parse_url(uri)

@@ -111,7 +111,7 @@ class SqlHead(Head):
         # server (``server``) names its elements srv.<database>.<schema>.<table> in messages
         self.prefix: tuple[str, ...] = ()
         self._engine = None
-        # a postgresql+psycopg head connects through ``pgdirect`` (no SQLAlchemy: start-up time)
+        # a postgresql+psycopg head connects through ``direct`` (no SQLAlchemy: start-up time)
         # and creates its engine only when something needs one (``engine``)
         self._pool = None
         self._light_url = self._opened_uri = None
@@ -217,7 +217,7 @@ class SqlHead(Head):
 
     @property
     def engine(self):
-        """The SQLAlchemy engine; a head opened through ``pgdirect`` creates it now, once."""
+        """The SQLAlchemy engine; a head opened through ``direct`` creates it now, once."""
         if self._engine is None:
             with self._engine_lock:
                 if self._engine is None and self._pool is not None:
@@ -230,7 +230,7 @@ class SqlHead(Head):
 
     @property
     def url(self):
-        """The URL connections are made with (SQLAlchemy's ``URL``, or ``pgdirect.Url``: the same parts)."""
+        """The URL connections are made with (SQLAlchemy's ``URL``, or ``direct.Url``: the same parts)."""
         if self._engine is None and self._light_url is not None:
             return self._light_url
         return self.engine.url
@@ -241,6 +241,22 @@ class SqlHead(Head):
         if self._engine is None and self._pool is not None:
             return self._pool.connect()
         return self.engine.raw_connection()
+
+    def fetch_one(self, sql: str, params: dict | None = None):
+        """The first row of ``sql`` (None when it has none), on a connection of the head's pool:
+        EXTRACT's split asks this, and a head opened through ``direct`` makes no engine for it
+        (importing SQLAlchemy and creating the engine cost 0.25 s of every PostgreSQL EXTRACT of a
+        table big enough to split). ``params``: pyformat (``%(name)s``), psycopg's and PyMySQL's."""
+        with self.pooled() as raw:
+            cur = raw.cursor()
+            try:
+                if params:
+                    cur.execute(sql, params)
+                else:
+                    cur.execute(sql)
+                return cur.fetchone()
+            finally:
+                cur.close()
 
     @contextlib.contextmanager
     def pooled(self):
@@ -287,23 +303,27 @@ class SqlHead(Head):
             self.schemas = [url.database]
 
     def _open_direct(self) -> bool:
-        """Open a postgresql+psycopg head through ``pgdirect`` (the same connections, no
+        """Open a postgresql+psycopg head through ``direct`` (the same connections, no
         SQLAlchemy); False for any other URL."""
-        from hydra.heads.sql import pgdirect
+        from hydra.heads.sql import direct
 
         try:
-            url = pgdirect.parse_url(self._driver_uri())
+            url = direct.parse_url(self._driver_uri())
         except ValueError:
             return False  # SQLAlchemy's parser says why (``_url``)
-        if not pgdirect.direct(url):
+        if not direct.direct(url):
             return False
         try:
-            import psycopg  # noqa: F401 - as create_engine would, before connecting
+            import importlib
+
+            importlib.import_module(direct.driver(url))  # as create_engine would, before connecting
         except ModuleNotFoundError as err:
             from hydra.core.errors import missing_driver
 
             raise missing_driver(self.name, err) from None
-        pool = pgdirect.Pool(pgdirect.connect_kwargs(url, self._connect_args(url)), password=self._fresh_password)
+        pool = direct.Pool(direct.connect_kwargs(url, self._connect_args(url)), password=self._fresh_password,
+                           driver=direct.driver(url),
+                           set_up=lambda connection: self.set_up_session(connection, direct=True))
         try:
             raw = pool.connect()
             try:
@@ -317,6 +337,8 @@ class SqlHead(Head):
             pool.close()
             raise HeadConnectionError(f"{self.name}: cannot connect to {self.redact(self.uri)}: {self._clean(err)}") from None
         self._light_url, self._pool, self._opened_uri = url, pool, self._driver_uri()
+        if self.family == "mysql" and self.schemas is None and url.database:
+            self.schemas = [url.database]
         return True
 
     def _fresh_password(self) -> str | None:
@@ -338,23 +360,31 @@ class SqlHead(Head):
         except Exception as err:  # noqa: BLE001 - bad URL
             raise HeadConnectionError(f"{self.name}: cannot use {self.redact(self.uri)}: {self._clean(err)}") from None
 
-        family = self.family
-
         @event.listens_for(engine, "connect")
         def _read_only(dbapi_conn, _record):  # noqa: ANN001
-            cur = dbapi_conn.cursor()
-            try:
-                if family == "mysql":
-                    cur.execute("SET SESSION TRANSACTION READ ONLY")
-                    cur.execute("SET time_zone = '+00:00'")
-                elif family == "sqlite":
-                    cur.execute("PRAGMA query_only = ON")
-                elif family == "mssql" and hasattr(dbapi_conn, "add_output_converter"):  # pyodbc
-                    dbapi_conn.add_output_converter(-155, datetimeoffset_from_odbc)
-            finally:
-                cur.close()
+            self.set_up_session(dbapi_conn)
 
         return engine
+
+    def set_up_session(self, dbapi_conn, direct: bool = False) -> None:
+        """What every new connection runs first, the engine's and (``direct``) the pool's of
+        ``hydra.heads.sql.direct`` alike: a read-only session (PostgreSQL's is set by its connect
+        options), in UTC for MySQL."""
+        cur = dbapi_conn.cursor()
+        try:
+            if self.family == "mysql":
+                if direct:
+                    # what SQLAlchemy's MySQL dialect runs on connect (``on_connect``), which an
+                    # engine's connections get from it
+                    cur.execute(f"SET NAMES {dbapi_conn.character_set_name()}")
+                cur.execute("SET SESSION TRANSACTION READ ONLY")
+                cur.execute("SET time_zone = '+00:00'")
+            elif self.family == "sqlite":
+                cur.execute("PRAGMA query_only = ON")
+            elif self.family == "mssql" and hasattr(dbapi_conn, "add_output_converter"):  # pyodbc
+                dbapi_conn.add_output_converter(-155, datetimeoffset_from_odbc)
+        finally:
+            cur.close()
 
     @property
     def is_open(self) -> bool:
@@ -771,8 +801,7 @@ class SqlHead(Head):
             days = f"{q} - DATE '1970-01-01'"
             bounds = f"MIN({days}) FILTER (WHERE isfinite({q})), MAX({days}) FILTER (WHERE isfinite({q}))"
         try:
-            with self.engine.connect() as conn:
-                lo, hi = conn.exec_driver_sql(f"SELECT {bounds} FROM {self.table_sql(element)}").one()
+            lo, hi = self.fetch_one(f"SELECT {bounds} FROM {self.table_sql(element)}")
         except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
             raise HeadError(f"{self.name}: cannot split {self.dotted(element.parts)}: {self._clean(err)}") from None
         if lo is None:
@@ -816,16 +845,13 @@ class SqlHead(Head):
         """The planner's histogram bounds of a PostgreSQL column, as numbers (None if absent)."""
         import datetime as dt
 
-        from sqlalchemy import text
-
         bounds = "CAST(CAST(histogram_bounds AS text) AS numeric[])"
         if is_date:  # as days since 1970, without the infinities (no Python date holds them)
             bounds = ("ARRAY(SELECT b - DATE '1970-01-01' FROM unnest(CAST(CAST(histogram_bounds AS text) AS date[])) "
                       "AS b WHERE isfinite(b))")
-        sql = f"SELECT {bounds} FROM pg_stats WHERE schemaname = :s AND tablename = :t AND attname = :c"
+        sql = f"SELECT {bounds} FROM pg_stats WHERE schemaname = %(s)s AND tablename = %(t)s AND attname = %(c)s"
         try:
-            with self.engine.connect() as conn:
-                row = conn.execute(text(sql), {"s": element.parts[0], "t": element.parts[1], "c": column}).first()
+            row = self.fetch_one(sql, {"s": element.parts[0], "t": element.parts[1], "c": column})
         except Exception:  # noqa: BLE001 - statistics are a nicety
             return None
         if not row or not row[0]:

@@ -45,7 +45,7 @@ def usable(head: SqlHead) -> bool:
     if head.bulk == "cursor" or client_binary() is None:
         return False
     try:
-        url = head.engine.url
+        url = head.url
     except Exception:  # noqa: BLE001 - an unusable URL: the generic path says why
         return False
     return set(url.query) <= _SIMPLE_QUERY and url.get_driver_name() in ("pymysql", "mysqldb")
@@ -217,7 +217,7 @@ def _post(plan: _Plan, arr, field):
 def command(head: SqlHead, sql: str, unbuffered: bool = False):
     """The client's argv and environment to run ``sql``; ``unbuffered``: its output is flushed
     after each statement (the first line is awaited while the rest runs)."""
-    url = head.engine.url
+    url = head.url
     argv = [client_binary(), "--batch", "--raw", "--skip-column-names", "--default-character-set=utf8mb4",
             "--connect-timeout=10", "--quick", "--no-auto-rehash"] + (["--unbuffered"] if unbuffered else [])
     if url.host:

@@ -179,8 +179,7 @@ def _mysql_identity_sql(head: SqlHead) -> tuple[str, str]:
     if cached is not None:
         return cached
     try:
-        with head.engine.connect() as conn:
-            version = str(conn.exec_driver_sql("SELECT VERSION()").scalar() or "")
+        version = str((head.fetch_one("SELECT VERSION()") or [""])[0] or "")
     except Exception:  # noqa: BLE001
         version = ""
     if "mariadb" in version.lower():

@@ -128,7 +128,7 @@ def test_each_database_connection_is_read_only_and_opened_when_first_read(ws, se
     assert ws.execute(f"SELECT count(*) FROM srv.{SALES}.public.orders").rows[0][0] == 30
     inner = head.inner[SALES]
     assert inner.is_open
-    raw = inner.raw_connection()  # the connections a read opens (no SQLAlchemy engine: pgdirect)
+    raw = inner.raw_connection()  # the connections a read opens (no SQLAlchemy engine: direct)
     try:
         cur = raw.cursor()
         cur.execute("SELECT current_setting('default_transaction_read_only'), current_database()")

@@ -1,18 +1,21 @@
-"""PostgreSQL through psycopg without SQLAlchemy: the URL, and a small pool of plain connections.
+"""PostgreSQL (psycopg) and MySQL/MariaDB (PyMySQL) without SQLAlchemy: the URL, and a small pool
+of plain connections.
 
 The fixed cost of a command (issue 18): importing SQLAlchemy and creating an engine cost about
-0.25 s of an EXTRACT of a 1-row PostgreSQL table (``python -X importtime``: ``sqlalchemy`` 117 ms
-and its PostgreSQL dialect 22 ms; ``create_engine`` 0.12 s in cProfile), more than the whole of
-``hydra -c "SELECT 1"``. An EXTRACT needs no more of SQLAlchemy than a connection: the rows come
-through ``psql`` (``pgbinary``), the snapshot and the figures through psycopg's own cursors. So
-a ``postgresql+psycopg`` head connects through this module (``SqlHead.open``), and creates its
-SQLAlchemy engine only when something needs one (the enumeration, the cursor transport, RECONCILE
-AGAINST's session): ``SqlHead.engine``.
+0.25 s of an EXTRACT (``python -X importtime``: ``sqlalchemy`` 117 ms and its PostgreSQL dialect
+22 ms; ``create_engine`` 0.12 s in cProfile), more than the whole of ``hydra -c "SELECT 1"``; a
+MySQL head's opening was 0.36 s of a 1M-row MariaDB EXTRACT (py-spy). An EXTRACT needs no more of
+SQLAlchemy than a connection: the rows come through ``psql`` (``pgbinary``) or the ``mysql`` client
+(``mysql``), the split, the snapshot and the figures through the driver's own cursors. So a
+``postgresql+psycopg`` or ``mysql+pymysql`` head connects through this module (``SqlHead.open``),
+and creates its SQLAlchemy engine only when something needs one (the enumeration, the cursor
+transport, RECONCILE AGAINST's session): ``SqlHead.engine``.
 
 The connections are what the engine's would be: ``parse_url`` reads a URL exactly as SQLAlchemy's
-``make_url`` does (the same grammar), ``connect_kwargs`` gives psycopg what SQLAlchemy's psycopg
-dialect gives it (``create_connect_args``, then the head's ``connect_args`` over it), and a
-connection goes back to the pool rolled back, as SQLAlchemy's pool resets it.
+``make_url`` does (the same grammar), ``connect_kwargs`` gives the driver what SQLAlchemy's dialect
+gives it (``create_connect_args``, then the head's ``connect_args`` over it), the head's session
+set-up runs on each new one as on the engine's (``SqlHead.set_up_session``), and a connection goes
+back to the pool rolled back, as SQLAlchemy's pool resets it.
 """
 
 from __future__ import annotations
@@ -88,22 +91,37 @@ def parse_url(text: str) -> Url:
 
 
 def direct(url: Url) -> bool:
-    """Whether this module connects the way the engine would: PostgreSQL through psycopg, one
-    host (SQLAlchemy's multi-host ``?host=…`` forms stay with SQLAlchemy)."""
-    return (url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg"
-            and not any(k in url.query for k in ("host", "port"))
-            and all(isinstance(v, str) for v in url.query.values()))
+    """Whether this module connects the way the engine would: PostgreSQL through psycopg (one
+    host: SQLAlchemy's multi-host ``?host=…`` forms stay with SQLAlchemy), MySQL/MariaDB through
+    PyMySQL (with no query options but ``charset``: ssl and the rest stay with SQLAlchemy)."""
+    if not all(isinstance(v, str) for v in url.query.values()):
+        return False
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    if backend == "postgresql" and driver == "psycopg":
+        return not any(k in url.query for k in ("host", "port"))
+    return backend in ("mysql", "mariadb") and driver == "pymysql" and set(url.query) <= {"charset"}
+
+
+def driver(url: Url) -> str:
+    """The module ``Pool`` connects with."""
+    return url.get_driver_name() or ""
 
 
 def connect_kwargs(url: Url, connect_args: dict[str, Any]) -> dict[str, Any]:
-    """psycopg.connect's arguments, as SQLAlchemy's psycopg dialect builds them
-    (``URL.translate_connect_args``: the parts that are set; the query; then ``connect_args``)."""
+    """The driver's ``connect`` arguments, as SQLAlchemy's dialect builds them
+    (``URL.translate_connect_args``: the parts that are set; the query; MySQL's FOUND_ROWS client
+    flag; then ``connect_args``)."""
+    mysql = url.get_backend_name() in ("mysql", "mariadb")
     kwargs: dict[str, Any] = {}
-    for name, value in (("host", url.host), ("dbname", url.database), ("user", url.username),
-                        ("password", url.password), ("port", url.port)):
+    for name, value in (("host", url.host), ("database" if mysql else "dbname", url.database),
+                        ("user", url.username), ("password", url.password), ("port", url.port)):
         if value:
             kwargs[name] = str(value) if name == "password" else value
     kwargs.update(url.query)
+    if mysql:
+        from pymysql.constants import CLIENT
+
+        kwargs["client_flag"] = int(kwargs.get("client_flag", 0)) | CLIENT.FOUND_ROWS
     kwargs.update(connect_args)
     return kwargs
 
@@ -138,10 +156,13 @@ class Pooled:
 
 
 class Pool:
-    """Plain psycopg connections to one database, up to ``POOL_SIZE`` kept idle."""
+    """Plain driver connections to one database, up to ``POOL_SIZE`` kept idle. ``driver``:
+    'psycopg' or 'pymysql'; ``set_up``: run on each new connection (the head's session set-up)."""
 
-    def __init__(self, kwargs: dict[str, Any], password: Callable[[], str | None] | None = None):
+    def __init__(self, kwargs: dict[str, Any], password: Callable[[], str | None] | None = None,
+                 driver: str = "psycopg", set_up: Callable[[Any], None] | None = None):
         self._kwargs = kwargs
+        self.driver, self.set_up = driver, set_up
         # a head whose password changes (RDS IAM tokens) gives each new connection a fresh one,
         # as its engine's ``do_connect`` hook would
         self.password = password
@@ -153,19 +174,32 @@ class Pool:
         with self._lock:
             connection = self._idle.pop() if self._idle else None
         if connection is None:
-            import psycopg
-
             kwargs = dict(self._kwargs)
             fresh = self.password() if self.password is not None else None
             if fresh is not None:
                 kwargs["password"] = fresh
-            connection = psycopg.connect(**kwargs)
+            if self.driver == "pymysql":
+                import pymysql
+
+                connection = pymysql.connect(**kwargs)
+            else:
+                import psycopg
+
+                connection = psycopg.connect(**kwargs)
+            if self.set_up is not None:
+                try:
+                    self.set_up(connection)
+                except BaseException:
+                    _close(connection)
+                    raise
         return Pooled(self, connection)
 
     def put(self, connection) -> None:
         """Back to the pool, rolled back (SQLAlchemy's reset on return); closed when it cannot be."""
         try:
-            if connection.closed or connection.broken:
+            # psycopg says ``closed``/``broken``; PyMySQL says ``open``
+            if getattr(connection, "closed", False) or getattr(connection, "broken", False) \
+                    or not getattr(connection, "open", True):
                 raise ConnectionError
             connection.rollback()
         except Exception:  # noqa: BLE001 - a broken connection is dropped

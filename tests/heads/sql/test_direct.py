@@ -1,4 +1,4 @@
-"""A postgresql+psycopg head connects without SQLAlchemy (``pgdirect``), exactly as its engine would."""
+"""A postgresql+psycopg or mysql+pymysql head connects without SQLAlchemy (``direct``), exactly as its engine would."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import psycopg
 import pytest
 
-from hydra.heads.sql import pgdirect
+from hydra.heads.sql import direct
 from hydra.heads.sql.head import SqlHead
 
 URLS = [
@@ -19,6 +19,8 @@ URLS = [
     "postgresql+psycopg:///db?host=/var/run/postgresql",
     "postgresql+psycopg://u@h/db?a=1&a=2",
     "mysql+pymysql://root@127.0.0.1:3306/",
+    "mysql+pymysql://u:p%40ss@db.example:3307/sales?charset=utf8mb4",
+    "mariadb+pymysql://u@h/db",
     "mssql+pyodbc://u:p@dsn?odbc_connect=DRIVER%3D%7BX%7D",
 ]
 
@@ -27,7 +29,7 @@ URLS = [
 def test_urls_read_as_sqlalchemy_reads_them(text):
     from sqlalchemy.engine import make_url
 
-    mine, theirs = pgdirect.parse_url(text), make_url(text)
+    mine, theirs = direct.parse_url(text), make_url(text)
     assert (mine.drivername, mine.username, mine.password, mine.host, mine.port, mine.database) == \
         (theirs.drivername, theirs.username, theirs.password, theirs.host, theirs.port, theirs.database)
     assert mine.query == {k: list(v) if isinstance(v, tuple) else v for k, v in theirs.query.items()}
@@ -39,15 +41,67 @@ def test_the_connect_arguments_are_the_engines():
 
     text = "postgresql+psycopg://u:secret@h:6543/db?sslmode=require&connect_timeout=99"
     head = SqlHead("x", text)
-    url = pgdirect.parse_url(text)
+    url = direct.parse_url(text)
     engine = create_engine(text)
     _, theirs = engine.dialect.create_connect_args(engine.url)
     theirs.pop("context", None)
     theirs.update(head._connect_args(url))  # create_engine(connect_args=…) goes over the URL's
-    assert pgdirect.connect_kwargs(url, head._connect_args(url)) == theirs
-    assert pgdirect.direct(url)
-    assert not pgdirect.direct(pgdirect.parse_url("postgresql+psycopg:///db?host=/tmp"))  # multi-host forms: SQLAlchemy
-    assert not pgdirect.direct(pgdirect.parse_url("postgresql+psycopg2://h/db"))
+    assert direct.connect_kwargs(url, head._connect_args(url)) == theirs
+    assert direct.direct(url)
+    assert not direct.direct(direct.parse_url("postgresql+psycopg:///db?host=/tmp"))  # multi-host forms: SQLAlchemy
+    assert not direct.direct(direct.parse_url("postgresql+psycopg2://h/db"))
+
+
+@pytest.mark.parametrize("text", ["mysql+pymysql://u:secret@h:3307/db?charset=utf8mb4", "mariadb+pymysql://u@h/db",
+                                  "mysql+pymysql://h"])
+def test_mysql_connect_arguments_are_the_engines(text):
+    from sqlalchemy import create_engine
+
+    head = SqlHead("x", text)
+    url = direct.parse_url(text)
+    engine = create_engine(text)
+    _, theirs = engine.dialect.create_connect_args(engine.url)
+    theirs.update(head._connect_args(url))
+    assert direct.connect_kwargs(url, head._connect_args(url)) == theirs
+    assert direct.direct(url) and direct.driver(url) == "pymysql"
+    assert not direct.direct(direct.parse_url("mysql+pymysql://h/db?ssl_ca=/x.pem"))  # ssl: SQLAlchemy's
+    assert not direct.direct(direct.parse_url("mysql+mysqldb://h/db"))
+
+
+def test_a_mysql_head_reads_snapshots_and_figures_without_sqlalchemy(mysql_database):
+    """The same on the real MariaDB: the session is read-only and in UTC, as the engine's, and the
+    figures are taken beside the reader."""
+    import pymysql
+
+    database = mysql_database.rsplit("/", 1)[1]
+    with pymysql.connect(host="127.0.0.1", port=3306, user="root", database=database, autocommit=True) as con:
+        con.cursor().execute("CREATE TABLE one (id INT PRIMARY KEY, v VARCHAR(10))")
+        con.cursor().execute("INSERT INTO one VALUES (1, 'a')")
+    script = f"""
+import sys
+from hydra.core.model import Column, Element
+from hydra.core.snapshot import reading
+from hydra.heads.sql.head import SqlHead
+head = SqlHead("x", {mysql_database!r})
+head.open()
+element = Element(parts=({database!r}, "one"), kind="table", columns=[Column("id", "INTEGER", "int"), Column("v", "VARCHAR", "varchar(10)")])
+snapshot = head.snapshot(element)
+with reading(snapshot):
+    rows = head.read(element).read_all().to_pylist()
+figures = head.aggregates(element, element.columns, snapshot)
+head.release(snapshot)
+raw = head.raw_connection()
+cur = raw.cursor()
+cur.execute("SELECT @@session.tx_read_only, @@session.time_zone")
+read_only, zone = cur.fetchone()
+raw.close()
+head.close()
+print(rows, figures.row_count, "beside" in figures.method, read_only, zone, head.schemas, "sqlalchemy" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[{'id':", "1,", "'v':", "'a'}]", "1", "True", "1", "+00:00",
+                                  f"[{database!r}]", "False"]
 
 
 def test_a_head_reads_snapshots_and_figures_without_sqlalchemy(pg_database):
