@@ -53,12 +53,11 @@ def manifest_of(out) -> dict:
     return json.loads(next(out.glob("db/*/live/_manifest.json")).read_text())
 
 
-def test_one_reader_in_one_consistent_snapshot_with_its_figures(ws, live, tmp_path):
-    import duckdb
-
-    out = tmp_path / "out"
+def extract_while_writing(ws, live: str, out, pause: float = 0.0):
+    """EXTRACT (WORKERS 4) and RECONCILE LAST while ``writer_for(live, pause)`` writes: the
+    element's manifest and RECONCILE's result."""
     ws.execute(f"ATTACH '{live}' AS db")
-    writer = writer_for(live)
+    writer = writer_for(live, pause=pause)
     try:
         before = writer.committed
         result = ws.execute(f"EXTRACT db.*.live TO '{out}' (WORKERS 4)")
@@ -68,7 +67,14 @@ def test_one_reader_in_one_consistent_snapshot_with_its_figures(ws, live, tmp_pa
         writer.stop()
     assert result.rows[0][1] == "done", result.rows[0][-1]
     assert during > 10, "the writer must commit while the element is read"
-    manifest = manifest_of(out)
+    return manifest_of(out), reconciled
+
+
+def test_one_reader_in_one_consistent_snapshot_with_its_figures(ws, live, tmp_path):
+    import duckdb
+
+    out = tmp_path / "out"
+    manifest, reconciled = extract_while_writing(ws, live, out)
     snapshot = manifest["snapshot"]
     assert (snapshot["sharing"], snapshot["readers"]) == ("shared", 1)
     assert "cannot share a snapshot between connections" in snapshot["note"]
@@ -120,18 +126,7 @@ def test_figures_beside_the_reader_at_its_moment_while_a_writer_keeps_writing(ws
     import duckdb
 
     out = tmp_path / "out"
-    ws.execute(f"ATTACH '{live}' AS db")
-    writer = writer_for(live, pause=0.02)
-    try:
-        before = writer.committed
-        result = ws.execute(f"EXTRACT db.*.live TO '{out}' (WORKERS 4)")
-        during = writer.committed - before
-        reconciled = ws.execute("RECONCILE LAST")
-    finally:
-        writer.stop()
-    assert result.rows[0][1] == "done", result.rows[0][-1]
-    assert during > 10, "the writer must commit while the element is read"
-    manifest = manifest_of(out)
+    manifest, reconciled = extract_while_writing(ws, live, out, pause=0.02)
     assert "beside the reader" in manifest["source_figures"]["method"], manifest["source_figures"]["method"]
     assert manifest["source_figures"]["row_count"] == ROWS
     assert consistent(duckdb.connect(), parquet(out), ROWS) == (ROWS, ROWS, total(ROWS))
