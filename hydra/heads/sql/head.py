@@ -493,11 +493,7 @@ class SqlHead(Head):
             sql = ("SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent "
                    "WHERE i.inhparent = to_regclass(%(t)s) AND c.relkind <> 'p')")
             try:
-                with self.pooled() as raw:
-                    cur = raw.cursor()
-                    cur.execute(sql, {"t": table})
-                    known = bool(cur.fetchone()[0])
-                    cur.close()
+                known = bool(self.fetch_one(sql, {"t": table})[0])
             except Exception as err:  # noqa: BLE001 - a driver's error becomes one clear line, without secrets
                 raise HeadError(f"{self.name}: cannot read the catalog: {self._clean(err)}") from None
             with self._lock:
