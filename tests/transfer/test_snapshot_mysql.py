@@ -182,3 +182,41 @@ def test_a_write_between_the_two_snapshots_waits_for_the_lock(ws, mysql_database
         assert inserts == ["inserted"]
         failed = ws.execute("SELECT check_name FROM reconciliations WHERE status = 'fail'").rows
         assert ("row_count",) in failed, failed
+
+
+def test_an_interrupt_while_the_table_is_locked_leaves_it_unlocked(mysql_database):
+    """Ctrl-C between LOCK TABLES and the figures' snapshot (in the REPL the process lives on):
+    the lock is let go, so a writer does not wait for it."""
+    import pymysql
+
+    from hydra.heads.sql import snapshot as sql_snapshot
+    from hydra.heads.sql.head import SqlHead
+
+    database = mysql_database.rsplit("/", 1)[1]
+
+    def connect():
+        return pymysql.connect(host="127.0.0.1", port=3306, user="root", database=database, autocommit=True)
+
+    with connect() as con, con.cursor() as cur:
+        cur.execute("CREATE TABLE t (id INT PRIMARY KEY)")
+    head = SqlHead("db", mysql_database)
+    head.open()
+    real, calls = head.raw_connection, []
+
+    def interrupted_second_time():
+        calls.append(1)
+        if len(calls) == 2:  # the figures' connection, after the lock was taken
+            raise KeyboardInterrupt
+        return real()
+
+    head.raw_connection = interrupted_second_time
+    try:
+        beside = sql_snapshot.Beside(head, f"`{database}`.`t`", "key")  # alive, as in a REPL after Ctrl-C
+        with pytest.raises(KeyboardInterrupt):
+            beside.lock()
+        with connect() as con, con.cursor() as cur:
+            cur.execute("SET SESSION lock_wait_timeout = 1")
+            cur.execute("INSERT INTO t VALUES (1)")  # 1205 after 1 s if the table were still locked
+    finally:
+        head.close()
+    assert len(calls) == 2

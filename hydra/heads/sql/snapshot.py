@@ -330,10 +330,12 @@ class Beside:
             self._figures = self.head.raw_connection()
             self._figures.cursor().execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
             return True
-        except Exception:  # noqa: BLE001 - the reader takes the figures itself
+        except BaseException as err:  # an interrupt too: never leave the table locked
             self.unlock()
             self._close_figures()
-            return False
+            if not isinstance(err, Exception):
+                raise
+            return False  # the reader takes the figures itself
 
     def unlock(self) -> None:
         locker, self._locker = self._locker, None
@@ -342,8 +344,10 @@ class Beside:
         try:
             locker.cursor().execute("UNLOCK TABLES")
             locker.close()
-        except Exception:  # noqa: BLE001 - a closed connection holds no lock
+        except BaseException as err:  # a closed connection holds no lock
             locker.invalidate()
+            if not isinstance(err, Exception):
+                raise
 
     def start(self, prelude: Prelude) -> None:
         """Run the figures' query on its connection, beside the reader (a thread; ``found`` waits)."""
