@@ -35,7 +35,7 @@ def is_nested(type_: str) -> bool:
 
 def is_numeric(type_: str) -> bool:
     t = type_.upper().strip()
-    return t in NUMERIC or t.startswith("DECIMAL") or t.startswith("NUMERIC")
+    return not is_nested(t) and (t in NUMERIC or t.startswith("DECIMAL") or t.startswith("NUMERIC"))
 
 
 def is_float(type_: str) -> bool:

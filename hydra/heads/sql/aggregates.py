@@ -20,11 +20,14 @@ if TYPE_CHECKING:
     from hydra.heads.sql.head import SqlHead
 
 _INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+_PG_INTS = ("smallint", "integer", "bigint", "int2", "int4", "int8")
 
 
 def _kind(col: Column) -> str:
     d = col.type.upper()
     src = (col.source_type or "").lower()
+    if d.endswith("[]"):
+        return "other"  # a list of DECIMAL is no number
     if d in _INTS:
         return "int"
     if d.startswith("DECIMAL") or d in ("FLOAT", "DOUBLE"):
@@ -50,6 +53,10 @@ def column_exprs(head: SqlHead, col: Column, nan_free: bool = False) -> dict[str
     kind = _kind(col)
     out = {"count": f"COUNT({q})"}
     src = (col.source_type or "").lower()
+    if kind == "int" and fam == "postgresql" and src not in _PG_INTS:
+        # an integer PostgreSQL has no SUM for (oid): figures on the bigint Hydra reads it as
+        q = f"CAST({q} AS bigint)"
+        out["count"] = f"COUNT({q})"
     if kind == "num" and fam == "postgresql" and col.type.upper() == "DOUBLE" and col.note:
         # numeric without precision is read as DOUBLE: figures on the value as Hydra reads it
         # (the distinct count stays on the exact numbers)

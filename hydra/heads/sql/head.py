@@ -588,7 +588,7 @@ class SqlHead(Head):
             if isinstance(value, bool):
                 ok = duck == "BOOLEAN"
             elif isinstance(value, (int, float, Decimal)):
-                ok = duck in NUMERIC or duck.startswith("DECIMAL")
+                ok = duck in NUMERIC or (duck.startswith("DECIMAL") and not duck.endswith("]"))
             elif isinstance(value, (dt.date, dt.datetime)):
                 ok = duck in ("DATE", "TIMESTAMP")
             elif isinstance(value, str):

@@ -10,7 +10,7 @@ where the next begins. A block where user data imitates the magic fails that che
 row by row instead, so the result is exact whatever the data.
 
 numeric(p ≤ 18, s) is decoded in int64; wider numerics (and money) are sent as text and cast by
-Arrow; arrays as JSON text. Other
+Arrow; arrays as JSON arrays of their elements' text. Other
 types without a binary decoder here are sent as text. Dates and timestamps of 'infinity' or
 '-infinity' are read as DuckDB's infinite values (Arrow carries DuckDB's sentinel integers).
 """
@@ -58,7 +58,7 @@ class Plan:
 
 
 def plan(head: SqlHead, cols: list[Column]) -> list[Plan]:
-    from hydra.heads.sql.postgres import decimal_expr, text_expr
+    from hydra.heads.sql.postgres import array_expr, decimal_expr, text_expr
     from hydra.heads.sql.types import arrow_type
 
     out = []
@@ -68,7 +68,7 @@ def plan(head: SqlHead, cols: list[Column]) -> list[Plan]:
         src = (c.source_type or "").lower()
         typ = arrow_type(duck)
         if src.endswith("]") or duck.endswith("[]"):
-            out.append(Plan(c, f"array_to_json({q})::text", "list", typ))
+            out.append(Plan(c, array_expr(q, src), "list", typ))
         elif src.startswith("money"):
             out.append(Plan(c, f"{q}::numeric::text", "cast", typ))
         elif duck.startswith("DECIMAL") and src.startswith("numeric") and typ.precision <= 18:

@@ -87,6 +87,22 @@ def decimal_expr(q: str) -> str:
     return f"NULLIF({q}, 'NaN')"
 
 
+def array_expr(q: str, source_type: str) -> str:
+    """An array as a JSON array of its elements' text (``arrow.list_from_json`` converts them).
+
+    ``::text[]`` spells each element as PostgreSQL prints it, which Arrow parses, where
+    ``array_to_json``'s own spellings are not (a float's NaN as a JSON string, a timestamp with a
+    'T', composite values as JSON objects). Money is cast to numeric first (no '$'). inet and
+    char(n) keep ``array_to_json``, which prints them as their own output does: their casts to
+    text add the netmask ('10.0.0.1/32') and drop char(n)'s padding."""
+    element = source_type.removesuffix("[]").strip()
+    if element.startswith("money"):
+        return f"array_to_json({q}::numeric[]::text[])::text"
+    if element in ("inet", "character", "bpchar") or element.startswith("character("):
+        return f"array_to_json({q})::text"
+    return f"array_to_json({q}::text[])::text"
+
+
 @dataclass
 class _Plan:
     column: Column
@@ -106,7 +122,7 @@ def _plan(head: SqlHead, element: Element, cols: list[Column]) -> list[_Plan]:
         duck = c.type.upper()
         src = (c.source_type or "").lower()
         if src.endswith("]") or duck.endswith("[]"):
-            out.append(_Plan(c, f"array_to_json({q})::text", pa.string(), "list"))
+            out.append(_Plan(c, array_expr(q, src), pa.string(), "list"))
         elif duck in ("DATE", "TIME", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE"):
             out.append(_Plan(c, epoch_expr(q, duck), pa.int32() if duck == "DATE" else pa.int64(), "cast"))
         elif src.startswith("money"):
