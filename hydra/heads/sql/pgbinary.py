@@ -10,7 +10,8 @@ where the next begins. A block where user data imitates the magic fails that che
 row by row instead, so the result is exact whatever the data.
 
 numeric(p ≤ 18, s) is decoded in int64; wider numerics (and money) are sent as text and cast by
-Arrow; arrays as JSON arrays of their elements' text. Other
+Arrow; arrays of numbers, booleans, dates, timestamps and text in the binary array format,
+other arrays as JSON arrays of their elements' text. Other
 types without a binary decoder here are sent as text. Dates and timestamps of 'infinity' or
 '-infinity' are read as DuckDB's infinite values (Arrow carries DuckDB's sentinel integers).
 """
@@ -67,7 +68,9 @@ def plan(head: SqlHead, cols: list[Column]) -> list[Plan]:
         duck = c.type.upper()
         src = (c.source_type or "").lower()
         typ = arrow_type(duck)
-        if src.endswith("]") or duck.endswith("[]"):
+        if (src.endswith("]") or duck.endswith("[]")) and _array_element(src, duck):
+            out.append(Plan(c, q, f"array:{_array_element(src, duck)}", typ))  # the binary array format
+        elif src.endswith("]") or duck.endswith("[]"):
             out.append(Plan(c, array_expr(q, src), "list", typ))
         elif src.startswith("money"):
             out.append(Plan(c, f"{q}::numeric::text", "cast", typ))
@@ -90,6 +93,26 @@ def plan(head: SqlHead, cols: list[Column]) -> list[Plan]:
         else:
             out.append(Plan(c, text_expr(q, src), "text", typ))
     return out
+
+
+# element types (PostgreSQL's, without typmod) whose arrays are decoded from the binary format here;
+# arrays of other types come as JSON text (``postgres.array_expr``), which costs the server more
+# (1M rows of a text[] and an int[]: binary COPY 0.58 s, as JSON 1.11 s)
+_ARRAY_ELEMENTS = {"smallint": "i2", "integer": "i4", "bigint": "i8", "real": "f4", "double precision": "f8",
+                   "boolean": "bool", "date": "date", "timestamp without time zone": "ts", "text": "text",
+                   "character varying": "text", "character": "text"}
+
+
+def _array_element(src: str, duck: str) -> str | None:
+    """The element kind of an array column decoded from the binary format, or None."""
+    base = src.removesuffix("[]")
+    if "(" in base:  # a typmod: varchar(20), character(3), timestamp(3) without time zone
+        head, _, tail = base.partition("(")
+        base = (head + tail.partition(")")[2]).strip()
+    kind = _ARRAY_ELEMENTS.get(base)
+    if kind is None or not duck.endswith("[]") or _DUCK_KIND.get(duck[:-2]) not in (kind, "text"):
+        return None
+    return kind
 
 
 def _gather(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
@@ -201,6 +224,61 @@ def _numeric(block, start, length, null, typ):
     return pa.Array.from_buffers(typ, n, [_validity(null), pa.py_buffer(words)])
 
 
+def _array(block, start, length, null, typ, element: str):
+    """Arrays in PostgreSQL's binary format to an Arrow list of their elements, flattened.
+
+    An array is (ndim, has-null flag, element oid, then per dimension its length and lower
+    bound), then each element as a length (-1: NULL) and its bytes. The headers are read for
+    all rows at once; the elements are walked one index at a time over the rows that have that
+    many (the k-th element of every row, then the (k+1)-th), and checked to end where the field
+    does."""
+    import pyarrow as pa
+
+    buf = np.frombuffer(block, dtype=np.uint8)
+    n = len(start)
+    end = start + np.where(null, 0, length)
+    ndim = np.where(null, 0, _be32(buf, start))
+    if ((ndim < 0) | (ndim > 6)).any():
+        raise HeadError("binary COPY stream is corrupt (an array of more than 6 dimensions)")
+    count = (ndim > 0).astype(np.int64)
+    for d in range(int(ndim.max(initial=0))):
+        count = np.where(ndim > d, count * _be32(buf, start + 12 + 8 * d), count)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(count, out=offsets[1:])
+    el_start = np.empty(int(offsets[-1]), dtype=np.int64)
+    el_len = np.empty(int(offsets[-1]), dtype=np.int64)
+    pos = start + 12 + 8 * ndim
+    rows, k = np.flatnonzero(count > 0), 0
+    while len(rows):
+        at = pos[rows]
+        if (at + 4 > end[rows]).any():
+            raise HeadError("binary COPY stream is corrupt (an array element runs past its field)")
+        size = _be32(buf, at)
+        el_start[offsets[rows] + k], el_len[offsets[rows] + k] = at + 4, size
+        pos[rows] = at + 4 + np.maximum(size, 0)
+        k += 1
+        rows = rows[count[rows] > k]
+    if (pos[~null] != end[~null]).any():
+        raise HeadError("binary COPY stream is corrupt (an array does not end where its field does)")
+    el_null = el_len < 0
+    if element == "text":
+        values = _variable(block, el_start, el_len, el_null, "text")
+    else:
+        width, dtype = _FIXED[element]
+        if ((el_len != width) & ~el_null).any():
+            raise HeadError("binary COPY stream is corrupt (an array element of the wrong width)")
+        raw = _gather(buf, el_start, width)
+        validity = _validity(el_null)
+        if element == "bool":
+            values = pa.Array.from_buffers(pa.bool_(), len(el_len), [validity, _bitmap(raw.ravel() != 0)])
+        else:
+            native = raw.view(dtype)[:, 0].astype(np.dtype(dtype).newbyteorder("="))
+            if element in ("date", "ts"):
+                native = _from_pg_epoch(native, PG_EPOCH_DAYS if element == "date" else PG_EPOCH_US)
+            values = pa.Array.from_buffers(typ.value_type, len(el_len), [validity, pa.py_buffer(native)])
+    return pa.Array.from_buffers(typ, n, [_validity(null), pa.py_buffer(offsets.astype(np.int32))], children=[values])
+
+
 def _from_pg_epoch(values: np.ndarray, shift: int) -> np.ndarray:
     """PostgreSQL dates/timestamps (days/µs since 2000-01-01) as DuckDB holds them (since 1970).
 
@@ -243,6 +321,8 @@ def _column(p: Plan, block, field):
         arr = pa.Array.from_buffers(p.type, n, [validity, pa.py_buffer(values)])
         return arr
     start, length, null = field
+    if kind.startswith("array:"):
+        return _array(block, start, length, null, p.type, kind[6:])
     if kind == "numeric":
         return _numeric(block, start, length, null, p.type)
     if kind == "jsonb":

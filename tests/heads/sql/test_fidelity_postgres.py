@@ -180,6 +180,32 @@ def test_arrays_of_every_element_type_read_extract_and_reconcile(ws, pg_database
     assert checks(ws)["sum(o)"][:3] == ("4294967295", "4294967295", "pass")
 
 
+LONG_ARRAYS = """
+CREATE TABLE longs (id int PRIMARY KEY, a int[], t varchar(40)[], d date[]);
+INSERT INTO longs SELECT g,
+  CASE WHEN g % 3 = 0 THEN '[0:2]={7,NULL,9}'::int[] ELSE ARRAY(SELECT h * g FROM generate_series(1, g % 500) h) END,
+  ARRAY(SELECT CASE WHEN h % 7 = 0 THEN NULL ELSE md5((g * h)::text) END FROM generate_series(1, g % 50) h),
+  ARRAY['2000-01-01'::date + g, NULL]
+FROM generate_series(1, 20000) g;
+"""
+
+
+def test_long_arrays_with_other_lower_bounds_read_across_many_blocks(ws, pg_database):
+    """Arrays of up to 499 elements (40 MB of them: many of the decoder's blocks), NULL elements
+    anywhere, and arrays whose subscripts start at 0 read element for element as PostgreSQL
+    holds them (binary array format: the k-th elements of all rows are read together)."""
+    run(pg_database, LONG_ARRAYS)
+    ws.execute(f"ATTACH '{pg_database}' AS pg")
+    read = ws.execute("SELECT sum(len(a)), sum(list_sum(a)), sum(list_count(a)), sum(len(t)), sum(list_count(t)), "
+                      "md5(string_agg(array_to_string(t, ','), '|' ORDER BY id)), "
+                      "md5(string_agg(array_to_string(d, ','), '|' ORDER BY id)) FROM pg.public.longs").rows
+    held = psql(pg_database, "SELECT sum(cardinality(a)), sum((SELECT sum(x) FROM unnest(a) x)), "
+                "sum((SELECT count(x) FROM unnest(a) x)), sum(cardinality(t)), sum((SELECT count(x) FROM unnest(t) x)), "
+                "md5(string_agg(array_to_string(t, ','), '|' ORDER BY id)), "
+                "md5(string_agg(array_to_string(d, ','), '|' ORDER BY id)) FROM longs")
+    assert [str(v) for v in read[0]] == held[0]
+
+
 JSON_TABLE = """
 CREATE TABLE docs (id int PRIMARY KEY, j json, jb jsonb, f float8);
 INSERT INTO docs VALUES (1, 'null', 'null', 'NaN'), (2, NULL, NULL, NULL), (3, '{"a": [1, 2.50, null]}', '{"b": 2.50}', 'Infinity'),
