@@ -3,6 +3,7 @@ among fixed-width columns, and user data that imitates the row marker must all d
 
 from __future__ import annotations
 
+import hashlib
 import struct
 
 import psycopg
@@ -186,3 +187,23 @@ def test_numeric_decoder_every_precision_and_scale(precision, scale):
     start, length = np.array(starts, dtype=np.int64), np.array(lengths, dtype=np.int64)
     got = sql_pgbinary._numeric(pa.py_buffer(block), start, length, length < 0, typ).to_pylist()
     assert got == [None if v is None or v == "NaN" else v for v in values]
+
+
+@pytest.mark.parametrize("bulk", ["binary", "copy"])
+def test_values_many_times_the_block_read_whole(pg, monkeypatch, bulk):
+    """Rows of 3-12 MB between small ones (the block is 1 MiB here): the rest of a row larger
+    than the block is read at once, sized from its fields' lengths, and every byte comes back."""
+    monkeypatch.setattr(sql_pgbinary, "BLOCK", 1 << 20)
+    with psycopg.connect(pg, autocommit=True) as con:
+        con.execute("CREATE TABLE huge (id int PRIMARY KEY, b bytea, t text)")
+        con.execute("INSERT INTO huge SELECT g, CASE WHEN g % 2 = 0 THEN decode(repeat(md5(g::text), g * 25000), 'hex') "
+                    "END, CASE WHEN g % 3 = 0 THEN repeat('é' || g, g * 100000) ELSE 'small' END "
+                    "FROM generate_series(1, 12) g")
+        held = con.execute("SELECT id, md5(b), length(b), md5(t) FROM huge ORDER BY id").fetchall()
+    got = read_sorted(pg, bulk, "huge")
+
+    def md5(v):
+        return None if v is None else hashlib.md5(v if isinstance(v, bytes) else v.encode()).hexdigest()
+
+    assert [(r["id"], md5(r["b"]), None if r["b"] is None else len(r["b"]), md5(r["t"])) for r in got] == held
+    assert max(len(r["b"] or b"") for r in got) == 12 * 25000 * 16
