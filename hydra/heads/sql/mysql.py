@@ -6,7 +6,8 @@ tab-separated output unambiguous:
 
 * text-like columns go through ``QUOTE()``: a NULL is the bare word ``NULL`` while the string
   'NULL' arrives quoted, and tabs/newlines inside values are inside quotes;
-* binary columns as ``HEX()``, BIT as a number, FLOAT as the DOUBLE holding it (its text has 6
+* binary columns as ``HEX()`` (both return NULL for a result longer than max_allowed_packet: such a
+  value comes as a marker and fails the read, ``_check_markers``), BIT as a number, FLOAT as the DOUBLE holding it (its text has 6
   digits), zero and invalid dates as NULL (``valid_date_expr``);
 * the session is ``READ ONLY`` with ``time_zone = '+00:00'``, like the driver's sessions.
 
@@ -70,15 +71,15 @@ def _plan(head: SqlHead, cols: list[Column]) -> list[_Plan]:
         duck = c.type.upper()
         base = (c.source_type or "").lower().split("(")[0].split(" ")[0]
         if duck == "VARCHAR" and base in _GEOMETRY:
-            out.append(_Plan(c, f"QUOTE(ST_AsText({q}))", pa.string(), None))
+            out.append(_Plan(c, _quoted(f"ST_AsText({q})"), pa.string(), None))
         elif duck == "VARCHAR" and c.note:  # another type read as text: its text form
-            out.append(_Plan(c, f"QUOTE(CAST({q} AS CHAR))", pa.string(), None))
+            out.append(_Plan(c, _quoted(f"CAST({q} AS CHAR)"), pa.string(), None))
         elif duck in ("VARCHAR", "JSON"):
-            out.append(_Plan(c, f"QUOTE({q})", pa.string(), "json" if duck == "JSON" else None))
+            out.append(_Plan(c, _quoted(q), pa.string(), "json" if duck == "JSON" else None))
         elif duck == "UUID":
             out.append(_Plan(c, q, pa.string(), "uuid"))
         elif duck == "BLOB":
-            out.append(_Plan(c, f"HEX({q})", pa.string(), "hex"))
+            out.append(_Plan(c, f"COALESCE(HEX({q}), IF({q} IS NULL, NULL, '{TOO_LONG_HEX}'))", pa.string(), "hex"))
         elif base == "bit":
             out.append(_Plan(c, f"{q} + 0", arrow_type(duck), None))
         elif duck == "FLOAT":
@@ -93,6 +94,30 @@ def _plan(head: SqlHead, cols: list[Column]) -> list[_Plan]:
             typ = arrow_type(duck)
             out.append(_Plan(c, q, typ if typ is not None else pa.string(), None))
     return out
+
+
+# QUOTE() and HEX() return NULL, not an error, for a result longer than max_allowed_packet (a
+# 10 MB BLOB's HEX() under the default 16 MB): read as it comes, that value would be NULL in the
+# copy. Such a value is sent as a marker no real value can be instead — for text a bare NUL byte
+# (QUOTE() escapes a NUL as \0), for HEX() a character that is no hex digit — and the read fails
+# on it, naming the column (``_check_markers``).
+TOO_LONG_TEXT = "\x00"
+TOO_LONG_HEX = "!"
+
+
+def _quoted(expr: str) -> str:
+    return f"COALESCE(QUOTE({expr}), CHAR(0))"  # QUOTE(NULL) is the word NULL: only too long is NULL
+
+
+def _check_markers(plan: _Plan, arr) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    marker = TOO_LONG_HEX if plan.post == "hex" else TOO_LONG_TEXT
+    if pa.types.is_string(arr.type) and pc.any(pc.equal(arr, marker)).as_py():
+        raise HeadError(f"column {plan.column.name!r} holds a value longer than the server's max_allowed_packet lets "
+                        f"QUOTE()/HEX() return, which the mysql client would read as NULL: read this source with "
+                        f"(BULK 'cursor')")
 
 
 def valid_date_expr(q: str) -> str:
@@ -199,6 +224,8 @@ def _post(plan: _Plan, arr, field):
 
     from hydra.heads.sql import arrow as sql_arrow
 
+    if plan.expr.startswith("COALESCE("):
+        _check_markers(plan, arr)
     if plan.post is None:
         return arr
     if plan.post == "uuid":

@@ -91,3 +91,26 @@ def test_wide_decimal_read_as_double_reconciles_as_the_doubles_it_became(ws, mys
     assert found["max(d)"][:3] == ("12345678901234567890123456789012345.123456789012345678901234567890",
                                    "1.234567890123457e+34", "pass")
     assert "rounded to DOUBLE" in found["max(d)"][3]
+
+
+def test_a_value_too_long_for_quote_or_hex_fails_the_read_not_the_copy(ws, mysql_database, tmp_path):
+    """QUOTE() and HEX() return NULL for a result longer than max_allowed_packet: a BLOB over half
+    of it, or a text of quotes (each escaped), used to be copied as NULL with the EXTRACT done
+    (RECONCILE caught the null count). The client path now fails the element naming the column;
+    the driver's cursor (BULK 'cursor') reads the same rows whole, and RECONCILE passes."""
+    (packet,), = run(mysql_database, "SELECT @@max_allowed_packet")
+    half = packet // 2 + 1024  # stored values stay under the packet; HEX()/QUOTE() of them do not
+    run(mysql_database, "CREATE TABLE longs (id INT PRIMARY KEY, b LONGBLOB, t LONGTEXT)",
+        f"INSERT INTO longs VALUES (1, REPEAT('x', {half}), 'short'), (2, NULL, NULL), (3, 'ok', REPEAT('''', {half}))")
+    db = mysql_database.rsplit("/", 1)[1]
+    ws.execute(f"ATTACH '{mysql_database}' AS my")
+    for column, where in (("b", "id <> 3"), ("t", "id <> 1")):
+        result = ws.execute(f"EXTRACT (SELECT * FROM my.{db}.longs WHERE {where}) TO '{tmp_path / column}' "
+                            f"(NAME '{column}')")
+        assert "1 failed" in result.message
+        (error,), = ws.execute("SELECT error FROM transfers ORDER BY started_at DESC LIMIT 1").rows
+        assert f"column '{column}' holds a value longer than the server's max_allowed_packet" in error
+        assert not (tmp_path / column).exists() or not any((tmp_path / column).rglob("*.parquet"))
+    ws.execute(f"ATTACH '{mysql_database}' AS myc (BULK 'cursor')")
+    ws.execute(f"EXTRACT myc.{db}.longs TO '{tmp_path / 'cursor'}'")
+    assert ws.execute("RECONCILE LAST").message.endswith("all passed"), failures(ws)
