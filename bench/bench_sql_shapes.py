@@ -14,7 +14,9 @@ Shapes (each a table of ``--rows`` rows, except ``narrow``):
 * ``narrow``    two integers (id key and a value), ``--narrow-rows`` rows (the issue's 50M);
 * ``keyless``   the issue's table (int, numeric, double, md5 text, date, timestamp, bool) without a key;
 * ``timestamp`` id + timestamps, timestamptz, dates, times;
-* ``json``      id + jsonb/json documents of ~10 keys (MySQL: JSON).
+* ``json``      id + jsonb/json documents of ~10 keys (MySQL: JSON);
+* ``arrays``    id + text[], int[], float8[] and date[] of 0-8 elements with NULLs (MySQL, which has no
+                arrays: a SET and JSON arrays).
 
 Each shape is timed as a user types it — ``hydra ws.duckdb -c "EXTRACT src.<t> TO '<dir>' (OVERWRITE
 true)"``, a new process, start to exit, after ATTACH in an earlier command — against one client
@@ -43,7 +45,7 @@ PG_URL = "postgresql://postgres@127.0.0.1:5432"
 MYSQL_URL = "mysql://root@127.0.0.1:3306"
 GOALS = {"postgresql": 0.75, "mysql": 0.8}
 RSS_GOAL_MB = 600
-SHAPES = ("mixed", "numeric", "text", "wide", "narrow", "keyless", "timestamp", "json")
+SHAPES = ("mixed", "numeric", "text", "wide", "narrow", "keyless", "timestamp", "json", "arrays")
 
 
 # -- PostgreSQL tables ---------------------------------------------------------------------------
@@ -106,6 +108,12 @@ def pg_make(shape: str, rows: int) -> str:
                 "jsonb_build_array('a', 'b', g % 7), 'amount', g * 1.25, 'active', g % 2 = 0, 'nested', "
                 "jsonb_build_object('x', g % 100, 'y', md5(g::text))), json_build_object('k', g, 'v', md5(g::text)) "
                 f"{gen}")
+    if shape == "arrays":
+        return ("CREATE TABLE arrays (id bigint PRIMARY KEY, tags text[], scores int[], readings float8[], days date[]); "
+                "INSERT INTO arrays SELECT g, (ARRAY['red', 'green', 'blue', NULL, 'tag ' || (g % 97)])[1:(g % 6)::int], "
+                "ARRAY(SELECT (g * h % 1000)::int FROM generate_series(1, (g % 9)::int) h), "
+                "ARRAY[g / 7.0, CASE WHEN g % 4 = 0 THEN NULL ELSE g * 1.5 END], "
+                f"ARRAY[date '2020-01-01' + (g % 900)::int] {gen}")
     raise ValueError(shape)
 
 
@@ -165,6 +173,12 @@ def my_make(shape: str, rows: int) -> str:
                 "INSERT INTO `json` SELECT seq, JSON_OBJECT('id', seq, 'name', CONCAT('customer ', seq), 'tags', "
                 "JSON_ARRAY('a', 'b', seq % 7), 'amount', seq * 1.25, 'active', seq % 2 = 0, 'nested', "
                 f"JSON_OBJECT('x', seq % 100, 'y', MD5(seq))), JSON_OBJECT('k', seq, 'v', MD5(seq)) {gen}")
+    if shape == "arrays":
+        return ("CREATE TABLE arrays (id BIGINT PRIMARY KEY, tags SET('red','green','blue','amber'), scores JSON, "
+                "readings JSON, days JSON); "
+                "INSERT INTO arrays SELECT seq, seq % 16, JSON_ARRAY(seq % 1000, seq * 3 % 1000, seq * 7 % 1000), "
+                "JSON_ARRAY(seq / 7.0, IF(seq % 4 = 0, NULL, seq * 1.5)), "
+                f"JSON_ARRAY(DATE_ADD('2020-01-01', INTERVAL seq % 900 DAY)) {gen}")
     raise ValueError(shape)
 
 
