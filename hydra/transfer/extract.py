@@ -34,6 +34,7 @@ from hydra.core.statement import Result
 from hydra.engine.base import Context
 from hydra.engine.choose import open_executor
 from hydra.heads.spec import SourceSpec
+from hydra.read.scan import stream_failure
 from hydra.transfer import direct, small
 from hydra.transfer.common import CHECKSUM_MOD, QUERY_SOURCE, Item, checksum_sql, items_for, open_scan, q, query_label
 from hydra.transfer.layout import plan_folders
@@ -603,8 +604,11 @@ class Run:
         try:
             found = write_scan(con, scan, None, None, None, self.options.layout, writer,
                                lambda: _JobContext(self, job).stopped())
-        except BaseException:
+        except BaseException as err:
             writer.abandon()
+            failed = stream_failure(self.ws, scan.views)
+            if failed is not None and isinstance(err, Exception) and not isinstance(err, HydraError):
+                raise failed from None  # the head's own line, not DuckDB's wrapping of it
             raise
         return TaskResult("0", tuple(sink.files), writer.rows, sum(f["bytes"] for f in sink.files),
                           writer.checksum, found.schema, tuple(found.columns), tuple(scan.pushed), found.query,

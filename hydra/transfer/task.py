@@ -128,7 +128,7 @@ class _Monitor:
 
 def _read(task: ReadTask, context: Context, head, target) -> TaskResult:
     from hydra.catalog.duckdb_guard import connect
-    from hydra.read.scan import columns_only, scan_element
+    from hydra.read.scan import columns_only, scan_element, stream_failure
 
     layout = task.layout
     sink = ElementSink(target, task.staging, layout.format, layout.compression, layout.rows_per_file,
@@ -139,10 +139,11 @@ def _read(task: ReadTask, context: Context, head, target) -> TaskResult:
     con = context.resource(("duckdb",), connect).cursor()
     context.opened(con)
     scan = writer = None
+    one_head = _OneHead(head)
     try:
         columns = list(task.columns) if task.columns else None
         with reading(task.snapshot):  # the head's reader joins the element's snapshot as it opens
-            scan = scan_element(_OneHead(head), task.source.name, task.element, con, task.filter,
+            scan = scan_element(one_head, task.source.name, task.element, con, task.filter,
                                 columns=columns, ranges=list(task.range) if task.range else None)
         writer = sink.task()
         seen = columns_only(list(task.range), scan) if task.range else None  # a ctid block range: DuckDB has none
@@ -152,9 +153,12 @@ def _read(task: ReadTask, context: Context, head, target) -> TaskResult:
         result = TaskResult(task.task_id, tuple(sink.files), writer.rows, sum(f["bytes"] for f in sink.files),
                             writer.checksum, found.schema, tuple(found.columns), tuple(scan.pushed), found.query,
                             found.route, expected)
-    except BaseException:
+    except BaseException as err:
         if writer is not None:
             writer.abandon()
+        failed = stream_failure(one_head, list(one_head.stream_failures))
+        if failed is not None and isinstance(err, Exception) and not isinstance(err, HydraError):
+            raise failed from None  # the head's own line, not DuckDB's wrapping of it
         raise
     finally:
         if scan is not None:

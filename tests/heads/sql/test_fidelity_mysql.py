@@ -109,7 +109,8 @@ def test_a_value_too_long_for_quote_or_hex_fails_the_read_not_the_copy(ws, mysql
                             f"(NAME '{column}')")
         assert "1 failed" in result.message
         (error,), = ws.execute("SELECT error FROM transfers ORDER BY started_at DESC LIMIT 1").rows
-        assert f"column '{column}' holds a value longer than the server's max_allowed_packet" in error
+        assert error.startswith(f"column '{column}' holds a value longer than the server's max_allowed_packet")
+        assert "Traceback" not in error and "\n" not in error
         assert not (tmp_path / column).exists() or not any((tmp_path / column).rglob("*.parquet"))
     ws.execute(f"ATTACH '{mysql_database}' AS myc (BULK 'cursor')")
     ws.execute(f"EXTRACT myc.{db}.longs TO '{tmp_path / 'cursor'}'")
