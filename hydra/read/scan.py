@@ -84,6 +84,15 @@ def stream_failure(ws, views) -> HydraError | None:
     return HeadError(found[0]) if found else None
 
 
+def reader_error(ws, scan: Scan | None, err: BaseException) -> HydraError | None:
+    """The head's own error when ``err`` is DuckDB's wrapping of a reader of ``scan`` that failed
+    while DuckDB read it ("Invalid Input Error: reading the stream … Python exception:
+    Traceback"); None for any other error."""
+    if scan is None or not isinstance(err, Exception) or isinstance(err, HydraError):
+        return None
+    return stream_failure(ws, scan.views)
+
+
 def reader(ws, source: str, element: Element, columns=None, quals=None, limit=None):
     """The head's Arrow record batch reader over one element (for heads without a native scan)."""
     check_readable(source, element)

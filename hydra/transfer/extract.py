@@ -34,7 +34,7 @@ from hydra.core.statement import Result
 from hydra.engine.base import Context
 from hydra.engine.choose import open_executor
 from hydra.heads.spec import SourceSpec
-from hydra.read.scan import stream_failure
+from hydra.read.scan import reader_error
 from hydra.transfer import direct, small
 from hydra.transfer.common import CHECKSUM_MOD, QUERY_SOURCE, Item, checksum_sql, items_for, open_scan, q, query_label
 from hydra.transfer.layout import plan_folders
@@ -606,9 +606,9 @@ class Run:
                                lambda: _JobContext(self, job).stopped())
         except BaseException as err:
             writer.abandon()
-            failed = stream_failure(self.ws, scan.views)
-            if failed is not None and isinstance(err, Exception) and not isinstance(err, HydraError):
-                raise failed from None  # the head's own line, not DuckDB's wrapping of it
+            failed = reader_error(self.ws, scan, err)
+            if failed is not None:
+                raise failed from None
             raise
         return TaskResult("0", tuple(sink.files), writer.rows, sum(f["bytes"] for f in sink.files),
                           writer.checksum, found.schema, tuple(found.columns), tuple(scan.pushed), found.query,

@@ -128,7 +128,7 @@ class _Monitor:
 
 def _read(task: ReadTask, context: Context, head, target) -> TaskResult:
     from hydra.catalog.duckdb_guard import connect
-    from hydra.read.scan import columns_only, scan_element, stream_failure
+    from hydra.read.scan import columns_only, reader_error, scan_element
 
     layout = task.layout
     sink = ElementSink(target, task.staging, layout.format, layout.compression, layout.rows_per_file,
@@ -156,9 +156,9 @@ def _read(task: ReadTask, context: Context, head, target) -> TaskResult:
     except BaseException as err:
         if writer is not None:
             writer.abandon()
-        failed = stream_failure(one_head, list(one_head.stream_failures))
-        if failed is not None and isinstance(err, Exception) and not isinstance(err, HydraError):
-            raise failed from None  # the head's own line, not DuckDB's wrapping of it
+        failed = reader_error(one_head, scan, err)
+        if failed is not None:
+            raise failed from None
         raise
     finally:
         if scan is not None:

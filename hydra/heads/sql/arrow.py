@@ -125,7 +125,7 @@ def _flat(x: list) -> list:
 
 
 # DuckDB's infinite dates and timestamps (what the scalar readers produce for 'infinity')
-_INFINITE = {"infinity": 1, "-infinity": -1}
+_INFINITE = ("infinity", "-infinity")
 
 
 def _values_from_text(texts: pa.Array, typ: pa.DataType) -> pa.Array:
@@ -138,7 +138,7 @@ def _values_from_text(texts: pa.Array, typ: pa.DataType) -> pa.Array:
             return uuid_from_text(texts)
         return pa.ExtensionArray.from_storage(typ, texts.cast(typ.storage_type))  # json
     if t.is_binary(typ):  # bytea's hex form '\x0a0b'
-        return pa.array([None if v is None else bytes.fromhex(v[2:]) for v in texts.to_pylist()], typ)
+        return bytea_from_hex(texts)
     if t.is_decimal(typ):  # NaN read as NULL, as in a numeric(p,s) column
         return pc.if_else(pc.equal(texts, "NaN"), pa.scalar(None, pa.string()), texts).cast(typ)
     if t.is_date32(typ) or t.is_timestamp(typ):
@@ -149,7 +149,7 @@ def _values_from_text(texts: pa.Array, typ: pa.DataType) -> pa.Array:
 def _temporal_from_text(texts: pa.Array, typ: pa.DataType) -> pa.Array:
     width = np.int32 if pa.types.is_date32(typ) else np.int64
     top = np.iinfo(width).max
-    sign = pc.fill_null(pc.index_in(texts, pa.array(list(_INFINITE))), -1).to_numpy(zero_copy_only=False)
+    sign = pc.fill_null(pc.index_in(texts, pa.array(_INFINITE)), -1).to_numpy(zero_copy_only=False)
     finite = pc.if_else(pc.greater_equal(sign, 0), pa.scalar(None, pa.string()), texts)
     try:
         parsed = finite.cast(typ)

@@ -58,6 +58,7 @@ class _Plan:
     expr: str
     csv_type: object
     post: str | None  # 'uuid', 'json', 'hex', 'time', 'cast'
+    marker: str | None = None  # what the expression sends for a value too long for it (``_check_markers``)
 
 
 def _plan(head: SqlHead, cols: list[Column]) -> list[_Plan]:
@@ -71,15 +72,16 @@ def _plan(head: SqlHead, cols: list[Column]) -> list[_Plan]:
         duck = c.type.upper()
         base = (c.source_type or "").lower().split("(")[0].split(" ")[0]
         if duck == "VARCHAR" and base in _GEOMETRY:
-            out.append(_Plan(c, _quoted(f"ST_AsText({q})"), pa.string(), None))
+            out.append(_Plan(c, _quoted(f"ST_AsText({q})"), pa.string(), None, TOO_LONG_TEXT))
         elif duck == "VARCHAR" and c.note:  # another type read as text: its text form
-            out.append(_Plan(c, _quoted(f"CAST({q} AS CHAR)"), pa.string(), None))
+            out.append(_Plan(c, _quoted(f"CAST({q} AS CHAR)"), pa.string(), None, TOO_LONG_TEXT))
         elif duck in ("VARCHAR", "JSON"):
-            out.append(_Plan(c, _quoted(q), pa.string(), "json" if duck == "JSON" else None))
+            out.append(_Plan(c, _quoted(q), pa.string(), "json" if duck == "JSON" else None, TOO_LONG_TEXT))
         elif duck == "UUID":
             out.append(_Plan(c, q, pa.string(), "uuid"))
         elif duck == "BLOB":
-            out.append(_Plan(c, f"COALESCE(HEX({q}), IF({q} IS NULL, NULL, '{TOO_LONG_HEX}'))", pa.string(), "hex"))
+            out.append(_Plan(c, f"COALESCE(HEX({q}), IF({q} IS NULL, NULL, '{TOO_LONG_HEX}'))", pa.string(), "hex",
+                             TOO_LONG_HEX))
         elif base == "bit":
             out.append(_Plan(c, f"{q} + 0", arrow_type(duck), None))
         elif duck == "FLOAT":
@@ -113,8 +115,7 @@ def _check_markers(plan: _Plan, arr) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    marker = TOO_LONG_HEX if plan.post == "hex" else TOO_LONG_TEXT
-    if pa.types.is_string(arr.type) and pc.any(pc.equal(arr, marker)).as_py():
+    if pa.types.is_string(arr.type) and pc.any(pc.equal(arr, plan.marker)).as_py():
         raise HeadError(f"column {plan.column.name!r} holds a value longer than the server's max_allowed_packet lets "
                         f"QUOTE()/HEX() return, which the mysql client would read as NULL: read this source with "
                         f"(BULK 'cursor')")
@@ -224,7 +225,7 @@ def _post(plan: _Plan, arr, field):
 
     from hydra.heads.sql import arrow as sql_arrow
 
-    if plan.expr.startswith("COALESCE("):
+    if plan.marker is not None:
         _check_markers(plan, arr)
     if plan.post is None:
         return arr

@@ -68,10 +68,12 @@ def plan(head: SqlHead, cols: list[Column]) -> list[Plan]:
         duck = c.type.upper()
         src = (c.source_type or "").lower()
         typ = arrow_type(duck)
-        if (src.endswith("]") or duck.endswith("[]")) and _array_element(src, duck):
-            out.append(Plan(c, q, f"array:{_array_element(src, duck)}", typ))  # the binary array format
-        elif src.endswith("]") or duck.endswith("[]"):
-            out.append(Plan(c, array_expr(q, src), "list", typ))
+        if src.endswith("]") or duck.endswith("[]"):
+            element = _array_element(src, duck)
+            if element:  # the binary array format
+                out.append(Plan(c, q, f"array:{element}", typ))
+            else:
+                out.append(Plan(c, array_expr(q, src), "list", typ))
         elif src.startswith("money"):
             out.append(Plan(c, f"{q}::numeric::text", "cast", typ))
         elif duck.startswith("DECIMAL") and src.startswith("numeric") and typ.precision <= 18:
@@ -110,7 +112,7 @@ def _array_element(src: str, duck: str) -> str | None:
         head, _, tail = base.partition("(")
         base = (head + tail.partition(")")[2]).strip()
     kind = _ARRAY_ELEMENTS.get(base)
-    if kind is None or not duck.endswith("[]") or _DUCK_KIND.get(duck[:-2]) not in (kind, "text"):
+    if kind is None or not duck.endswith("[]") or _DUCK_KIND.get(duck[:-2]) != kind:
         return None
     return kind
 
@@ -441,7 +443,7 @@ class Decoder:
         """At least how many bytes past ``data`` the row starting at ``pos`` still needs: its
         fields are walked as far as the data goes, so a row of a 40 MB value is read whole in
         one or two more reads instead of a growing block re-read and rescanned many times
-        (5 rows of 72 MB: 5.2 s -> 1.9 s)."""
+        (5 rows of 72 MB read: 5.2 s -> 2.8 s)."""
         p, n = pos + 2, len(data)
         for _ in range(self.ncols):
             if p + 4 > n:
