@@ -23,6 +23,10 @@ class Interrupter:
         self.con = con
         self.fired = False
         self._active = False
+        # held while the watcher interrupts and while ``__exit__`` ends the statement: once
+        # ``__exit__`` returns, a wake-up read late (the signal came as the statement ended) cannot
+        # interrupt what runs next (the ROLLBACK after Ctrl-C, the next statement)
+        self._lock = threading.Lock()
         self._read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._write_fd, False)
         self._old_fd = -1
@@ -38,7 +42,11 @@ class Interrupter:
                 return
             if not data:
                 return
-            if self._active and signal.SIGINT in data:
+            if signal.SIGINT not in data:
+                continue
+            with self._lock:
+                if not self._active:
+                    continue
                 self.fired = True
                 try:
                     self.con.interrupt()
@@ -61,7 +69,8 @@ class Interrupter:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._active = False
+        with self._lock:
+            self._active = False
         if threading.current_thread() is threading.main_thread() and self._old_handler is not None:
             signal.set_wakeup_fd(self._old_fd)
             signal.signal(signal.SIGINT, self._old_handler)

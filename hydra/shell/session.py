@@ -190,10 +190,12 @@ class Session:
 
         if mentions_scanner(text):
             return None  # the normal path refuses scanner functions with one clear line
+        import duckdb
+
         con = self.ws.con
         try:
             parsed = con.extract_statements(text)
-        except Exception:  # noqa: BLE001 - DuckDB cannot parse it: the normal path says why
+        except duckdb.Error:  # DuckDB cannot parse it: the normal path says why
             return None
         if len(parsed) != 1 or parsed[0].type.name != "SELECT":
             return None
@@ -207,8 +209,13 @@ class Session:
                 if sources and any(_first_part(name).lower() in sources
                                    for name in con.get_table_names(query, qualified=True)):
                     return None
-        except Exception:  # noqa: BLE001 - whatever DuckDB cannot tell, the normal path decides
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error:  # whatever DuckDB cannot tell, the normal path decides
             return None
+        # (Ctrl-C in these lookups comes out of DuckDB as its InterruptException, or as
+        # RuntimeError("Query interrupted") when DuckDB ran our handler itself: taken for "cannot
+        # tell", it would let the query run on after the first Ctrl-C)
         return Statement(_without_trailing_semicolon(query), [], line=1)
 
     def run_dot(self, line: str) -> None:

@@ -38,6 +38,18 @@ class Typist:
         self.input = self._input_cm.__enter__()
         self.shell = Shell(session, input=self.input, output=DummyOutput(), history_file=self.history_file)
         self.failures: list[str] = []
+        # prompts the shell has shown, and how many there were when the last keys were sent: the
+        # buffer is empty and the application still running for an instant after Enter, before the
+        # statement runs, so only a prompt shown since then means the statement has ended
+        self.prompts = 0
+        self._prompts_at_send = 0
+        ask = self.shell.prompt.prompt
+
+        def counted_prompt(*args, **kwargs):
+            self.prompts += 1
+            return ask(*args, **kwargs)
+
+        self.shell.prompt.prompt = counted_prompt
 
     @property
     def out(self) -> str:
@@ -52,13 +64,15 @@ class Typist:
         return self.shell.prompt.default_buffer.text
 
     def prompt_ready(self) -> bool:
+        """A prompt shown since the last keys were sent is waiting, empty."""
         app = self.shell.prompt.app
-        return app.is_running and not self.buffer
+        return self.prompts > self._prompts_at_send and app.is_running and not self.buffer
 
     def run(self, steps) -> int:
         def type_all():
             self._wait(self.prompt_ready, "the first prompt")
             for keys, until in steps:
+                self._prompts_at_send = self.prompts
                 self.input.send_text(keys)
                 if until is not None:
                     self._wait(lambda until=until: until(self), repr(keys))
@@ -91,10 +105,10 @@ def interrupted_while_running(t) -> bool:
     """``until``: Ctrl-C (SIGINT to this process) pressed while the typed statement runs, then the
     shell said "interrupted" and the prompt is back.
 
-    The signal is sent only once the shell has entered its ``Interrupter`` (the statement is
-    running, not still being accepted by prompt_toolkit, whose own SIGINT handling would take it as
-    Ctrl-C at the prompt), and sent again every 2 s until it shows: on a loaded machine the first
-    one can land in the instant before DuckDB starts the query, and a user would press again too."""
+    The signal is sent only once the shell has entered its ``Interrupter`` for this statement (it
+    is running, not still being accepted by prompt_toolkit, whose own SIGINT handling would take it
+    as Ctrl-C at the prompt), and sent again every 2 s until it shows, as a user would press again.
+    Once the statement runs, the first one stops it (the tests say so)."""
     sent = t.__dict__.setdefault("_sigint_sent", [])
     if t.shell.interrupter._active and (not sent or time.monotonic() - sent[-1] > 2.0):
         sent.append(time.monotonic())
