@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -88,6 +89,24 @@ class Target(Protocol):
     def read_back(self, rel: str, files: list[str], fmt: str) -> ReadBack: ...
     def sha256(self, rel: str, name: str) -> str: ...
     def size(self, rel: str, name: str) -> int: ...
+
+
+def manifest_text(manifest: dict) -> str:
+    """A manifest as strict JSON. JSON has no NaN or infinity, and ``json.dump`` would write them
+    bare (``NaN``), which jq, JavaScript and other strict parsers refuse: a source's figures can
+    hold them (the sum of a float column holding NaN), so they are spelled as strings, which
+    RECONCILE reads back as the same numbers."""
+    return json.dumps(_finite(manifest), indent=2, default=str, allow_nan=False)
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 class HashingWriter:
@@ -231,7 +250,7 @@ class LocalTarget:
         elif os.path.lexists(final):
             raise TargetError(f"cannot write {final}: a file is in the way")
         with open(os.path.join(staging, MANIFEST), "w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, indent=2, default=str)
+            fh.write(manifest_text(manifest))
             fh.flush()
             os.fsync(fh.fileno())
         os.makedirs(os.path.dirname(final), exist_ok=True)
@@ -259,7 +278,7 @@ class LocalTarget:
     def _write_json(path: str, data: dict) -> None:
         temp = path + ".tmp"
         with open(temp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, default=str)
+            fh.write(manifest_text(data))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(temp, path)
@@ -375,7 +394,7 @@ class S3Target:
 
     def commit(self, rel: str, staging: str, manifest: dict) -> None:
         with self.fs.open_output_stream(self._path(rel, MANIFEST)) as out:
-            out.write(json.dumps(manifest, indent=2, default=str).encode("utf-8"))
+            out.write(manifest_text(manifest).encode("utf-8"))
 
     def abort(self, rel: str, staging: str | None) -> None:
         try:
@@ -385,7 +404,7 @@ class S3Target:
 
     def write_run_manifest(self, run_id: str, manifest: dict) -> None:
         with self.fs.open_output_stream(self._path(RUNS, f"{run_id}.json")) as out:
-            out.write(json.dumps(manifest, indent=2, default=str).encode("utf-8"))
+            out.write(manifest_text(manifest).encode("utf-8"))
 
     def data_files(self, rel: str) -> list[str]:
         from pyarrow import fs as pafs

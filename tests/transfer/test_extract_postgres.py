@@ -202,3 +202,35 @@ def test_a_keyless_extract_that_fails_in_one_range_writes_nothing_and_resumes(ws
     manifest = json.loads((out / "db" / "public" / "keyless" / "_manifest.json").read_text())
     assert len(manifest["query"]["ranges"]) == 2 and manifest["snapshot"].get("resumed")
     assert ws.execute("RECONCILE LAST").message.endswith("all passed")
+
+
+def test_manifests_are_strict_json_when_figures_are_not_finite(ws, pg_database, tmp_path):
+    """A double precision column holding NaN or ±Infinity has a NaN or infinite sum and mean at the
+    source: the manifests spell them as strings, since JSON has no NaN (``json.dump`` wrote a bare
+    NaN that jq, JavaScript and other strict parsers refuse), and RECONCILE still compares them."""
+    import psycopg
+
+    with psycopg.connect(pg_database, autocommit=True) as con:
+        for name, special in [("nan", "NaN"), ("inf", "Infinity"), ("neginf", "-Infinity")]:
+            con.execute(f"CREATE TABLE {name} (id int PRIMARY KEY, d float8)")
+            con.execute(f"INSERT INTO {name} SELECT i, CASE WHEN i = 7 THEN '{special}'::float8 ELSE i / 4.0 END "
+                        f"FROM generate_series(1, 100) i")
+    out = tmp_path / "out"
+    ws.execute(f"ATTACH '{pg_database}' AS pg")
+    assert {r[1] for r in ws.execute(f"EXTRACT pg.public.* TO '{out}'").rows} == {"done"}
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    manifests = sorted(out.rglob("*.json"))
+    assert len(manifests) == 4  # three elements and the run
+    for path in manifests:
+        json.loads(path.read_text(), parse_constant=refuse)
+    figures = {name: json.loads((out / "pg" / "public" / name / "_manifest.json").read_text())["source_figures"]
+               for name in ("nan", "inf", "neginf")}
+    assert [figures[name]["columns"]["d"]["mean_value"] for name in ("nan", "inf", "neginf")] == ["NaN", "Infinity", "-Infinity"]
+    result = ws.execute("RECONCILE LAST")
+    assert result.message.endswith("all passed"), ws.execute(
+        "SELECT * FROM reconciliations WHERE status = 'fail'").rows
+    sums = ws.execute("SELECT ref, source_value FROM reconciliations WHERE check_name = 'sum(d)' ORDER BY ref").rows
+    assert [value for _, value in sums] == ["Infinity", "NaN", "-Infinity"], sums
