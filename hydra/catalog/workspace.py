@@ -156,6 +156,20 @@ class Workspace(Selection):
             raise StatementError(f"no source named {name!r}{suggest(name, self.source_names())}")
         return dict(zip([d[0] for d in cur.description], row))
 
+    def sources_holding(self, targets: list[str]) -> dict[str, str]:
+        """Of ``targets`` (where EXTRACT would write), those inside an attached source, with the
+        source's name."""
+        from hydra.heads.registry import head_class
+
+        found = {}
+        for name, kind, uri in self.query("SELECT name, kind, uri FROM sources ORDER BY name"):
+            try:
+                head = head_class(kind)
+            except HydraError:  # a head not installed here cannot say
+                continue
+            found.update({target: name for target in targets if target not in found and head.holds(uri, target)})
+        return found
+
     def has_source(self, name: str) -> bool:
         return bool(self.query("SELECT 1 FROM sources WHERE lower(name) = lower(?)", [name]))
 

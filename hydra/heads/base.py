@@ -140,6 +140,13 @@ class Head(ABC):
         head lists it), e.g. any installed SQLAlchemy dialect."""
         return False
 
+    @classmethod
+    def holds(cls, uri: str, target: str) -> bool:
+        """Whether writing at ``target`` (a local folder or an ``s3://`` URI, where EXTRACT would
+        write) writes inside the source attached as ``uri``: EXTRACT refuses it, since Hydra never
+        writes to a source. A head whose data lives on a server keeps this default."""
+        return False
+
     @staticmethod
     def redact(uri: str) -> str:
         """The URI as it may be stored and shown: passwords masked. Override for odd URI shapes."""

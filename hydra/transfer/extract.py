@@ -169,6 +169,10 @@ def extract(ws, text: str, selections, query: str | None, target_uri: str, optio
             return Result(message="nothing to extract: no element is marked" if selections is None
                           else "nothing to extract")
     target = open_target(target_uri)
+    owner = ws.sources_holding([target.uri]).get(target.uri)
+    if owner is not None:
+        raise HydraError(f"cannot extract to {target.uri}: it is inside source {owner}, and Hydra never "
+                         f"writes to a source; extract to a folder outside it")
     return Run(ws, text, target, items, options).run()
 
 
@@ -217,12 +221,16 @@ class Run:
             target_error = str(err)
         self.ledger.started([(j.item.source, j.item.ref, j.element_uri) for j in self.jobs], self.target.uri,
                             self.options.format)
+        held = self.ws.sources_holding([j.element_uri for j in self.jobs])
         for i, job in enumerate(self.jobs):
             element = job.item.element
             if target_error:
                 self._fail(job, target_error)
             elif i in self.clashes:
                 self._fail(job, self.clashes[i])
+            elif job.element_uri in held:  # a source's folder inside the target's
+                self._fail(job, f"not extracted: its folder {job.element_uri} is inside source "
+                                f"{held[job.element_uri]}, and Hydra never writes to a source; extract to another target")
             elif element is not None and element.error:
                 # listed, but the way it was attached cannot read it as it is (elements.error)
                 self._fail(job, f"not extracted: {element.error}")

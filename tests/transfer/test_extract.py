@@ -370,3 +370,30 @@ def test_the_run_manifest_keeps_the_statement_with_its_secrets_masked(ws, tmp_pa
     statement = json.loads(run.read_text())["statement"]
     assert "hunter2" not in statement
     assert statement.startswith("EXTRACT (SELECT 'host=db password=***'")
+
+
+def test_extract_never_writes_inside_a_source(ws, tmp_path):
+    """Hydra never writes to a source: a target inside an attached folder is refused before
+    anything is written, and an element whose folder would land inside one (a target that holds
+    the source's folder, named as the source) is not extracted, while the others are."""
+    from hydra.core.errors import HydraError
+
+    folder = make_client_folder(tmp_path / "f")
+    ws.execute(f"ATTACH '{folder}' AS f")
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    for inside in (folder, folder / "out", folder / "sub" / "deeper"):
+        with pytest.raises(HydraError, match=f"cannot extract to {inside}: it is inside source f, "):
+            ws.execute(f"EXTRACT f.* TO '{inside}'")
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+    assert ws.execute("SELECT count(*) FROM transfers").rows == [(0,)]
+
+    other = make_client_folder(tmp_path / "other")
+    ws.execute(f"ATTACH '{other}' AS g")
+    result = ws.execute(f"EXTRACT f.*, g.* TO '{tmp_path}'")  # f's elements would go to tmp_path/f/…
+    statuses = {ref: (status, error) for ref, status, *_, error in
+                ws.execute("SELECT ref, status, error FROM transfers ORDER BY ref").rows}
+    assert {ref: s for ref, (s, _) in statuses.items()} == {
+        'f."big.csv"': "failed", 'f."small.csv"': "failed", 'g."big.csv"': "done", 'g."small.csv"': "done"}, result.rows
+    assert f"is inside source f, and Hydra never writes to a source" in statuses['f."big.csv"'][1]
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+    assert (tmp_path / "g" / "big.csv" / "_manifest.json").is_file()

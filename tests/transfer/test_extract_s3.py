@@ -111,3 +111,19 @@ def test_kill_mid_upload_then_rerun_completes_without_duplicates(s3, tmp_path, h
         if key.endswith(".parquet"):
             total += pq.read_table(io.BytesIO(s3.get_object(Bucket="landing", Key=key)["Body"].read())).num_rows
     assert total == 6 * 300_000  # stale parts of the killed element were replaced, not added to
+
+
+def test_extract_never_writes_inside_an_attached_bucket_prefix(ws, s3, tmp_path, aws_env):
+    """Hydra never writes to a source: a target under an attached bucket's prefix is refused
+    before anything is written; beside it, in the same bucket, is fine."""
+    from hydra.core.errors import HydraError
+
+    s3.put_object(Bucket="landing", Key="client/orders.csv", Body=b"id,amount\n1,9.5\n2,3.25\n")
+    ws.execute(f"ATTACH 's3://landing/client/' AS raw (ENDPOINT '{aws_env}')")
+    for inside in ("s3://landing/client", "s3://landing/client/out/"):
+        with pytest.raises(HydraError, match="it is inside source raw, and Hydra never writes to a source"):
+            ws.execute(f"EXTRACT raw.* TO '{inside}'")
+    assert keys(s3) == ["client/orders.csv"]
+    result = ws.execute("EXTRACT raw.* TO 's3://landing/clientele/'")  # a prefix that only starts the same
+    assert [r[1] for r in result.rows] == ["done"], result.rows
+    assert "clientele/raw/orders.csv/_manifest.json" in keys(s3, "clientele/")

@@ -85,9 +85,7 @@ class FilesHead(Head):
     def open(self) -> None:
         path = os.path.expanduser(self.uri)
         if any(ch in path for ch in GLOB_CHARS):
-            root = path[: min(path.find(ch) for ch in GLOB_CHARS if ch in path)]
-            self.root = os.path.abspath(os.path.dirname(root) if not root.endswith(os.sep) else root)
-            self.pattern = os.path.abspath(path)
+            self.root, self.pattern = _glob_root(path), os.path.abspath(path)
             if not os.path.isdir(self.root):
                 raise HeadError(f"folder not found: {self.root}")
         elif os.path.isdir(path):
@@ -97,6 +95,22 @@ class FilesHead(Head):
         else:
             raise HeadError(f"folder or file not found: {path}")
         self._opened = True
+
+    @classmethod
+    def holds(cls, uri: str, target: str) -> bool:
+        """A target inside the attached folder, or inside a pattern's folder (``**`` reaches
+        every folder below it); an attached single file holds no folder."""
+        if "://" in target:
+            return False
+        path = os.path.expanduser(uri.removeprefix("file://"))
+        if any(ch in path for ch in GLOB_CHARS):
+            folder = _glob_root(path)
+        elif os.path.isfile(path):
+            return False
+        else:
+            folder = os.path.abspath(path)
+        folder, target = os.path.realpath(folder), os.path.realpath(target)
+        return target == folder or target.startswith(folder.rstrip(os.sep) + os.sep)
 
     def _private(self):
         """A private DuckDB (sniffing never touches the workspace), made on first use: a DuckDB
@@ -381,3 +395,9 @@ def estimate_rows(sample: bytes, size: int, header: bool) -> int:
     if len(sample) < SAMPLE_BYTES:
         return max(lines - header, 0)
     return max(round(size / (len(sample) / lines)) - header, 0)
+
+
+def _glob_root(pattern: str) -> str:
+    """The folder a glob pattern starts from: the path up to its first wildcard's folder."""
+    root = pattern[: min(pattern.find(ch) for ch in GLOB_CHARS if ch in pattern)]
+    return os.path.abspath(os.path.dirname(root) if not root.endswith(os.sep) else root)

@@ -214,6 +214,19 @@ class S3Head(Head):
         self.bucket = ""
         self.prefix = ""
 
+    @classmethod
+    def holds(cls, uri: str, target: str) -> bool:
+        """A target in the attached bucket, under the attached prefix. Not for the whole account
+        (``s3://``): the buckets it lists depend on its credentials, which EXTRACT's target may
+        not share."""
+        if is_account_uri(uri) or not target.lower().startswith("s3://"):
+            return False
+        from hydra.heads.aws import split_s3_uri
+
+        (bucket, prefix), (target_bucket, key) = split_s3_uri(uri), split_s3_uri(target)
+        prefix = prefix.strip("/")
+        return target_bucket == bucket and (not prefix or f"{key.strip('/')}/".startswith(f"{prefix}/"))
+
     # -- life cycle -------------------------------------------------------------------------------
 
     def open(self) -> None:
