@@ -101,7 +101,7 @@ def manifest_text(manifest: dict) -> str:
 
 def _finite(value):
     if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        return str(value)  # "nan", "inf", "-inf": as the target's figures and RECONCILE print them
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

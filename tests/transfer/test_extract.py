@@ -394,6 +394,6 @@ def test_extract_never_writes_inside_a_source(ws, tmp_path):
                 ws.execute("SELECT ref, status, error FROM transfers ORDER BY ref").rows}
     assert {ref: s for ref, (s, _) in statuses.items()} == {
         'f."big.csv"': "failed", 'f."small.csv"': "failed", 'g."big.csv"': "done", 'g."small.csv"': "done"}, result.rows
-    assert f"is inside source f, and Hydra never writes to a source" in statuses['f."big.csv"'][1]
+    assert "is inside source f, and Hydra never writes to a source" in statuses['f."big.csv"'][1]
     assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
     assert (tmp_path / "g" / "big.csv" / "_manifest.json").is_file()
