@@ -162,7 +162,10 @@ class Workspace(Selection):
         from hydra.heads.registry import head_class
 
         found = {}
+        schemes = {_scheme(target) for target in targets}
         for name, kind, uri in self.query("SELECT name, kind, uri FROM sources ORDER BY name"):
+            if _scheme(uri) not in schemes:  # reached another way (a server): not asked, nor its head imported
+                continue
             try:
                 head = head_class(kind)
             except HydraError:  # a head not installed here cannot say
@@ -401,6 +404,14 @@ class Workspace(Selection):
             head = SourceSpec.from_row(row).open(self.work_folder)
             self._heads[row["name"]] = head
             return head
+
+
+def _scheme(uri: str) -> str:
+    """A URI's scheme, lower case; "file" for a local path."""
+    scheme, sep, _ = uri.partition("://")
+    if sep and scheme[:1].isalpha() and all(c.isalnum() or c in "+-." for c in scheme):
+        return scheme.lower()
+    return "file"
 
 
 def _lock_holder(message: str) -> str:
