@@ -159,12 +159,15 @@ class Workspace(Selection):
     def sources_holding(self, targets: list[str]) -> dict[str, str]:
         """Of ``targets`` (where EXTRACT would write), those inside an attached source, with the
         source's name."""
-        from hydra.heads.registry import head_class
+        from hydra.heads.registry import head_class, uri_scheme
+
+        def scheme(uri: str) -> str:
+            return uri_scheme(uri) or "file"  # a local path is a file:// URI
 
         found = {}
-        schemes = {_scheme(target) for target in targets}
+        schemes = {scheme(target) for target in targets}
         for name, kind, uri in self.query("SELECT name, kind, uri FROM sources ORDER BY name"):
-            if _scheme(uri) not in schemes:  # reached another way (a server): not asked, nor its head imported
+            if scheme(uri) not in schemes:  # reached another way (a server): not asked, nor its head imported
                 continue
             try:
                 head = head_class(kind)
@@ -404,14 +407,6 @@ class Workspace(Selection):
             head = SourceSpec.from_row(row).open(self.work_folder)
             self._heads[row["name"]] = head
             return head
-
-
-def _scheme(uri: str) -> str:
-    """A URI's scheme, lower case; "file" for a local path."""
-    scheme, sep, _ = uri.partition("://")
-    if sep and scheme[:1].isalpha() and all(c.isalnum() or c in "+-." for c in scheme):
-        return scheme.lower()
-    return "file"
 
 
 def _lock_holder(message: str) -> str:
