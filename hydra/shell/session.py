@@ -209,13 +209,10 @@ class Session:
                 if sources and any(_first_part(name).lower() in sources
                                    for name in con.get_table_names(query, qualified=True)):
                     return None
-        except duckdb.InterruptException:
-            raise
+        except duckdb.InterruptException:  # Ctrl-C, not "cannot tell": the query must not run on.
+            raise  # (RuntimeError("Query interrupted"), when DuckDB ran our handler itself, is no duckdb.Error)
         except duckdb.Error:  # whatever DuckDB cannot tell, the normal path decides
             return None
-        # (Ctrl-C in these lookups comes out of DuckDB as its InterruptException, or as
-        # RuntimeError("Query interrupted") when DuckDB ran our handler itself: taken for "cannot
-        # tell", it would let the query run on after the first Ctrl-C)
         return Statement(_without_trailing_semicolon(query), [], line=1)
 
     def run_dot(self, line: str) -> None:

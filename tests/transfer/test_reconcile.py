@@ -160,4 +160,3 @@ def test_every_duckdb_type_round_trips_and_reconciles(ws, tmp_path, fmt):
         ws.execute("RECONCILE LAST")
         detail = {r[1]: r[5] for r in checks(ws)}["checksum"]
         assert "1 row missing at the target: {'id': 500" in detail
-
