@@ -242,8 +242,9 @@ class _CopyStream:
         self.closed = True
 
 
-def start_client(argv: list[str], env: dict) -> subprocess.Popen:
-    """A client program (``psql``, ``mysql``) whose stdout is a pipe Hydra reads in bulk.
+def start_client(argv: list[str], env: dict, stdin: bool = False) -> subprocess.Popen:
+    """A client program (``psql``, ``mysql``) whose stdout is a pipe Hydra reads in bulk;
+    ``stdin``: a pipe Hydra writes its statements into, too.
 
     On Linux the client's stdout buffer (4 KiB into a pipe) is raised to 1 MiB with coreutils'
     ``stdbuf`` (which then execs the client: same process), and the pipe is widened to match.
@@ -251,7 +252,8 @@ def start_client(argv: list[str], env: dict) -> subprocess.Popen:
     3M PostgreSQL rows, 374 reads instead of 77,000 and about 0.25 CPU-seconds less."""
     if sys.platform.startswith("linux") and shutil.which("stdbuf"):
         argv = ["stdbuf", f"--output={PIPE_BYTES}", *argv]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, bufsize=0)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin else None, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, bufsize=0)
     try:
         import fcntl
 
@@ -454,6 +456,11 @@ def _cleanup(proc, raw, cm, failed: bool) -> str:
     if proc is not None:
         if failed and proc.poll() is None:
             proc.kill()
+        if proc.stdin is not None and not proc.stdin.closed:
+            try:
+                proc.stdin.close()  # a client waiting for statements exits
+            except OSError:  # it has exited: the pipe is broken
+                pass
         try:
             proc.wait(timeout=30)
         except Exception:  # noqa: BLE001 - the client would not exit: kill it
