@@ -25,6 +25,13 @@ one stream) or ``mysql --batch -e "SELECT * FROM t" > /dev/null``. Runs alternat
 report shows the medians, their ratio, and the peak RSS of the hydra process (``wait4``). Goals
 (issue 18): ≤ 0.75× (PostgreSQL), ≤ 0.8× (MySQL), RSS < 600 MB.
 
+Each command's CPU is accounted too: the whole machine's busy time while it ran (``/proc/stat``:
+Hydra, its client children and the database server; run it on an otherwise idle machine) and the
+command's own (``wait4``, its children included). The machine's CPU-seconds over its cores is the
+least wall time that much work can take here, so ``floor`` — that time over the baseline's — is the
+best ratio this machine allows the command as it is: a shape whose floor is above the goal cannot
+meet it here by overlapping work better, only by doing less of it (or on more cores).
+
 The default size follows the machine: 1M rows (narrow 10M) when the load average is below 2, else
 200k (narrow 2M). The database (``hydra_shapes_<db>``) is kept between runs unless ``--drop``;
 tables are made again when their row count differs. State the load with every figure you quote.
@@ -40,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432"
 MYSQL_URL = "mysql://root@127.0.0.1:3306"
@@ -261,18 +269,43 @@ class Source:
         return f'src.{schema}."{shape}"'
 
 
-def timed(cmd: list[str], env: dict) -> tuple[float, float]:
-    """(seconds, peak RSS of the process in MB)."""
+def machine_busy() -> float | None:
+    """CPU-seconds the whole machine has been busy since boot (``/proc/stat``; None elsewhere)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Timed:
+    seconds: float
+    rss_mb: float
+    cpu: float  # the command's own CPU-seconds, its waited-for children (psql, mysql) included
+    machine_cpu: float | None  # the whole machine's busy CPU-seconds meanwhile (server included)
+
+
+def timed(cmd: list[str], env: dict) -> Timed:
+    busy = machine_busy()
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
+    after = machine_busy()
     err = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0 or (" 0 failed" not in err and "EXTRACT" in cmd[-1]):
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-800:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    return Timed(elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime,
+                 None if busy is None or after is None else after - busy)
+
+
+def _opt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -305,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {os.getloadavg()[0]:.1f}")
     results = []
     status = 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
         for shape in shapes:
             source.ensure(shape, narrow if shape == "narrow" else rows)
@@ -314,30 +348,34 @@ def main(argv: list[str] | None = None) -> int:
             extract = [hydra, ws, "-c", f"EXTRACT {source.ref(shape)} TO '{work}/out' (OVERWRITE true)"]
             base_cmd = source.baseline(shape)
             load = os.getloadavg()[0]
-            hydra_t, base_t, rss = [], [], []
+            hydra_runs, base_runs = [], []
             for _ in range(args.runs):
-                seconds, _peak = timed(base_cmd, env)
-                base_t.append(seconds)
-                seconds, peak = timed(extract, env)
-                hydra_t.append(seconds)
-                rss.append(peak)
-            h, b = statistics.median(hydra_t), statistics.median(base_t)
-            results.append((shape, h, b, h / b, max(rss), load))
+                base_runs.append(timed(base_cmd, env))
+                hydra_runs.append(timed(extract, env))
+            h, b = (statistics.median(r.seconds for r in runs) for runs in (hydra_runs, base_runs))
+            cpu = statistics.median(r.cpu for r in hydra_runs)
+            machine = [r.machine_cpu for r in hydra_runs if r.machine_cpu is not None]
+            machine_cpu = statistics.median(machine) if machine else None
+            floor = machine_cpu / cores / b if machine_cpu is not None else None
+            peak = max(r.rss_mb for r in hydra_runs)
+            results.append((shape, h, b, h / b, peak, load, cpu, machine_cpu, floor))
             print(f"  {shape:<10} hydra {h:7.2f} s   one stream {b:7.2f} s   ratio {h / b:5.2f}   "
-                  f"peak RSS {max(rss):5.0f} MB   (load {load:.1f})", flush=True)
+                  f"peak RSS {peak:5.0f} MB   CPU-s hydra {cpu:.2f}, machine {_opt(machine_cpu)}   "
+                  f"floor {_opt(floor)}   (load {load:.1f})", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if args.drop:
             source.drop()
     goal = GOALS[args.db]
     print(f"\n| shape | rows | hydra EXTRACT | one {'COPY stream' if args.db == 'postgresql' else 'mysql --batch'} "
-          f"| ratio (goal ≤ {goal}) | peak RSS | load |")
-    print("|---|---|---|---|---|---|---|")
-    for shape, h, b, ratio, peak, load in results:
+          f"| ratio (goal ≤ {goal}) | CPU-s: hydra / machine | floor on {cores} cores | peak RSS | load |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for shape, h, b, ratio, peak, load, cpu, machine_cpu, floor in results:
         n = narrow if shape == "narrow" else rows
         ok = ratio <= goal and peak < RSS_GOAL_MB
         status |= not ok
-        print(f"| {shape} | {n:,} | {h:.2f} s | {b:.2f} s | {ratio:.2f}× {'' if ok else '✗'} | {peak:.0f} MB | {load:.1f} |")
+        print(f"| {shape} | {n:,} | {h:.2f} s | {b:.2f} s | {ratio:.2f}× {'' if ok else '✗'} | {cpu:.2f} / "
+              f"{_opt(machine_cpu)} | {_opt(floor)}× | {peak:.0f} MB | {load:.1f} |")
     return int(bool(status))
 
 
