@@ -333,7 +333,7 @@ def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None,
         column_types={n: p.csv_type for n, p in zip(names, plans)}, null_values=["NULL"],
         strings_can_be_null=True, quoted_strings_can_be_null=False,
     )
-    from hydra.heads.sql.postgres import start_client
+    from hydra.heads.sql.postgres import _cleanup, start_client
 
     beside, lines, proc = False, [], None
     try:
@@ -361,14 +361,10 @@ def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None,
         if beside:
             prelude.beside.discard()
         if proc is not None:
-            from hydra.heads.sql.postgres import _cleanup
-
             _cleanup(proc, None, None, failed=True)
         raise
 
     def failure(err=None) -> str:
-        from hydra.heads.sql.postgres import _cleanup
-
         text = _cleanup(proc, None, None, failed=True)
         return head._clean(text or (str(err) if err else f"{client_binary()} exited with {proc.returncode}"))
 
@@ -395,7 +391,7 @@ def read(head: SqlHead, element: Element, columns=None, quals=None, limit=None,
             prelude.beside.discard()
         raise HeadError(f"{ref}: {failure(err)}") from None
 
-    from hydra.heads.sql.postgres import _cleanup, stream_batches
+    from hydra.heads.sql.postgres import stream_batches
 
     return stream_batches(
         head, ref, reader, schema,
