@@ -302,8 +302,9 @@ class Beside:
     figures' connection and then the reader start their consistent snapshots under the lock, and
     both see the same rows. The lock is released as soon as the reader's snapshot has started
     (a few milliseconds: the three connections, the reader's client included, are opened before
-    it is taken, ``mysql.start_connected``); the figures' scan then runs on the server beside the reader's instead
-    of before it — on 1M mixed rows the reader took 6.0 s with its figures first and 3.7 s without.
+    it is taken, ``mysql.start_connected``); the figures' scan then runs on the server beside the
+    reader's instead of before it — on 1M mixed rows the reader took 6.0 s with its figures first
+    and 3.7 s without.
 
     ``NOWAIT`` (MariaDB's): the lock never queues behind a writer, which would hold up every writer
     queued behind it. A table in the middle of a write is tried again (``LOCK_TRIES``); then, as when
